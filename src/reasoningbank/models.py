@@ -1,0 +1,193 @@
+"""The data model: trajectories, verdicts, memory items and experiences.
+
+Every persisted object carries ``schema_version`` so stores and exports can
+refuse or migrate data written by a different version of the library.
+"""
+
+from __future__ import annotations
+
+import uuid
+from datetime import UTC, datetime
+from typing import Any, Literal
+
+from pydantic import BaseModel, ConfigDict, Field, field_validator
+
+SCHEMA_VERSION = 1
+
+Label = Literal["success", "failure"]
+Origin = Literal["success", "failure", "contrast", "refinement", "manual", "trajectory", "workflow"]
+
+
+def new_id() -> str:
+    """A fresh random identifier (uuid4 hex)."""
+    return uuid.uuid4().hex
+
+
+def utcnow() -> datetime:
+    return datetime.now(UTC)
+
+
+class _Model(BaseModel):
+    model_config = ConfigDict(extra="forbid", validate_assignment=True)
+
+
+class Step(_Model):
+    """One agent step: the thought, the action taken and (optionally) what it saw."""
+
+    thought: str = ""
+    action: str = ""
+    observation: str | None = None
+
+
+class Trajectory(_Model):
+    """What the agent did for one task."""
+
+    task_id: str
+    query: str
+    steps: list[Step] = Field(default_factory=list)
+    final_answer: str | None = None
+    meta: dict[str, Any] = Field(default_factory=dict)
+
+    @field_validator("query")
+    @classmethod
+    def _query_not_blank(cls, v: str) -> str:
+        if not v.strip():
+            raise ValueError("query must not be empty")
+        return v
+
+    @field_validator("task_id")
+    @classmethod
+    def _task_id_not_blank(cls, v: str) -> str:
+        if not v.strip():
+            raise ValueError("task_id must not be empty")
+        return v
+
+
+class Verdict(_Model):
+    """The judge's decision. ``parsed`` is False when the judge's output could not
+    be read even after a retry; the label is then ``failure``."""
+
+    label: Label
+    thoughts: str = ""
+    judge_model: str = ""
+    parsed: bool = True
+    raw: str = ""
+
+    @property
+    def success(self) -> bool:
+        return self.label == "success"
+
+
+class MemoryItem(_Model):
+    """A distilled piece of reasoning: a strategy or a preventive lesson.
+
+    Items are never edited in place: a new version is a new item whose
+    ``version`` is higher and the old item gets ``superseded_by``.
+    """
+
+    id: str = Field(default_factory=new_id)
+    title: str
+    description: str = ""
+    content: str
+    origin: Origin = "success"
+    experience_id: str | None = None
+    created_at: datetime = Field(default_factory=utcnow)
+    version: int = 1
+    superseded_by: str | None = None
+
+    @field_validator("title", "content")
+    @classmethod
+    def _not_blank(cls, v: str) -> str:
+        if not v.strip():
+            raise ValueError("must not be empty")
+        return v.strip()
+
+
+class EmbeddingRef(_Model):
+    """A stored vector with the model that made it."""
+
+    model: str
+    dim: int
+    vector: list[float]
+
+    @field_validator("vector")
+    @classmethod
+    def _finite(cls, v: list[float]) -> list[float]:
+        if not v:
+            raise ValueError("embedding vector is empty")
+        return v
+
+
+class Experience(_Model):
+    """One bank entry: a task, what the agent did, the judge's verdict and the
+    memory items distilled from it."""
+
+    schema_version: int = SCHEMA_VERSION
+    id: str = Field(default_factory=new_id)
+    scope: str = "default"
+    task_id: str
+    query: str
+    query_embedding: EmbeddingRef | None = None
+    trajectory: Trajectory | None = None
+    verdict: Verdict | None = None
+    items: list[MemoryItem] = Field(default_factory=list)
+    raw_extraction: str = ""
+    extraction_note: str = ""
+    prompt_versions: dict[str, str] = Field(default_factory=dict)
+    models: dict[str, str] = Field(default_factory=dict)
+    created_at: datetime = Field(default_factory=utcnow)
+
+
+class Usage(_Model):
+    """Token usage and cost of one or several LLM calls."""
+
+    calls: int = 0
+    prompt_tokens: int = 0
+    completion_tokens: int = 0
+    cost: float = 0.0
+    seconds: float = 0.0
+
+    @property
+    def total_tokens(self) -> int:
+        return self.prompt_tokens + self.completion_tokens
+
+    def __add__(self, other: Usage) -> Usage:
+        return Usage(
+            calls=self.calls + other.calls,
+            prompt_tokens=self.prompt_tokens + other.prompt_tokens,
+            completion_tokens=self.completion_tokens + other.completion_tokens,
+            cost=self.cost + other.cost,
+            seconds=self.seconds + other.seconds,
+        )
+
+
+class RetrievedExperience(_Model):
+    """A retrieval hit: the experience and its cosine similarity to the query."""
+
+    experience: Experience
+    score: float
+
+
+class LearnReport(_Model):
+    """What ``ReasoningBank.learn`` did for one trajectory."""
+
+    experience_id: str
+    verdict: Verdict
+    items: list[MemoryItem]
+    stored: bool
+    note: str = ""
+    judge_usage: Usage = Field(default_factory=Usage)
+    extraction_usage: Usage = Field(default_factory=Usage)
+    seconds: float = 0.0
+
+    @property
+    def usage(self) -> Usage:
+        return self.judge_usage + self.extraction_usage
+
+
+def item_hash(title: str, content: str) -> str:
+    """Content hash for exact-duplicate suppression: case- and whitespace-insensitive."""
+    import hashlib
+
+    norm = " ".join(title.lower().split()) + "\n" + " ".join(content.lower().split())
+    return hashlib.sha256(norm.encode()).hexdigest()

@@ -1,0 +1,100 @@
+"""The store seam: experiences, their items and query vectors, partitioned by scope.
+
+Every store must pass :mod:`reasoningbank.testing.store_conformance`.
+Contract highlights:
+
+* ``scope`` is a hard partition: no method ever returns or touches data of
+  another scope.
+* ``add`` is atomic: the experience, its items and its vector are stored
+  together or not at all.
+* A scope is bound to the embedding model of its first vector; a vector from
+  another model or dimension raises :class:`EmbeddingMismatchError` and
+  stores nothing.
+* Items are never edited in place: :meth:`Store.supersede_item` adds a new
+  version and marks the old one superseded; superseded items are not returned
+  by ``search`` / ``get`` items lists unless ``include_superseded`` is asked.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from typing import Protocol, runtime_checkable
+
+import numpy as np
+import numpy.typing as npt
+
+from ..models import Experience, MemoryItem, RetrievedExperience
+
+
+class StoreError(RuntimeError):
+    """Base class of store errors."""
+
+
+class EmbeddingMismatchError(StoreError):
+    """A vector's model or dimension differs from the one the scope is bound to."""
+
+
+class NotFoundError(StoreError, KeyError):
+    """No such experience or item in this scope."""
+
+
+@runtime_checkable
+class Store(Protocol):
+    def add(self, experience: Experience) -> None:
+        """Store an experience (with items and ``query_embedding``) atomically."""
+        ...
+
+    def add_many(self, experiences: Sequence[Experience]) -> None:
+        """Store several experiences in one atomic transaction (all or nothing)."""
+        ...
+
+    def get(self, scope: str, experience_id: str, *, include_superseded: bool = False) -> Experience:
+        """Return one experience; raise :class:`NotFoundError` if absent."""
+        ...
+
+    def list(
+        self, scope: str, *, limit: int | None = None, offset: int = 0, include_superseded: bool = False
+    ) -> list[Experience]:
+        """Experiences of a scope, oldest first."""
+        ...
+
+    def delete(self, scope: str, experience_id: str) -> None:
+        """Delete an experience with its items; raise :class:`NotFoundError` if absent."""
+        ...
+
+    def count(self, scope: str) -> int: ...
+
+    def count_items(self, scope: str, *, include_superseded: bool = False) -> int: ...
+
+    def scopes(self) -> list[str]: ...
+
+    def embedding_model(self, scope: str) -> tuple[str, int] | None:
+        """The (model, dim) the scope is bound to, or None if it has no vectors."""
+        ...
+
+    def search(
+        self,
+        scope: str,
+        vector: npt.NDArray[np.float32],
+        k: int,
+        *,
+        model: str,
+        exclude_task_id: str | None = None,
+    ) -> list[RetrievedExperience]:
+        """Top-k experiences by cosine similarity of their query vector.
+
+        Raises :class:`EmbeddingMismatchError` if ``model``/``len(vector)``
+        differ from the scope's binding. Experiences whose ``task_id`` equals
+        ``exclude_task_id`` are skipped (leave-one-out guard).
+        """
+        ...
+
+    def has_item_hash(self, scope: str, content_hash: str) -> bool:
+        """True if a current (non-superseded) item with this :func:`item_hash` exists."""
+        ...
+
+    def supersede_item(self, scope: str, item_id: str, new_item: MemoryItem) -> MemoryItem:
+        """Store ``new_item`` as the next version of ``item_id``; return it as stored."""
+        ...
+
+    def close(self) -> None: ...
