@@ -1,0 +1,51 @@
+"""Stores: where experiences, their memory items and query vectors live.
+
+``open_store`` turns a URL into a store:
+
+* ``memory://`` — :class:`InMemoryStore` (nothing persisted);
+* ``sqlite:///bank.db`` — :class:`SQLiteStore` at a relative path,
+  ``sqlite:////abs/bank.db`` at an absolute one (SQLAlchemy's convention);
+* a plain path ending in ``.db``, ``.sqlite`` or ``.sqlite3``.
+"""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+from .base import EmbeddingMismatchError, NotFoundError, Store, StoreError
+from .exchange import export_jsonl, import_jsonl
+from .memory import InMemoryStore
+from .sqlite import SQLiteStore
+
+_SQLITE_SUFFIXES = (".db", ".sqlite", ".sqlite3")
+
+
+def open_store(url: str | Path) -> Store:
+    """Open the store named by ``url``; raise ``ValueError`` for an unknown form."""
+    text = str(url).strip()
+    if text == "memory://":
+        return InMemoryStore()
+    if text.startswith("sqlite:///"):
+        path = text[len("sqlite:///") :]
+        if not path:
+            raise ValueError(f"store URL {text!r} names no file (expected sqlite:///path/to/bank.db)")
+        return SQLiteStore(path)
+    if "://" not in text and text.lower().endswith(_SQLITE_SUFFIXES):
+        return SQLiteStore(text)
+    raise ValueError(
+        f"unknown store URL {text!r}: use 'memory://', 'sqlite:///path.db' or a path ending in "
+        + ", ".join(_SQLITE_SUFFIXES)
+    )
+
+
+__all__ = [
+    "EmbeddingMismatchError",
+    "InMemoryStore",
+    "NotFoundError",
+    "SQLiteStore",
+    "Store",
+    "StoreError",
+    "export_jsonl",
+    "import_jsonl",
+    "open_store",
+]

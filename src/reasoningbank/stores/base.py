@@ -17,6 +17,7 @@ Contract highlights:
 
 from __future__ import annotations
 
+import builtins
 from collections.abc import Sequence
 from typing import Protocol, runtime_checkable
 
@@ -66,7 +67,7 @@ class Store(Protocol):
 
     def count_items(self, scope: str, *, include_superseded: bool = False) -> int: ...
 
-    def scopes(self) -> list[str]: ...
+    def scopes(self) -> builtins.list[str]: ...
 
     def embedding_model(self, scope: str) -> tuple[str, int] | None:
         """The (model, dim) the scope is bound to, or None if it has no vectors."""
@@ -80,7 +81,7 @@ class Store(Protocol):
         *,
         model: str,
         exclude_task_id: str | None = None,
-    ) -> list[RetrievedExperience]:
+    ) -> builtins.list[RetrievedExperience]:
         """Top-k experiences by cosine similarity of their query vector.
 
         Raises :class:`EmbeddingMismatchError` if ``model``/``len(vector)``

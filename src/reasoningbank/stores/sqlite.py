@@ -1,0 +1,454 @@
+"""The default embedded store: one SQLite file in WAL mode.
+
+* Numbered migrations recorded in ``schema_migrations``; a file written by a
+  newer schema version is refused.
+* Every write is one ``BEGIN IMMEDIATE`` transaction, so a crash leaves the
+  file holding exactly the committed experiences.
+* Query vectors are float32 BLOBs next to their model name and dimension; the
+  full experience JSON is kept (items live in their own table).
+* ``search`` is an exact cosine top-k with numpy over a per-scope matrix that is
+  cached in memory and rebuilt when the ``generation`` counter changes — every
+  write, from any connection or process, bumps it.
+* One connection per thread; several processes may share the file.
+"""
+
+from __future__ import annotations
+
+import builtins
+import json
+import sqlite3
+import threading
+from collections.abc import Iterator, Sequence
+from contextlib import contextmanager
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+import numpy.typing as npt
+
+from ..models import EmbeddingRef, Experience, MemoryItem, RetrievedExperience, item_hash
+from . import _shared
+from .base import NotFoundError, StoreError
+
+BUSY_TIMEOUT_MS = 30_000
+
+# Each migration is a list of statements, applied in one transaction. Never edit
+# a released migration: append a new one.
+MIGRATIONS: list[list[str]] = [
+    [
+        """CREATE TABLE experiences (
+            seq INTEGER PRIMARY KEY AUTOINCREMENT,
+            scope TEXT NOT NULL,
+            id TEXT NOT NULL,
+            task_id TEXT NOT NULL,
+            created_at REAL NOT NULL,
+            emb_model TEXT,
+            emb_dim INTEGER,
+            vector BLOB,
+            json TEXT NOT NULL,
+            UNIQUE (scope, id)
+        )""",
+        "CREATE INDEX experiences_order ON experiences (scope, created_at, seq)",
+        "CREATE INDEX experiences_task ON experiences (scope, task_id)",
+        """CREATE TABLE items (
+            seq INTEGER PRIMARY KEY AUTOINCREMENT,
+            scope TEXT NOT NULL,
+            id TEXT NOT NULL,
+            experience_id TEXT NOT NULL,
+            hash TEXT NOT NULL,
+            version INTEGER NOT NULL,
+            superseded_by TEXT,
+            json TEXT NOT NULL,
+            UNIQUE (scope, id)
+        )""",
+        "CREATE INDEX items_experience ON items (scope, experience_id)",
+        "CREATE INDEX items_hash ON items (scope, hash)",
+        "CREATE TABLE meta (key TEXT PRIMARY KEY, value INTEGER NOT NULL)",
+        "INSERT INTO meta (key, value) VALUES ('generation', 0)",
+    ],
+]
+
+SCHEMA_VERSION = len(MIGRATIONS)
+
+
+@dataclass
+class _Cache:
+    generation: int
+    binding: tuple[str, int]
+    ids: list[str]
+    task_ids: npt.NDArray[np.object_]
+    matrix: _shared.Matrix
+
+
+class SQLiteStore:
+    """A :class:`~reasoningbank.stores.base.Store` in one SQLite file."""
+
+    def __init__(self, path: str | Path) -> None:
+        self.path = Path(path)
+        self.path.parent.mkdir(parents=True, exist_ok=True)
+        self._local = threading.local()
+        self._conns: list[sqlite3.Connection] = []
+        self._conns_lock = threading.Lock()
+        self._cache: dict[str, _Cache] = {}
+        self._cache_lock = threading.Lock()
+        self._closed = False
+        self._migrate(self._conn())
+
+    # -- connections & transactions ---------------------------------------
+    def _conn(self) -> sqlite3.Connection:
+        if self._closed:
+            raise StoreError(f"SQLiteStore {self.path} is closed")
+        conn: sqlite3.Connection | None = getattr(self._local, "conn", None)
+        if conn is None:
+            conn = sqlite3.connect(
+                self.path, timeout=BUSY_TIMEOUT_MS / 1000, isolation_level=None, check_same_thread=False
+            )
+            conn.execute(f"PRAGMA busy_timeout = {BUSY_TIMEOUT_MS}")
+            mode = conn.execute("PRAGMA journal_mode = WAL").fetchone()[0]
+            if str(mode).lower() != "wal":
+                conn.close()
+                raise StoreError(f"could not switch {self.path} to WAL mode (got {mode!r})")
+            conn.execute("PRAGMA synchronous = NORMAL")
+            conn.execute("PRAGMA foreign_keys = ON")
+            self._local.conn = conn
+            with self._conns_lock:
+                self._conns.append(conn)
+        return conn
+
+    @contextmanager
+    def _write(self) -> Iterator[sqlite3.Connection]:
+        conn = self._conn()
+        conn.execute("BEGIN IMMEDIATE")
+        try:
+            yield conn
+            conn.execute("UPDATE meta SET value = value + 1 WHERE key = 'generation'")
+        except BaseException:
+            if conn.in_transaction:
+                conn.execute("ROLLBACK")
+            raise
+        conn.execute("COMMIT")
+
+    @contextmanager
+    def _read(self) -> Iterator[sqlite3.Connection]:
+        """A read transaction: one consistent snapshot for several SELECTs."""
+        conn = self._conn()
+        conn.execute("BEGIN")
+        try:
+            yield conn
+        finally:
+            if conn.in_transaction:
+                conn.execute("COMMIT")
+
+    def _migrate(self, conn: sqlite3.Connection) -> None:
+        conn.execute("BEGIN IMMEDIATE")
+        try:
+            conn.execute(
+                "CREATE TABLE IF NOT EXISTS schema_migrations ("
+                "version INTEGER PRIMARY KEY, applied_at TEXT NOT NULL DEFAULT (datetime('now')))"
+            )
+            row = conn.execute("SELECT MAX(version) FROM schema_migrations").fetchone()
+            current = int(row[0] or 0)
+            if current > SCHEMA_VERSION:
+                raise StoreError(
+                    f"{self.path} was written by a newer version of reasoningbank (store schema "
+                    f"version {current}; this version knows up to {SCHEMA_VERSION}); upgrade reasoningbank"
+                )
+            for version in range(current + 1, SCHEMA_VERSION + 1):
+                for stmt in MIGRATIONS[version - 1]:
+                    conn.execute(stmt)
+                conn.execute("INSERT INTO schema_migrations (version) VALUES (?)", (version,))
+        except BaseException:
+            if conn.in_transaction:
+                conn.execute("ROLLBACK")
+            raise
+        conn.execute("COMMIT")
+
+    def schema_version(self) -> int:
+        """The migration version of the open file."""
+        row = self._conn().execute("SELECT MAX(version) FROM schema_migrations").fetchone()
+        return int(row[0] or 0)
+
+    # -- row <-> model -----------------------------------------------------
+    @staticmethod
+    def _binding(conn: sqlite3.Connection, scope: str) -> tuple[str, int] | None:
+        row = conn.execute(
+            "SELECT emb_model, emb_dim FROM experiences WHERE scope = ? AND vector IS NOT NULL LIMIT 1",
+            (scope,),
+        ).fetchone()
+        return None if row is None else (str(row[0]), int(row[1]))
+
+    @staticmethod
+    def _items(
+        conn: sqlite3.Connection, scope: str, experience_ids: Sequence[str], include_superseded: bool
+    ) -> dict[str, list[MemoryItem]]:
+        out: dict[str, list[MemoryItem]] = {eid: [] for eid in experience_ids}
+        cond = "" if include_superseded else " AND superseded_by IS NULL"
+        for start in range(0, len(experience_ids), 500):
+            chunk = list(experience_ids[start : start + 500])
+            marks = ",".join("?" * len(chunk))
+            rows = conn.execute(
+                f"SELECT experience_id, json FROM items WHERE scope = ? AND experience_id IN ({marks})"
+                f"{cond} ORDER BY seq",
+                (scope, *chunk),
+            ).fetchall()
+            for eid, js in rows:
+                out[eid].append(MemoryItem.model_validate_json(js))
+        return out
+
+    def _load(
+        self, conn: sqlite3.Connection, scope: str, rows: Sequence[Any], include_superseded: bool
+    ) -> list[Experience]:
+        items = self._items(conn, scope, [r[0] for r in rows], include_superseded)
+        out = []
+        for eid, js, model, dim, blob in rows:
+            data = json.loads(js)
+            data["items"] = items[eid]
+            if blob is not None:
+                vec = np.frombuffer(blob, dtype=np.float32)
+                data["query_embedding"] = EmbeddingRef(model=model, dim=dim, vector=vec.tolist())
+            out.append(Experience.model_validate(data))
+        return out
+
+    _COLS = "id, json, emb_model, emb_dim, vector"
+
+    @staticmethod
+    def _existing(conn: sqlite3.Connection, table: str, scope: str, ids: Sequence[str]) -> list[str]:
+        found: list[str] = []
+        for start in range(0, len(ids), 500):
+            chunk = list(ids[start : start + 500])
+            marks = ",".join("?" * len(chunk))
+            rows = conn.execute(
+                f"SELECT id FROM {table} WHERE scope = ? AND id IN ({marks})", (scope, *chunk)
+            ).fetchall()
+            found.extend(str(r[0]) for r in rows)
+        return found
+
+    # -- writes ------------------------------------------------------------
+    def add(self, experience: Experience) -> None:
+        self.add_many([experience])
+
+    def add_many(self, experiences: Sequence[Experience]) -> None:
+        batch = _shared.prepare_batch(experiences)
+        if not batch:
+            return
+        with self._write() as conn:
+            by_scope: dict[str, list[Experience]] = {}
+            for exp in batch:
+                by_scope.setdefault(exp.scope, []).append(exp)
+            for name, exps in by_scope.items():
+                _shared.check_binding(name, self._binding(conn, name), exps)
+                taken = self._existing(conn, "experiences", name, [e.id for e in exps])
+                if taken:
+                    raise StoreError(f"experience {taken[0]!r} already exists in scope {name!r}")
+                taken = self._existing(conn, "items", name, [it.id for e in exps for it in e.items])
+                if taken:
+                    raise StoreError(f"item id {taken[0]!r} already exists in scope {name!r}")
+            exp_rows = []
+            item_rows = []
+            for exp in batch:
+                ref = exp.query_embedding
+                blob = _shared.vector_of(ref).tobytes() if ref is not None else None
+                exp_rows.append(
+                    (
+                        exp.scope,
+                        exp.id,
+                        exp.task_id,
+                        _shared.timestamp(exp.created_at),
+                        ref.model if ref else None,
+                        ref.dim if ref else None,
+                        blob,
+                        exp.model_dump_json(exclude={"items", "query_embedding"}),
+                    )
+                )
+                for it in exp.items:
+                    item_rows.append(
+                        (
+                            exp.scope,
+                            it.id,
+                            exp.id,
+                            item_hash(it.title, it.content),
+                            it.version,
+                            it.superseded_by,
+                            it.model_dump_json(),
+                        )
+                    )
+            try:
+                conn.executemany(
+                    "INSERT INTO experiences (scope, id, task_id, created_at, emb_model, emb_dim, vector, "
+                    "json) VALUES (?, ?, ?, ?, ?, ?, ?, ?)",
+                    exp_rows,
+                )
+                conn.executemany(
+                    "INSERT INTO items (scope, id, experience_id, hash, version, superseded_by, json) "
+                    "VALUES (?, ?, ?, ?, ?, ?, ?)",
+                    item_rows,
+                )
+            except sqlite3.IntegrityError as err:
+                raise StoreError(f"duplicate experience or item id: {err}") from err
+
+    def delete(self, scope: str, experience_id: str) -> None:
+        with self._write() as conn:
+            cur = conn.execute("DELETE FROM experiences WHERE scope = ? AND id = ?", (scope, experience_id))
+            if cur.rowcount == 0:
+                raise NotFoundError(f"no experience {experience_id!r} in scope {scope!r}")
+            conn.execute("DELETE FROM items WHERE scope = ? AND experience_id = ?", (scope, experience_id))
+
+    def supersede_item(self, scope: str, item_id: str, new_item: MemoryItem) -> MemoryItem:
+        with self._write() as conn:
+            row = conn.execute(
+                "SELECT json FROM items WHERE scope = ? AND id = ?", (scope, item_id)
+            ).fetchone()
+            if row is None:
+                raise NotFoundError(f"no item {item_id!r} in scope {scope!r}")
+            old = MemoryItem.model_validate_json(row[0])
+            stored = _shared.next_version(scope, old, new_item)
+            assert stored.experience_id is not None
+            marked = old.model_copy(update={"superseded_by": stored.id})
+            try:
+                conn.execute(
+                    "INSERT INTO items (scope, id, experience_id, hash, version, superseded_by, json) "
+                    "VALUES (?, ?, ?, ?, ?, NULL, ?)",
+                    (
+                        scope,
+                        stored.id,
+                        stored.experience_id,
+                        item_hash(stored.title, stored.content),
+                        stored.version,
+                        stored.model_dump_json(),
+                    ),
+                )
+            except sqlite3.IntegrityError as err:
+                raise StoreError(f"item id {stored.id!r} already exists in scope {scope!r}") from err
+            conn.execute(
+                "UPDATE items SET superseded_by = ?, json = ? WHERE scope = ? AND id = ?",
+                (stored.id, marked.model_dump_json(), scope, item_id),
+            )
+            return stored
+
+    # -- reads -------------------------------------------------------------
+    def get(self, scope: str, experience_id: str, *, include_superseded: bool = False) -> Experience:
+        with self._read() as conn:
+            row = conn.execute(
+                f"SELECT {self._COLS} FROM experiences WHERE scope = ? AND id = ?", (scope, experience_id)
+            ).fetchone()
+            if row is None:
+                raise NotFoundError(f"no experience {experience_id!r} in scope {scope!r}")
+            return self._load(conn, scope, [row], include_superseded)[0]
+
+    def list(
+        self, scope: str, *, limit: int | None = None, offset: int = 0, include_superseded: bool = False
+    ) -> list[Experience]:
+        if offset < 0 or (limit is not None and limit < 0):
+            raise ValueError("limit and offset must be >= 0")
+        with self._read() as conn:
+            rows = conn.execute(
+                f"SELECT {self._COLS} FROM experiences WHERE scope = ? ORDER BY created_at, seq "
+                "LIMIT ? OFFSET ?",
+                (scope, -1 if limit is None else limit, offset),
+            ).fetchall()
+            return self._load(conn, scope, rows, include_superseded)
+
+    def count(self, scope: str) -> int:
+        row = self._conn().execute("SELECT COUNT(*) FROM experiences WHERE scope = ?", (scope,)).fetchone()
+        return int(row[0])
+
+    def count_items(self, scope: str, *, include_superseded: bool = False) -> int:
+        cond = "" if include_superseded else " AND superseded_by IS NULL"
+        row = self._conn().execute(f"SELECT COUNT(*) FROM items WHERE scope = ?{cond}", (scope,)).fetchone()
+        return int(row[0])
+
+    def scopes(self) -> builtins.list[str]:
+        rows = self._conn().execute("SELECT DISTINCT scope FROM experiences ORDER BY scope").fetchall()
+        return [str(r[0]) for r in rows]
+
+    def embedding_model(self, scope: str) -> tuple[str, int] | None:
+        return self._binding(self._conn(), scope)
+
+    def has_item_hash(self, scope: str, content_hash: str) -> bool:
+        row = self._conn().execute(
+            "SELECT 1 FROM items WHERE scope = ? AND hash = ? AND superseded_by IS NULL LIMIT 1",
+            (scope, content_hash),
+        ).fetchone()
+        return row is not None
+
+    def _matrix(self, conn: sqlite3.Connection, scope: str, generation: int) -> _Cache | None:
+        with self._cache_lock:
+            cached = self._cache.get(scope)
+        if cached is not None and cached.generation == generation:
+            return cached
+        binding = self._binding(conn, scope)
+        if binding is None:
+            with self._cache_lock:
+                self._cache.pop(scope, None)
+            return None
+        rows = conn.execute(
+            "SELECT id, task_id, vector FROM experiences WHERE scope = ? AND vector IS NOT NULL "
+            "ORDER BY created_at, seq",
+            (scope,),
+        ).fetchall()
+        dim = binding[1]
+        mat = np.frombuffer(b"".join(r[2] for r in rows), dtype=np.float32).reshape(len(rows), dim)
+        cache = _Cache(
+            generation=generation,
+            binding=binding,
+            ids=[str(r[0]) for r in rows],
+            task_ids=np.array([r[1] for r in rows], dtype=object),
+            matrix=_shared.normalise_rows(mat),
+        )
+        with self._cache_lock:
+            self._cache[scope] = cache
+        return cache
+
+    def search(
+        self,
+        scope: str,
+        vector: npt.NDArray[np.float32],
+        k: int,
+        *,
+        model: str,
+        exclude_task_id: str | None = None,
+    ) -> builtins.list[RetrievedExperience]:
+        if k < 0:
+            raise ValueError(f"k must be >= 0, got {k}")
+        with self._read() as conn:
+            generation = int(conn.execute("SELECT value FROM meta WHERE key = 'generation'").fetchone()[0])
+            cache = self._matrix(conn, scope, generation)
+            q = _shared.query_vector(scope, vector, model, cache.binding if cache else None)
+            if cache is None or q is None or k == 0:
+                return []
+            scores = cache.matrix @ q
+            mask = None if exclude_task_id is None else cache.task_ids != exclude_task_id
+            hits = _shared.top_k(scores, mask, k)
+            if not hits:
+                return []
+            ids = [cache.ids[i] for i in hits]
+            marks = ",".join("?" * len(ids))
+            rows = conn.execute(
+                f"SELECT {self._COLS} FROM experiences WHERE scope = ? AND id IN ({marks})", (scope, *ids)
+            ).fetchall()
+            loaded = {e.id: e for e in self._load(conn, scope, rows, False)}
+            return [
+                RetrievedExperience(experience=loaded[cache.ids[i]], score=float(scores[i])) for i in hits
+            ]
+
+    def integrity_check(self) -> str:
+        """SQLite's ``PRAGMA integrity_check`` result (``"ok"`` when healthy)."""
+        return str(self._conn().execute("PRAGMA integrity_check").fetchone()[0])
+
+    def close(self) -> None:
+        with self._conns_lock:
+            conns, self._conns = self._conns, []
+        self._closed = True
+        for conn in conns:
+            conn.close()
+        self._local = threading.local()
+
+    def __enter__(self) -> SQLiteStore:
+        return self
+
+    def __exit__(self, *exc: object) -> None:
+        self.close()
+
+    def __repr__(self) -> str:
+        return f"SQLiteStore({str(self.path)!r})"

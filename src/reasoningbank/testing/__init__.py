@@ -1,0 +1,5 @@
+"""Helpers for testing code built on reasoningbank (and for testing new backends).
+
+:mod:`reasoningbank.testing.store_conformance` holds the suite every store must
+pass; it needs pytest.
+"""
