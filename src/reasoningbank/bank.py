@@ -1,0 +1,309 @@
+"""The facade: retrieve memory for a task, learn from a finished trajectory.
+
+``learn`` runs judge -> extract -> consolidate and then stores one
+:class:`~reasoningbank.models.Experience` atomically. If a model call fails,
+:class:`LearnError` is raised and nothing is stored.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import os
+import time
+from types import TracebackType
+from typing import Any
+
+from .config import BankConfig, Preset, get_preset
+from .consolidate import Consolidator
+from .embed import Embedder, HashEmbedder
+from .extract import Extractor
+from .judge import Judge
+from .llm import LLM
+from .models import (
+    EmbeddingRef,
+    Experience,
+    LearnReport,
+    MemoryItem,
+    RetrievedExperience,
+    Trajectory,
+    Usage,
+    Verdict,
+)
+from .retrieve import Retriever, header_version, items_of, render
+from .stores.base import Store
+
+
+class LearnError(RuntimeError):
+    """``learn`` could not complete (a model call failed); nothing was stored."""
+
+
+class NoLLMError(RuntimeError):
+    """``learn`` needs an LLM for judging or extraction and none was configured."""
+
+
+class ReasoningBank:
+    """Memory for an agent: ``retrieve`` before a task, ``learn`` after it.
+
+    ``llm`` is the default model for both the judge and the extractor;
+    ``judge_llm`` / ``extractor_llm`` override it, and ready-made ``judge`` /
+    ``extractor`` objects override the preset entirely.
+    """
+
+    def __init__(
+        self,
+        store: Store,
+        embedder: Embedder,
+        llm: LLM | None = None,
+        *,
+        scope: str = "default",
+        preset: str | Preset = "paper",
+        judge_llm: LLM | None = None,
+        extractor_llm: LLM | None = None,
+        judge: Judge | None = None,
+        extractor: Extractor | None = None,
+        consolidator: Consolidator | None = None,
+    ) -> None:
+        if not scope.strip():
+            raise ValueError("scope must not be empty")
+        self.store = store
+        self.embedder = embedder
+        self.scope = scope
+        self.preset = get_preset(preset)
+        p = self.preset
+        j_llm = judge_llm or llm
+        x_llm = extractor_llm or llm
+        self.judge: Judge | None = judge or (
+            Judge(
+                j_llm, temperature=p.judge_temperature, prompt=p.judge_prompt, max_tokens=p.judge_max_tokens
+            )
+            if j_llm is not None
+            else None
+        )
+        self.extractor: Extractor | None = extractor or (
+            Extractor(
+                x_llm,
+                temperature=p.extractor_temperature,
+                style=p.extractor_style,
+                max_items=p.max_items,
+                max_tokens=p.extractor_max_tokens,
+            )
+            if x_llm is not None
+            else None
+        )
+        self.consolidator = consolidator or Consolidator(p.consolidation)
+        self.retriever = Retriever(store, embedder, scope, k=p.k, query_instruction=p.query_instruction)
+
+    # ------------------------------------------------------------------ construction
+
+    @classmethod
+    def from_config(cls, config: BankConfig | str | os.PathLike[str]) -> ReasoningBank:
+        """Build a bank from a :class:`BankConfig` or a TOML/JSON config file path."""
+        cfg = config if isinstance(config, BankConfig) else BankConfig.from_file(config)
+        from .stores import open_store
+
+        preset = cfg.resolved_preset()
+        embedder = make_embedder(cfg.embedder, api_base=cfg.api_base)
+        judge_llm = _make_llm(cfg.effective_judge_model, cfg.api_base)
+        extractor_llm = _make_llm(cfg.effective_extractor_model, cfg.api_base)
+        store = open_store(cfg.store)
+        return cls(
+            store,
+            embedder,
+            scope=cfg.scope,
+            preset=preset,
+            judge_llm=judge_llm,
+            extractor_llm=extractor_llm,
+        )
+
+    # ------------------------------------------------------------------ retrieval
+
+    def retrieve_experiences(
+        self,
+        query: str,
+        k: int | None = None,
+        *,
+        task_id: str | None = None,
+        include_same_task: bool = False,
+    ) -> list[RetrievedExperience]:
+        """Top-k past experiences for ``query`` (leave-one-out on ``task_id``)."""
+        exclude = None if include_same_task else task_id
+        return self.retriever.retrieve(query, k, exclude_task_id=exclude)
+
+    def retrieve(
+        self,
+        query: str,
+        k: int | None = None,
+        *,
+        task_id: str | None = None,
+        include_same_task: bool = False,
+    ) -> list[MemoryItem]:
+        """All current items of the top-k experiences, best experience first.
+
+        With ``task_id`` set, an experience recorded for the same task id is never
+        returned unless ``include_same_task`` is True.
+        """
+        return items_of(
+            self.retrieve_experiences(query, k, task_id=task_id, include_same_task=include_same_task)
+        )
+
+    def render(self, items: list[MemoryItem], *, header: bool = True) -> str:
+        """The system-prompt block for ``items`` (empty string for no items)."""
+        return render(items, template=self.preset.render_template, header=header)
+
+    def memory_prompt(
+        self,
+        query: str,
+        k: int | None = None,
+        *,
+        task_id: str | None = None,
+        include_same_task: bool = False,
+    ) -> str:
+        """``render(retrieve(query, ...))``."""
+        return self.render(self.retrieve(query, k, task_id=task_id, include_same_task=include_same_task))
+
+    # ------------------------------------------------------------------ learning
+
+    def learn(self, trajectory: Trajectory, *, verdict: Verdict | None = None) -> LearnReport:
+        """Judge (unless ``verdict`` is given), extract, consolidate and store one experience."""
+        started = time.perf_counter()
+        if self.extractor is None or (verdict is None and self.judge is None):
+            missing = "extractor" if self.extractor is None else "judge"
+            raise NoLLMError(
+                f"learn needs an LLM for the {missing}: pass llm= (or {missing}_llm=) to ReasoningBank, "
+                "or set model / REASONINGBANK_MODEL in the config"
+            )
+        judge_usage = None
+        if verdict is None:
+            assert self.judge is not None
+            try:
+                verdict, judge_usage = self.judge.judge(trajectory)
+            except Exception as exc:  # re-raised with context; nothing stored
+                raise LearnError(f"learn({trajectory.task_id!r}): the judge call failed: {exc}") from exc
+        try:
+            extraction = self.extractor.extract(trajectory, verdict)
+        except Exception as exc:  # re-raised with context; nothing stored
+            raise LearnError(f"learn({trajectory.task_id!r}): the extractor call failed: {exc}") from exc
+        consolidation = self.consolidator.consolidate(extraction.items, self.store, self.scope)
+        embedding = self._embed_query(trajectory.query)
+        prompt_versions = {"extract": extraction.prompt_version, "memory_header": header_version()}
+        models = {"extractor": extraction.model, "embedder": self.embedder.name}
+        if judge_usage is not None:
+            assert self.judge is not None
+            prompt_versions["judge"] = self.judge.prompt_version
+            models["judge"] = verdict.judge_model
+        exp = Experience(
+            scope=self.scope,
+            task_id=trajectory.task_id,
+            query=trajectory.query,
+            query_embedding=embedding,
+            trajectory=trajectory,
+            verdict=verdict,
+            raw_extraction=extraction.raw,
+            extraction_note=extraction.note,
+            prompt_versions=prompt_versions,
+            models=models,
+        )
+        exp.items = [item.model_copy(update={"experience_id": exp.id}) for item in consolidation.kept]
+        self.store.add(exp)
+        note = "; ".join(n for n in (extraction.note, consolidation.note) if n)
+        return LearnReport(
+            experience_id=exp.id,
+            verdict=verdict,
+            items=exp.items,
+            stored=True,
+            note=note,
+            judge_usage=judge_usage if judge_usage is not None else Usage(),
+            extraction_usage=extraction.usage,
+            seconds=time.perf_counter() - started,
+        )
+
+    def add_item(
+        self,
+        title: str,
+        content: str,
+        description: str = "",
+        task_id: str | None = None,
+        query: str | None = None,
+    ) -> MemoryItem:
+        """Store a hand-written item as its own experience (origin ``manual``).
+
+        The experience's query (what retrieval matches against) is ``query`` or,
+        if omitted, the title.
+        """
+        item = MemoryItem(title=title, content=content, description=description, origin="manual")
+        text = (query or title).strip()
+        exp = Experience(
+            scope=self.scope,
+            task_id=task_id or f"manual-{item.id}",
+            query=text,
+            query_embedding=self._embed_query(text),
+        )
+        exp.items = [item.model_copy(update={"experience_id": exp.id})]
+        self.store.add(exp)
+        return exp.items[0]
+
+    def _embed_query(self, text: str) -> EmbeddingRef:
+        vec = self.embedder.embed_documents([text])[0]
+        return EmbeddingRef(model=self.embedder.name, dim=int(vec.shape[0]), vector=[float(x) for x in vec])
+
+    # ------------------------------------------------------------------ async twins
+
+    async def alearn(self, trajectory: Trajectory, *, verdict: Verdict | None = None) -> LearnReport:
+        """``learn`` in a worker thread."""
+        return await asyncio.to_thread(self.learn, trajectory, verdict=verdict)
+
+    async def aretrieve(
+        self,
+        query: str,
+        k: int | None = None,
+        *,
+        task_id: str | None = None,
+        include_same_task: bool = False,
+    ) -> list[MemoryItem]:
+        """``retrieve`` in a worker thread."""
+        return await asyncio.to_thread(
+            self.retrieve, query, k, task_id=task_id, include_same_task=include_same_task
+        )
+
+    # ------------------------------------------------------------------ lifecycle
+
+    def close(self) -> None:
+        self.store.close()
+
+    def __enter__(self) -> ReasoningBank:
+        return self
+
+    def __exit__(
+        self,
+        exc_type: type[BaseException] | None,
+        exc: BaseException | None,
+        tb: TracebackType | None,
+    ) -> None:
+        self.close()
+
+
+def make_embedder(spec: str, *, api_base: str | None = None) -> Embedder:
+    """Build an embedder from ``"local"``, ``"hash"`` or ``"litellm:<model>"``."""
+    if spec == "hash":
+        return HashEmbedder()
+    if spec == "local":
+        from .embed_local import SentenceTransformerEmbedder  # heavy import: only when asked
+
+        local: Any = SentenceTransformerEmbedder()
+        return local  # type: ignore[no-any-return]
+    if spec.startswith("litellm:") and spec[len("litellm:") :].strip():
+        from .embed_litellm import LiteLLMEmbedder
+
+        hosted: Any = LiteLLMEmbedder(spec[len("litellm:") :].strip(), api_base=api_base)
+        return hosted  # type: ignore[no-any-return]
+    raise ValueError(f"unknown embedder {spec!r}; expected 'local', 'hash' or 'litellm:<model>'")
+
+
+def _make_llm(model: str | None, api_base: str | None) -> LLM | None:
+    if model is None:
+        return None
+    from .litellm_client import LiteLLMClient
+
+    client: Any = LiteLLMClient(model, api_base=api_base)
+    llm: LLM = client
+    return llm

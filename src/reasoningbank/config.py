@@ -1,0 +1,183 @@
+"""Presets (learning-loop settings) and the bank configuration file.
+
+``PRESETS["paper"]`` follows the paper: judge at temperature 0.0, Markdown
+extraction at 1.0, at most 3 items, top-1 retrieval, title + content
+rendering, append-only consolidation. ``PRESETS["small-local"]`` is tuned for
+small local models: JSON extraction under a schema with length caps, addressed
+to the agent, at temperature 0.3, with exact-duplicate suppression.
+
+``BankConfig.from_file`` reads TOML or JSON; unknown keys are errors.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import tomllib
+from pathlib import Path
+from typing import Any
+
+from pydantic import BaseModel, ConfigDict, Field, ValidationError
+
+from .consolidate import ConsolidationMode
+from .extract import ExtractorStyle
+from .judge import JudgePrompt
+from .retrieve import RenderTemplate
+
+MODEL_ENV = "REASONINGBANK_MODEL"
+API_BASE_ENV = "REASONINGBANK_API_BASE"
+
+
+class ConfigError(ValueError):
+    """A configuration file or value is invalid."""
+
+
+class Preset(BaseModel):
+    """Settings of the learning loop."""
+
+    model_config = ConfigDict(extra="forbid", frozen=True)
+
+    name: str
+    judge_temperature: float = Field(default=0.0, ge=0.0, le=2.0)
+    judge_prompt: JudgePrompt = "paper"
+    judge_max_tokens: int | None = Field(default=None, gt=0)
+    extractor_temperature: float = Field(default=1.0, ge=0.0, le=2.0)
+    extractor_style: ExtractorStyle = "markdown"
+    extractor_max_tokens: int | None = Field(default=None, gt=0)
+    max_items: int = Field(default=3, ge=1, le=20)
+    k: int = Field(default=1, ge=1)
+    render_template: RenderTemplate = "title_content"
+    query_instruction: bool = False
+    consolidation: ConsolidationMode = "append"
+
+    def with_overrides(self, overrides: dict[str, Any]) -> Preset:
+        """A copy with ``overrides`` applied and validated."""
+        if not overrides:
+            return self
+        return Preset.model_validate({**self.model_dump(), **overrides})
+
+
+PRESETS: dict[str, Preset] = {
+    "paper": Preset(
+        name="paper",
+        judge_temperature=0.0,
+        judge_prompt="paper",
+        judge_max_tokens=None,
+        extractor_temperature=1.0,
+        extractor_style="markdown",
+        extractor_max_tokens=None,
+        max_items=3,
+        k=1,
+        render_template="title_content",
+        query_instruction=False,
+        consolidation="append",
+    ),
+    "small-local": Preset(
+        name="small-local",
+        judge_temperature=0.0,
+        judge_prompt="small-local",
+        judge_max_tokens=400,
+        extractor_temperature=0.3,
+        extractor_style="json",
+        extractor_max_tokens=600,
+        max_items=3,
+        k=1,
+        render_template="title_content",
+        query_instruction=False,
+        consolidation="dedup",
+    ),
+}
+
+
+def get_preset(preset: str | Preset) -> Preset:
+    """Look up a preset by name (or pass a :class:`Preset` through)."""
+    if isinstance(preset, Preset):
+        return preset
+    try:
+        return PRESETS[preset]
+    except KeyError:
+        raise ConfigError(f"unknown preset {preset!r}; available: {', '.join(sorted(PRESETS))}") from None
+
+
+def _env(name: str) -> str | None:
+    value = os.environ.get(name, "").strip()
+    return value or None
+
+
+class BankConfig(BaseModel):
+    """Everything needed to build a :class:`~reasoningbank.bank.ReasoningBank`."""
+
+    model_config = ConfigDict(extra="forbid")
+
+    store: str = "sqlite:///reasoningbank.db"
+    scope: str = "default"
+    model: str | None = Field(default_factory=lambda: _env(MODEL_ENV))
+    api_base: str | None = Field(default_factory=lambda: _env(API_BASE_ENV))
+    judge_model: str | None = None
+    extractor_model: str | None = None
+    embedder: str = "local"
+    preset: str = "paper"
+    preset_overrides: dict[str, Any] = Field(default_factory=dict)
+
+    def resolved_preset(self) -> Preset:
+        """The named preset with ``preset_overrides`` applied."""
+        base = get_preset(self.preset)
+        keys = set(self.preset_overrides)
+        bad = sorted((keys - set(Preset.model_fields)) | (keys & {"name"}))
+        if bad:
+            raise ConfigError(
+                f"preset_overrides: unknown or read-only key(s) {', '.join(map(repr, bad))}; "
+                f"allowed: {', '.join(k for k in Preset.model_fields if k != 'name')}"
+            )
+        try:
+            return base.with_overrides(self.preset_overrides)
+        except ValidationError as exc:
+            raise ConfigError(f"preset_overrides: {_describe(exc)}") from None
+
+    @property
+    def effective_judge_model(self) -> str | None:
+        return self.judge_model or self.model
+
+    @property
+    def effective_extractor_model(self) -> str | None:
+        return self.extractor_model or self.model
+
+    @classmethod
+    def from_file(cls, path: str | os.PathLike[str]) -> BankConfig:
+        """Read a ``.toml`` or ``.json`` file; errors name the file and the bad key."""
+        p = Path(path)
+        suffix = p.suffix.lower()
+        if suffix not in (".toml", ".json"):
+            raise ConfigError(f"config file {p}: unsupported extension {p.suffix!r}; use .toml or .json")
+        try:
+            text = p.read_text(encoding="utf-8")
+        except OSError as exc:
+            raise ConfigError(f"config file {p}: cannot read it ({exc.strerror or exc})") from exc
+        data: Any
+        try:
+            data = tomllib.loads(text) if suffix == ".toml" else json.loads(text)
+        except (tomllib.TOMLDecodeError, json.JSONDecodeError) as exc:
+            raise ConfigError(f"config file {p}: not valid {suffix[1:].upper()}: {exc}") from exc
+        if not isinstance(data, dict):
+            raise ConfigError(f"config file {p}: the top level must be a table/object")
+        try:
+            cfg = cls.model_validate(data)
+        except ValidationError as exc:
+            raise ConfigError(f"config file {p}: {_describe(exc)}") from None
+        try:
+            cfg.resolved_preset()
+        except ConfigError as exc:
+            raise ConfigError(f"config file {p}: {exc}") from None
+        return cfg
+
+
+def _describe(exc: ValidationError) -> str:
+    parts = []
+    for err in exc.errors():
+        loc = ".".join(str(x) for x in err["loc"]) or "(top level)"
+        if err["type"] == "extra_forbidden":
+            parts.append(f"unknown key {loc!r}")
+        else:
+            parts.append(f"{loc!r}: {err['msg']}")
+    return "; ".join(parts)
+

@@ -1,0 +1,270 @@
+"""Distil memory items from a judged trajectory with an LLM.
+
+The success or failure prompt is chosen by the verdict. Two output styles:
+``markdown`` (the paper's ``# Memory Item`` / ``## Title`` / ``## Description``
+/ ``## Content`` layout) and ``json`` (``{"items": [...]}`` under a JSON schema
+with length caps, for small local models). Output with no valid item gets one
+retry; after that the result has zero items and a note. The raw text of every
+attempt is kept.
+"""
+
+from __future__ import annotations
+
+import re
+from dataclasses import dataclass, field
+from typing import Any, Literal
+
+from pydantic import ValidationError
+
+from .formatting import Limits, think_action_blocks
+from .jsontext import find_json
+from .llm import LLM, Message
+from .models import MemoryItem, Origin, Trajectory, Usage, Verdict
+from .prompts import get_prompt
+
+ExtractorStyle = Literal["markdown", "json"]
+
+ATTEMPT_SEPARATOR = "\n\n----- retry -----\n\n"
+
+TITLE_MAX_CHARS = 100
+DESCRIPTION_MAX_CHARS = 200
+CONTENT_MAX_CHARS = 500
+
+EXTRACTOR_LIMITS = Limits(head_steps=15, tail_steps=35, max_field_chars=3000, max_state_chars=4000)
+
+
+def extraction_schema(max_items: int) -> dict[str, Any]:
+    """JSON schema for the ``json`` style, with item and length caps."""
+    return {
+        "type": "object",
+        "properties": {
+            "items": {
+                "type": "array",
+                "minItems": 1,
+                "maxItems": max_items,
+                "items": {
+                    "type": "object",
+                    "properties": {
+                        "title": {"type": "string", "minLength": 1, "maxLength": TITLE_MAX_CHARS},
+                        "description": {"type": "string", "maxLength": DESCRIPTION_MAX_CHARS},
+                        "content": {"type": "string", "minLength": 1, "maxLength": CONTENT_MAX_CHARS},
+                    },
+                    "required": ["title", "description", "content"],
+                    "additionalProperties": False,
+                },
+            }
+        },
+        "required": ["items"],
+        "additionalProperties": False,
+    }
+
+
+@dataclass(frozen=True)
+class ParsedItem:
+    title: str
+    description: str
+    content: str
+
+
+@dataclass(frozen=True)
+class ExtractionResult:
+    items: list[MemoryItem]
+    raw: str
+    note: str
+    usage: Usage
+    prompt_version: str
+    attempts: list[str] = field(default_factory=list)
+    model: str = ""
+
+
+# ----------------------------------------------------------------------------- markdown parsing
+
+_FENCE = re.compile(r"^\s*(```|~~~)")
+_ITEM_MARKER = re.compile(
+    r"^\s*(?:#{1,6}\s*)?(?:\*\*|__)?\s*memory\s+item\b\s*#?\s*\d*\s*(?:\*\*|__)?\s*[:.)\-–—]?\s*(?P<tail>.*)$",
+    re.IGNORECASE,
+)
+_FIELD = re.compile(
+    r"^\s*(?P<hashes>#{1,6}\s*)?(?:[-*+]\s+)?(?:\d+[.)]\s+)?(?P<bold>\*\*|__)?\s*"
+    r"(?P<name>title|description|content)\b\s*(?:\*\*|__)?\s*(?P<colon>[:：])?\s*(?:\*\*|__)?\s*(?P<rest>.*)$",
+    re.IGNORECASE,
+)
+
+
+def _clean(text: str) -> str:
+    text = text.strip()
+    text = re.sub(r"^(?:\*\*|__)\s*|\s*(?:\*\*|__)$", "", text).strip()
+    if len(text) >= 2 and text[0] == text[-1] and text[0] in "\"'`":
+        text = text[1:-1].strip()
+    return text
+
+
+def parse_markdown_items(text: str) -> list[ParsedItem]:
+    """Parse ``# Memory Item`` blocks; tolerant of layout variants. Preamble is dropped."""
+    blocks: list[dict[str, list[str]]] = []
+    current: dict[str, list[str]] | None = None
+    field_name: str | None = None
+    for line in text.splitlines():
+        if _FENCE.match(line):
+            continue
+        marker = _ITEM_MARKER.match(line)
+        if marker:
+            current = {"heading": [marker.group("tail")]}
+            blocks.append(current)
+            field_name = None
+            continue
+        m = _FIELD.match(line)
+        if m and (m.group("hashes") or m.group("bold") or m.group("colon")):
+            name = m.group("name").lower()
+            if current is None or name in current:
+                # a new item without a "Memory Item" heading
+                current = {}
+                blocks.append(current)
+            field_name = name
+            current[field_name] = [m.group("rest")]
+            continue
+        if current is not None and field_name is not None:
+            current[field_name].append(line)
+    items: list[ParsedItem] = []
+    for block in blocks:
+        title = _clean(" ".join(block.get("title", []))) or _clean(" ".join(block.get("heading", [])))
+        content = _clean("\n".join(block.get("content", [])))
+        description = _clean(" ".join(block.get("description", [])))
+        if title and content:
+            items.append(ParsedItem(title=title, description=description, content=content))
+    return items
+
+
+def parse_json_items(text: str) -> list[ParsedItem]:
+    """Parse ``{"items": [...]}`` (or a bare list) found anywhere in ``text``."""
+    value = find_json(text)
+    raw_items: Any
+    if isinstance(value, dict):
+        raw_items = value.get("items", value.get("memory_items"))
+        if raw_items is None and "title" in value:
+            raw_items = [value]
+    else:
+        raw_items = value
+    if not isinstance(raw_items, list):
+        return []
+    items: list[ParsedItem] = []
+    for obj in raw_items:
+        if not isinstance(obj, dict):
+            continue
+        title = obj.get("title")
+        content = obj.get("content")
+        description = obj.get("description", "")
+        if not isinstance(title, str) or not isinstance(content, str):
+            continue
+        if not title.strip() or not content.strip():
+            continue
+        items.append(
+            ParsedItem(
+                title=title.strip(),
+                description=description.strip() if isinstance(description, str) else "",
+                content=content.strip(),
+            )
+        )
+    return items
+
+
+# ----------------------------------------------------------------------------- extractor
+
+
+class Extractor:
+    """Turn a trajectory and its verdict into at most ``max_items`` memory items."""
+
+    def __init__(
+        self,
+        llm: LLM,
+        *,
+        temperature: float = 1.0,
+        style: ExtractorStyle = "markdown",
+        max_items: int = 3,
+        max_tokens: int | None = None,
+        limits: Limits = EXTRACTOR_LIMITS,
+    ) -> None:
+        if style not in ("markdown", "json"):
+            raise ValueError(f"unknown extractor style {style!r}; expected 'markdown' or 'json'")
+        if max_items < 1:
+            raise ValueError(f"max_items must be at least 1, got {max_items}")
+        self.llm = llm
+        self.temperature = temperature
+        self.style = style
+        self.max_items = max_items
+        self.max_tokens = max_tokens
+        self.limits = limits
+        suffix = "_json" if style == "json" else ""
+        self._system = {
+            "success": get_prompt(f"extract_success{suffix}"),
+            "failure": get_prompt(f"extract_failure{suffix}"),
+        }
+        self._retry = get_prompt(f"extract_retry_{style}")
+        self._user = get_prompt("extract_user")
+
+    def prompt_version(self, verdict: Verdict) -> str:
+        return self._system[verdict.label].version
+
+    def messages(self, trajectory: Trajectory, verdict: Verdict) -> list[Message]:
+        """The chat messages sent for this trajectory (no retry)."""
+        user = self._user.render(
+            query=trajectory.query.strip(),
+            steps=think_action_blocks(trajectory, self.limits),
+            final_answer=(trajectory.final_answer or "").strip(),
+        )
+        system = self._system[verdict.label].render(max_items=self.max_items)
+        return [{"role": "system", "content": system}, {"role": "user", "content": user}]
+
+    def parse(self, text: str) -> list[ParsedItem]:
+        return parse_json_items(text) if self.style == "json" else parse_markdown_items(text)
+
+    def extract(self, trajectory: Trajectory, verdict: Verdict) -> ExtractionResult:
+        """Extract memory items; origin is the verdict's label."""
+        messages = self.messages(trajectory, verdict)
+        schema = extraction_schema(self.max_items) if self.style == "json" else None
+        origin: Origin = verdict.label
+        usage = Usage()
+        attempts: list[str] = []
+        model = getattr(self.llm, "model", "")
+        parsed: list[ParsedItem] = []
+        for attempt in range(2):
+            resp = self.llm.complete(
+                messages, temperature=self.temperature, max_tokens=self.max_tokens, json_schema=schema
+            )
+            usage = usage + resp.usage
+            model = resp.model or model
+            attempts.append(resp.text)
+            parsed = self.parse(resp.text)
+            if parsed:
+                break
+            if attempt == 0:
+                messages = [
+                    *messages,
+                    {"role": "assistant", "content": resp.text},
+                    {"role": "user", "content": self._retry.render(max_items=self.max_items)},
+                ]
+        notes: list[str] = []
+        if len(attempts) > 1:
+            notes.append("first extraction output had no readable memory item; retried once")
+        if not parsed:
+            notes.append("no valid memory item could be read from the extractor output; stored none")
+        if len(parsed) > self.max_items:
+            notes.append(f"extractor returned {len(parsed)} items; kept the first {self.max_items}")
+            parsed = parsed[: self.max_items]
+        items: list[MemoryItem] = []
+        for p in parsed:
+            try:
+                items.append(
+                    MemoryItem(title=p.title, description=p.description, content=p.content, origin=origin)
+                )
+            except ValidationError as exc:
+                notes.append(f"dropped an invalid item ({exc.errors()[0]['msg']})")
+        return ExtractionResult(
+            items=items,
+            raw=ATTEMPT_SEPARATOR.join(attempts),
+            note="; ".join(notes),
+            usage=usage,
+            prompt_version=self.prompt_version(verdict),
+            attempts=attempts,
+            model=model,
+        )

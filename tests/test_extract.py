@@ -1,0 +1,124 @@
+from __future__ import annotations
+
+import json
+
+import pytest
+
+from reasoningbank.extract import Extractor, extraction_schema, parse_json_items, parse_markdown_items
+from reasoningbank.llm import ScriptedLLM
+from reasoningbank.models import Step, Trajectory, Verdict
+
+SUCCESS = Verdict(label="success", thoughts="ok")
+FAILURE = Verdict(label="failure", thoughts="no")
+
+
+def _traj() -> Trajectory:
+    return Trajectory(
+        task_id="t1",
+        query="Find the newest order",
+        steps=[Step(thought="open orders", action="click('orders')"), Step(thought="sort", action="sort()")],
+        final_answer="Order 42",
+        meta={"score": "HIDDEN-SCORE"},
+    )
+
+
+def _md(n: int) -> str:
+    return "\n\n".join(
+        f"# Memory Item {i}\n## Title Strategy {i}\n## Description One line {i}.\n## Content Do thing {i}."
+        for i in range(1, n + 1)
+    )
+
+
+def test_markdown_preamble_and_fences() -> None:
+    text = "Why it worked: the agent sorted first.\n\n```markdown\n" + _md(2) + "\n```\nHope this helps."
+    items = parse_markdown_items(text)
+    assert [i.title for i in items] == ["Strategy 1", "Strategy 2"]
+    assert items[1].content.startswith("Do thing 2.")
+    assert items[0].description == "One line 1."
+
+
+def test_markdown_variants_bold_levels_missing_description() -> None:
+    text = (
+        "**Memory Item 1**\n**Title:** Sort first\n**Content:** Sort by date before reading.\n\n"
+        "### Memory Item 2: Type then submit\n- **Content**: Fill every field, then click Submit.\n\n"
+        "Memory Item 3\nTitle: no content so dropped\n"
+    )
+    items = parse_markdown_items(text)
+    assert [(i.title, i.description) for i in items] == [("Sort first", ""), ("Type then submit", "")]
+    assert items[1].content == "Fill every field, then click Submit."
+
+
+def test_markdown_without_item_headings_splits_on_title() -> None:
+    items = parse_markdown_items("1. Title: A\nContent: aaa\n2. Title: B\nDescription: bb\nContent: bbb")
+    assert [(i.title, i.description, i.content) for i in items] == [("A", "", "aaa"), ("B", "bb", "bbb")]
+
+
+def test_json_parser_tolerates_fences_and_text() -> None:
+    payload = {"items": [{"title": "T", "description": "D", "content": "C"}, {"title": "", "content": "x"}]}
+    items = parse_json_items("Here you go:\n```json\n" + json.dumps(payload) + "\n```\nDone.")
+    assert [(i.title, i.description, i.content) for i in items] == [("T", "D", "C")]
+    assert parse_json_items("no json") == []
+
+
+def test_success_prompt_chosen_and_user_content() -> None:
+    llm = ScriptedLLM([_md(2)])
+    res = Extractor(llm).extract(_traj(), SUCCESS)
+    call = llm.calls[0]
+    assert call.temperature == 1.0 and call.json_schema is None
+    assert "successfully" in call.messages[0]["content"] and "at most 3" in call.messages[0]["content"]
+    user = call.messages[1]["content"]
+    assert user.startswith("**Query:** Find the newest order")
+    assert "**Trajectory:**" in user
+    assert "<think>\nopen orders\n</think>\n<action>\nclick('orders')\n</action>" in user
+    assert "Order 42" in user and "HIDDEN-SCORE" not in user
+    assert [i.origin for i in res.items] == ["success", "success"]
+    assert res.prompt_version == "extract_success@1" and res.note == "" and res.usage.calls == 1
+
+
+def test_failure_prompt_chosen() -> None:
+    llm = ScriptedLLM([_md(1)])
+    res = Extractor(llm).extract(_traj(), FAILURE)
+    assert "failed" in llm.calls[0].messages[0]["content"]
+    assert res.items[0].origin == "failure" and res.prompt_version == "extract_failure@1"
+
+
+def test_five_items_capped_at_three() -> None:
+    res = Extractor(ScriptedLLM([_md(5)])).extract(_traj(), SUCCESS)
+    assert [i.title for i in res.items] == ["Strategy 1", "Strategy 2", "Strategy 3"]
+    assert "kept the first 3" in res.note
+
+
+def test_garbage_retry_then_no_items_with_note_and_raw_kept() -> None:
+    llm = ScriptedLLM(["I cannot help.", "Still nothing."])
+    res = Extractor(llm).extract(_traj(), SUCCESS)
+    assert res.items == []
+    assert "no valid memory item" in res.note
+    assert res.attempts == ["I cannot help.", "Still nothing."]
+    assert "I cannot help." in res.raw and "Still nothing." in res.raw
+    assert res.usage.calls == 2
+    assert llm.calls[1].messages[-2]["content"] == "I cannot help."
+    assert "# Memory Item" in llm.calls[1].messages[-1]["content"]
+
+
+def test_retry_recovers() -> None:
+    res = Extractor(ScriptedLLM(["nope", _md(1)])).extract(_traj(), SUCCESS)
+    assert len(res.items) == 1 and "retried once" in res.note
+
+
+def test_json_style_passes_schema_and_temperature() -> None:
+    item = {"title": "Type first", "description": "d", "content": "Type, then submit."}
+    out = json.dumps({"items": [item]})
+    llm = ScriptedLLM([out])
+    res = Extractor(llm, temperature=0.3, style="json", max_items=2, max_tokens=500).extract(_traj(), FAILURE)
+    call = llm.calls[0]
+    assert call.temperature == 0.3 and call.max_tokens == 500
+    assert call.json_schema == extraction_schema(2)
+    assert "agent" in call.messages[0]["content"] and "differently" in call.messages[0]["content"]
+    assert res.items[0].title == "Type first" and res.prompt_version == "extract_failure_json@1"
+
+
+def test_bad_arguments() -> None:
+    with pytest.raises(ValueError, match="style"):
+        Extractor(ScriptedLLM(), style="yaml")  # type: ignore[arg-type]
+    with pytest.raises(ValueError, match="max_items"):
+        Extractor(ScriptedLLM(), max_items=0)
