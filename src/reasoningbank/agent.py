@@ -1,0 +1,299 @@
+"""A ReAct agent over the :class:`~reasoningbank.envs.base.Environment` protocol.
+
+Follows the paper's web agent (PAPER §9.1) in a compact form: one model call
+per step; the system message holds the base instructions (task, action
+grammar, examples) followed by the memory block rendered by the core; the user
+message holds the goal, the current observation only (no past observations),
+the history of past thoughts and actions and the last action error. The reply
+must contain ``<think>...</think><action>...</action>`` (or, with
+``json_actions=True``, a JSON object ``{"thought": ..., "action": ...}`` asked
+for with a JSON schema). An unusable reply or an action the environment
+rejects is answered with the error and the model is asked again, up to
+``max_reasks`` calls per step; after that the step is recorded as failed and
+the agent goes on with the next step.
+
+The trajectory holds only what the agent saw and did: the benchmark's score
+is never written into it (the runner reads ``env.evaluate()`` separately).
+"""
+
+from __future__ import annotations
+
+import json
+import re
+from dataclasses import dataclass
+from typing import Any
+
+from .envs.actions import ACTION_GRAMMAR, parse_action
+from .envs.base import ActionError, Environment, TaskSpec
+from .llm import LLM, Message
+from .models import Step, Trajectory, Usage
+
+BASE_INSTRUCTIONS = """\
+You are an agent that completes tasks on web pages. At every step you are shown \
+the task goal, the current page as a list of elements (each with a numeric id in \
+square brackets), and the thoughts and actions you have already taken. You choose \
+exactly one next action; each action changes the page and you then see the new page.
+
+Available actions:
+{action_grammar}
+
+Use only ids that appear in the current page listing. Do one thing per step: fill \
+a field, tick a box or press a button.
+"""
+
+XML_FORMAT = """\
+Reply with your reasoning inside <think></think> followed by exactly one action \
+inside <action></action>, for example:
+<think>The goal asks me to type "Bob" into the text field, which has id 2.</think>
+<action>type(2, "Bob")</action>"""
+
+JSON_FORMAT = """\
+Reply with a JSON object with two string fields, "thought" (your reasoning) and \
+"action" (exactly one action), for example:
+{"thought": "The goal asks me to type \\"Bob\\" into the text field, which has id 2.", \
+"action": "type(2, \\"Bob\\")"}"""
+
+ACTION_JSON_SCHEMA: dict[str, Any] = {
+    "type": "object",
+    "properties": {
+        "thought": {"type": "string"},
+        "action": {"type": "string"},
+    },
+    "required": ["thought", "action"],
+}
+
+_THINK_RE = re.compile(r"<think>(.*?)(?:</think>|(?=<action>)|$)", re.DOTALL | re.IGNORECASE)
+_ACTION_RE = re.compile(r"<action>(.*?)(?:</action>|$)", re.DOTALL | re.IGNORECASE)
+_FENCE_RE = re.compile(r"^```[a-zA-Z]*\s*|\s*```$")
+
+
+class OutputFormatError(ValueError):
+    """The model's reply holds no usable action."""
+
+
+@dataclass(frozen=True)
+class AgentResult:
+    """What one episode produced. ``steps`` counts recorded steps (failed ones too);
+    ``parse_failures`` counts replies without a usable action; ``action_errors``
+    counts actions the environment rejected."""
+
+    trajectory: Trajectory
+    usage: Usage
+    steps: int
+    parse_failures: int
+    action_errors: int = 0
+    stop_reason: str = ""
+
+
+def _clean_action(action: str) -> str:
+    action = action.strip()
+    action = _FENCE_RE.sub("", action).strip()
+    if len(action) >= 2 and action[0] == action[-1] == "`":
+        action = action.strip("`").strip()
+    return action
+
+
+def _parse_json_output(text: str) -> tuple[str, str]:
+    body = _FENCE_RE.sub("", text.strip()).strip()
+    start, end = body.find("{"), body.rfind("}")
+    if start < 0:
+        raise OutputFormatError('no JSON object found; reply with {"thought": "...", "action": "..."}')
+    candidate = body[start : end + 1] if end > start else body[start:]
+    try:
+        obj = json.loads(candidate)
+    except json.JSONDecodeError as exc:
+        raise OutputFormatError(f"the JSON reply is invalid ({exc.msg} at position {exc.pos})") from exc
+    if not isinstance(obj, dict):
+        raise OutputFormatError("the JSON reply must be an object with 'thought' and 'action'")
+    action = obj.get("action")
+    if not isinstance(action, str) or not action.strip():
+        raise OutputFormatError('the JSON reply has no non-empty string field "action"')
+    thought = obj.get("thought", "")
+    return (thought if isinstance(thought, str) else json.dumps(thought)).strip(), _clean_action(action)
+
+
+def _parse_xml_output(text: str) -> tuple[str, str]:
+    actions = [a for a in _ACTION_RE.findall(text) if a.strip()]
+    if not actions:
+        raise OutputFormatError(
+            "no <action>...</action> found; end your reply with exactly one action inside <action></action>"
+        )
+    if len(actions) > 1:
+        raise OutputFormatError(f"{len(actions)} <action> tags found; give exactly one action per reply")
+    thoughts = [t.strip() for t in _THINK_RE.findall(text) if t.strip()]
+    return "\n".join(thoughts), _clean_action(actions[0])
+
+
+def parse_output(text: str, *, json_actions: bool = False) -> tuple[str, str]:
+    """Return ``(thought, action)`` from a model reply or raise :class:`OutputFormatError`.
+
+    The preferred format is tried first; the other one is accepted as a fallback.
+    """
+    first, second = (
+        (_parse_json_output, _parse_xml_output) if json_actions else (_parse_xml_output, _parse_json_output)
+    )
+    try:
+        return first(text)
+    except OutputFormatError as primary:
+        try:
+            return second(text)
+        except OutputFormatError:
+            raise primary from None
+
+
+def _submitted_answer(action: str, current: str | None) -> str | None:
+    """The answer of a ``submit("...")`` action, else ``current``."""
+    try:
+        parsed = parse_action(action)
+    except ActionError:
+        return current
+    return parsed.text if parsed.name == "submit" else current
+
+
+class ReActAgent:
+    """Thought-action loop: ``run(env, task)`` plays one episode.
+
+    ``max_reasks`` is the number of model calls allowed per step (the paper's
+    ``max_retry=4``): the first try plus re-asks after format or action errors.
+    """
+
+    def __init__(
+        self,
+        llm: LLM,
+        *,
+        max_steps: int = 10,
+        temperature: float = 0.7,
+        max_reasks: int = 4,
+        memory_text: str = "",
+        system_prompt: str | None = None,
+        json_actions: bool = False,
+        max_tokens: int | None = None,
+    ) -> None:
+        if max_steps < 1:
+            raise ValueError(f"max_steps must be at least 1, got {max_steps}")
+        if max_reasks < 1:
+            raise ValueError(f"max_reasks must be at least 1, got {max_reasks}")
+        self.llm = llm
+        self.max_steps = max_steps
+        self.temperature = temperature
+        self.max_reasks = max_reasks
+        self.memory_text = memory_text
+        self.system_prompt = system_prompt
+        self.json_actions = json_actions
+        self.max_tokens = max_tokens
+
+    # ------------------------------------------------------------------ prompts
+
+    def build_system(self, env: Environment | None = None, memory_text: str | None = None) -> str:
+        """Base instructions (with the env's action grammar) + "\\n\\n" + memory block."""
+        grammar = str(getattr(env, "action_grammar", ACTION_GRAMMAR))
+        if self.system_prompt is not None:
+            base = self.system_prompt.replace("{action_grammar}", grammar)
+        else:
+            fmt = JSON_FORMAT if self.json_actions else XML_FORMAT
+            base = BASE_INSTRUCTIONS.format(action_grammar=grammar) + "\n" + fmt
+        memory = self.memory_text if memory_text is None else memory_text
+        return f"{base}\n\n{memory}" if memory.strip() else base
+
+    @staticmethod
+    def build_user(goal: str, observation: str, history: list[Step], last_error: str | None) -> str:
+        parts = [f"# Goal\n{goal}", f"# Current page\n{observation or '(empty page)'}"]
+        if history:
+            lines = []
+            for i, s in enumerate(history, 1):
+                lines.append(f"## Step {i}\nThought: {s.thought or '(none)'}\nAction: {s.action or '(none)'}")
+                if s.observation is not None and s.observation.startswith("ERROR: "):
+                    lines.append(s.observation)
+            parts.append("# History of your past thoughts and actions\n" + "\n".join(lines))
+        if last_error:
+            parts.append(f"# Error from your last action\n{last_error}")
+        parts.append("# Your next step\nGive your thought and exactly one action.")
+        return "\n\n".join(parts)
+
+    # ------------------------------------------------------------------ loop
+
+    def run(self, env: Environment, task: TaskSpec, *, memory_text: str | None = None) -> AgentResult:
+        """Play one episode of ``task`` in ``env``; ``memory_text`` overrides the
+        agent's memory block for this run."""
+        obs = env.reset(task)
+        system = self.build_system(env, memory_text)
+        schema = ACTION_JSON_SCHEMA if self.json_actions else None
+        usage = Usage()
+        steps: list[Step] = []
+        parse_failures = 0
+        action_errors = 0
+        last_error: str | None = obs.error
+        final_answer: str | None = None
+        stop_reason = "max_steps"
+
+        while len(steps) < self.max_steps:
+            if obs.done:
+                stop_reason = "done"
+                break
+            base_user = self.build_user(obs.goal, obs.text, steps, last_error)
+            messages: list[Message] = [
+                {"role": "system", "content": system},
+                {"role": "user", "content": base_user},
+            ]
+            recorded: Step | None = None
+            thought, action = "", ""
+            error = ""
+            for _ in range(self.max_reasks):
+                resp = self.llm.complete(
+                    messages,
+                    temperature=self.temperature,
+                    max_tokens=self.max_tokens,
+                    json_schema=schema,
+                )
+                usage = usage + resp.usage
+                try:
+                    thought, action = parse_output(resp.text, json_actions=self.json_actions)
+                except OutputFormatError as exc:
+                    parse_failures += 1
+                    error = f"Your reply could not be used: {exc}"
+                else:
+                    try:
+                        new_obs = env.step(action)
+                    except ActionError as exc:
+                        action_errors += 1
+                        error = f"The action {action!r} failed: {exc}"
+                    else:
+                        recorded = Step(thought=thought, action=action, observation=new_obs.text)
+                        obs = new_obs
+                        break
+                messages = [
+                    *messages,
+                    {"role": "assistant", "content": resp.text},
+                    {"role": "user", "content": f"{error}\nReply again in the required format."},
+                ]
+            if recorded is None:
+                recorded = Step(thought=thought, action=action, observation=f"ERROR: {error}")
+                last_error = error
+            else:
+                last_error = obs.error
+                final_answer = _submitted_answer(action, final_answer)
+            steps.append(recorded)
+        else:
+            if obs.done:
+                stop_reason = "done"
+
+        trajectory = Trajectory(
+            task_id=task.task_id,
+            query=obs.goal,
+            steps=steps,
+            final_answer=final_answer,
+            meta={
+                "family": task.family,
+                "seed": task.seed,
+                "stop_reason": stop_reason,
+                "model": self.llm.model,
+            },
+        )
+        return AgentResult(
+            trajectory=trajectory,
+            usage=usage,
+            steps=len(steps),
+            parse_failures=parse_failures,
+            action_errors=action_errors,
+            stop_reason=stop_reason,
+        )
