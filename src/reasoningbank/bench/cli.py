@@ -1,0 +1,131 @@
+"""``reasoningbank bench``: run MiniWoB++ task streams and report on runs.
+
+``bench miniwob`` builds the environment, the agent and the memory methods,
+runs the stream (resumable) and prints the report; ``bench report RUN_DIR``
+re-renders the report and plots of a recorded run. With no ``--model`` the
+bundled local model is started for the duration of the run.
+"""
+
+from __future__ import annotations
+
+import argparse
+import contextlib
+import json
+import sys
+from collections.abc import Iterator
+from pathlib import Path
+from typing import Any
+
+from ..llm import LLM
+from .methods import METHOD_SPECS, with_failures
+from .report import results_table, write_report
+from .runner import make_stream, run_stream
+
+DEFAULT_METHODS = "none,synapse,awm,reasoningbank"
+
+
+def _add_common(parser: argparse.ArgumentParser) -> None:
+    from ..cli import add_common_options
+
+    add_common_options(parser)
+
+
+def register(subparsers: Any) -> None:
+    """Add the ``bench`` command (subcommands ``miniwob`` and ``report``)."""
+    bench = subparsers.add_parser("bench", help="run benchmark task streams and report on them")
+    bsub = bench.add_subparsers(dest="bench_command", metavar="BENCH_COMMAND", required=True)
+
+    p = bsub.add_parser("miniwob", help="run a MiniWoB++ task stream through memory methods")
+    _add_common(p)
+    p.add_argument("--methods", default=DEFAULT_METHODS, help=f"comma list of: {', '.join(METHOD_SPECS)}")
+    p.add_argument("--tasks", default=None, help="comma list of MiniWoB++ families (default: checked set)")
+    p.add_argument("--episodes", type=int, default=3, help="episodes (seeds) per family")
+    p.add_argument("--seed", type=int, default=0, help="first seed of every family")
+    p.add_argument("--order", choices=("interleaved", "blocked", "shuffled"), default="interleaved")
+    p.add_argument("--run-dir", required=True, help="output directory (an existing run is resumed)")
+    p.add_argument("--local-model", default="qwen2.5-coder-1.5b", help="bundled model used when no --model")
+    p.add_argument("--max-steps", type=int, default=10)
+    p.add_argument("--temperature", type=float, default=0.7, help="agent sampling temperature")
+    p.add_argument("--json-actions", action="store_true", help="agent answers in JSON (for small models)")
+    p.add_argument(
+        "--include-failures", action="store_true",
+        help="synapse/awm also learn from judged failures (Fig. 7 ablation)",
+    )
+    p.add_argument("--no-progress", action="store_true", help="no progress bar")
+    p.set_defaults(func=cmd_miniwob)
+
+    p = bsub.add_parser("report", help="print the report of a run directory, write report.md and plots")
+    _add_common(p)
+    p.add_argument("run_dir")
+    p.set_defaults(func=cmd_report)
+
+
+def _split(text: str) -> list[str]:
+    return [x.strip() for x in text.split(",") if x.strip()]
+
+
+@contextlib.contextmanager
+def _llm_for(args: argparse.Namespace) -> Iterator[LLM]:
+    model = getattr(args, "model", None)
+    if model:
+        from ..litellm_client import LiteLLMClient
+
+        yield LiteLLMClient(model, api_base=getattr(args, "api_base", None))
+        return
+    from ..localmodel import local_llm
+
+    with local_llm(args.local_model) as client:
+        yield client
+
+
+def cmd_miniwob(args: argparse.Namespace) -> int:
+    from ..bank import make_embedder
+    from ..envs.miniwob import MINIWOB_FAMILIES_DEFAULT, MiniWoBEnv
+    from ..llm import allow_real_calls
+
+    methods = _split(args.methods)
+    for m in methods:
+        if m not in METHOD_SPECS:
+            raise ValueError(f"unknown method {m!r}; available: {', '.join(METHOD_SPECS)}")
+    if args.include_failures:
+        methods = list(dict.fromkeys(with_failures(m) for m in methods))
+    families = _split(args.tasks) if args.tasks else list(MINIWOB_FAMILIES_DEFAULT)
+    tasks = make_stream(families, args.episodes, seed=args.seed, order=args.order)
+    api_base = getattr(args, "api_base", None)
+    embedder = make_embedder(getattr(args, "embedder", None) or "local", api_base=api_base)
+    preset = getattr(args, "preset", None) or "small-local"
+    agent_kwargs: dict[str, Any] = {"temperature": args.temperature, "json_actions": args.json_actions}
+    with allow_real_calls(), _llm_for(args) as llm:
+        run_stream(
+            MiniWoBEnv,
+            tasks,
+            methods,
+            llm,
+            embedder,
+            Path(args.run_dir),
+            preset=preset,
+            max_steps=args.max_steps,
+            agent_kwargs=agent_kwargs,
+            progress=not args.no_progress,
+            manifest_extra={"benchmark": "miniwob", "order": args.order},
+        )
+    return _print_report(args.run_dir, as_json=bool(getattr(args, "json", False)), table_only=True)
+
+
+def cmd_report(args: argparse.Namespace) -> int:
+    return _print_report(args.run_dir, as_json=bool(getattr(args, "json", False)), table_only=False)
+
+
+def _print_report(run_dir: str | Path, *, as_json: bool, table_only: bool) -> int:
+    written = write_report(run_dir)
+    if as_json:
+        out = dict(written.metrics)
+        out["report"] = str(written.path)
+        out["plots"] = [str(p) for p in written.plots]
+        sys.stdout.write(json.dumps(out, indent=2) + "\n")
+        return 0
+    sys.stdout.write((results_table(written.metrics) if table_only else written.text) + "\n")
+    sys.stdout.write(f"\nreport: {written.path}\n")
+    for p in written.plots:
+        sys.stdout.write(f"plot: {p}\n")
+    return 0

@@ -1,0 +1,275 @@
+"""Memory methods compared by the benchmark (PAPER.md section 11).
+
+All methods with memory share retrieval (top-k past queries by embedding),
+injection (the bank's header via ``ReasoningBank.render``) and consolidation;
+they differ only in what is stored:
+
+* ``none`` — no memory: no judge, no extraction, empty prompt block;
+* ``synapse`` — the formatted trajectory itself, one item, no extraction call;
+* ``awm`` — workflows induced by the LLM (:mod:`.awm`);
+* ``reasoningbank`` — the core extractor's strategy/lesson items.
+
+The judge runs once per task (never with the benchmark score); its verdict is
+passed to ``ReasoningBank.learn``. Methods that learn from successes only skip
+the bank update for tasks judged failed. Variant names: ``synapse+failures``,
+``awm+failures`` (Fig. 7 ablation: failures added) and
+``reasoningbank-success-only``.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from dataclasses import dataclass, field
+from typing import Literal, Protocol, cast, runtime_checkable
+
+from ..bank import ReasoningBank
+from ..config import Preset, get_preset
+from ..embed import Embedder
+from ..extract import ExtractionResult, Extractor
+from ..formatting import Limits, think_action_blocks
+from ..judge import Judge
+from ..llm import LLM
+from ..models import MemoryItem, Trajectory, Usage, Verdict
+from ..stores.base import Store
+from .awm import WorkflowExtractor
+
+Kind = Literal["none", "synapse", "awm", "reasoningbank"]
+
+# name -> (kind, include_failures)
+METHOD_SPECS: dict[str, tuple[Kind, bool]] = {
+    "none": ("none", False),
+    "synapse": ("synapse", False),
+    "synapse+failures": ("synapse", True),
+    "awm": ("awm", False),
+    "awm+failures": ("awm", True),
+    "reasoningbank": ("reasoningbank", True),
+    "reasoningbank-success-only": ("reasoningbank", False),
+}
+
+SYNAPSE_PROMPT_VERSION = "synapse_trajectory@1"
+_SYNAPSE_LIMITS = Limits(head_steps=15, tail_steps=35, max_field_chars=1500, max_state_chars=2000)
+
+
+def parse_method(name: str) -> tuple[Kind, bool]:
+    """``(kind, include_failures)`` of a method name; clear error if unknown."""
+    try:
+        return METHOD_SPECS[name.strip()]
+    except KeyError:
+        raise ValueError(f"unknown method {name!r}; available: {', '.join(METHOD_SPECS)}") from None
+
+
+def with_failures(name: str) -> str:
+    """The variant of ``name`` that also learns from failures (for ``--include-failures``)."""
+    kind, _ = parse_method(name)
+    if kind == "none":
+        return name
+    if kind == "reasoningbank":
+        return "reasoningbank"
+    return f"{kind}+failures"
+
+
+@dataclass(frozen=True)
+class MethodUpdate:
+    """What one memory update did. ``verdict`` is None when nothing was judged."""
+
+    verdict: Verdict | None
+    items: list[MemoryItem] = field(default_factory=list)
+    judge_usage: Usage = field(default_factory=Usage)
+    extraction_usage: Usage = field(default_factory=Usage)
+    recovered: bool = False  # rebuilt from the bank after a crash (usage unknown)
+
+
+@runtime_checkable
+class Method(Protocol):
+    name: str
+    include_failures: bool
+
+    def retrieve(self, task_id: str, query: str) -> list[MemoryItem]: ...
+
+    def render(self, items: Sequence[MemoryItem]) -> str: ...
+
+    def memory_prompt(self, task_id: str, query: str) -> str: ...
+
+    def update(self, trajectory: Trajectory) -> MethodUpdate: ...
+
+    def memory_size(self) -> int: ...
+
+    def recover(self, task_id: str) -> MethodUpdate | None:
+        """The update already committed for ``task_id`` (crash recovery), else None."""
+        ...
+
+
+# --------------------------------------------------------------------------- extractors
+
+
+def format_trajectory(trajectory: Trajectory) -> str:
+    """Synapse's memory text: ``**Query:** ...`` then ``**Trajectory:**`` think/action blocks."""
+    text = (
+        f"**Query:** {trajectory.query.strip()}\n\n**Trajectory:**\n"
+        f"{think_action_blocks(trajectory, _SYNAPSE_LIMITS)}"
+    )
+    if trajectory.final_answer and trajectory.final_answer.strip():
+        text += f"\n\n**Final answer:** {trajectory.final_answer.strip()}"
+    return text
+
+
+class TrajectoryExtractor:
+    """Synapse: the trajectory itself becomes one memory item (no LLM call)."""
+
+    def prompt_version(self, verdict: Verdict) -> str:
+        return SYNAPSE_PROMPT_VERSION
+
+    def extract(self, trajectory: Trajectory, verdict: Verdict) -> ExtractionResult:
+        prefix = "Past attempt" if verdict.success else "Past failed attempt"
+        item = MemoryItem(
+            title=f"{prefix}: {trajectory.query.strip()[:90]}",
+            description="A past trajectory on a similar task, stored verbatim.",
+            content=format_trajectory(trajectory),
+            origin="trajectory",
+        )
+        return ExtractionResult(
+            items=[item], raw="", note="", usage=Usage(), prompt_version=SYNAPSE_PROMPT_VERSION
+        )
+
+
+# --------------------------------------------------------------------------- methods
+
+
+class NoMemory:
+    """The no-memory baseline: nothing retrieved, nothing judged, nothing stored."""
+
+    include_failures = False
+
+    def __init__(self, name: str = "none") -> None:
+        self.name = name
+
+    def retrieve(self, task_id: str, query: str) -> list[MemoryItem]:
+        return []
+
+    def render(self, items: Sequence[MemoryItem]) -> str:
+        return ""
+
+    def memory_prompt(self, task_id: str, query: str) -> str:
+        return ""
+
+    def update(self, trajectory: Trajectory) -> MethodUpdate:
+        return MethodUpdate(verdict=None)
+
+    def memory_size(self) -> int:
+        return 0
+
+    def recover(self, task_id: str) -> MethodUpdate | None:
+        return None
+
+
+class BankMethod:
+    """A memory method over a :class:`ReasoningBank`; only the extractor differs."""
+
+    def __init__(
+        self,
+        name: str,
+        bank: ReasoningBank,
+        judge: Judge,
+        *,
+        include_failures: bool,
+        k: int | None = None,
+    ) -> None:
+        self.name = name
+        self.bank = bank
+        self.judge = judge
+        self.include_failures = include_failures
+        self.k = k
+
+    @property
+    def store(self) -> Store:
+        return self.bank.store
+
+    @property
+    def scope(self) -> str:
+        return self.bank.scope
+
+    def retrieve(self, task_id: str, query: str) -> list[MemoryItem]:
+        # Leave-one-out: never retrieve the current task's own experience.
+        return self.bank.retrieve(query, self.k, task_id=task_id)
+
+    def render(self, items: Sequence[MemoryItem]) -> str:
+        return self.bank.render(list(items))
+
+    def memory_prompt(self, task_id: str, query: str) -> str:
+        return self.render(self.retrieve(task_id, query))
+
+    def update(self, trajectory: Trajectory) -> MethodUpdate:
+        verdict, judge_usage = self.judge.judge(trajectory)
+        if not verdict.success and not self.include_failures:
+            return MethodUpdate(verdict=verdict, judge_usage=judge_usage)
+        report = self.bank.learn(trajectory, verdict=verdict)
+        return MethodUpdate(
+            verdict=report.verdict,
+            items=list(report.items),
+            judge_usage=judge_usage,
+            extraction_usage=report.extraction_usage,
+        )
+
+    def memory_size(self) -> int:
+        return self.store.count_items(self.scope)
+
+    def recover(self, task_id: str) -> MethodUpdate | None:
+        for exp in self.store.list(self.scope):
+            if exp.task_id == task_id:
+                return MethodUpdate(verdict=exp.verdict, items=list(exp.items), recovered=True)
+        return None
+
+
+def build_method(
+    name: str,
+    *,
+    store: Store | None,
+    embedder: Embedder,
+    llm: LLM,
+    preset: str | Preset = "small-local",
+    judge_llm: LLM | None = None,
+    extractor_llm: LLM | None = None,
+    scope: str = "default",
+) -> Method:
+    """Build the method ``name`` on ``store`` (a fresh, method-private bank).
+
+    ``store`` may be None only for ``none``.
+    """
+    kind, include_failures = parse_method(name)
+    if kind == "none":
+        return NoMemory(name)
+    if store is None:
+        raise ValueError(f"method {name!r} needs a store")
+    p = get_preset(preset)
+    judge = Judge(
+        judge_llm or llm,
+        temperature=p.judge_temperature,
+        prompt=p.judge_prompt,
+        max_tokens=p.judge_max_tokens,
+    )
+    extractor: TrajectoryExtractor | WorkflowExtractor | None
+    if kind == "synapse":
+        extractor = TrajectoryExtractor()
+    elif kind == "awm":
+        extractor = WorkflowExtractor(
+            extractor_llm or llm,
+            temperature=p.extractor_temperature,
+            max_workflows=p.max_items,
+            max_tokens=p.extractor_max_tokens,
+        )
+    else:
+        extractor = None  # the bank's own extractor from the preset
+    bank = ReasoningBank(
+        store,
+        embedder,
+        llm,
+        scope=scope,
+        preset=p,
+        judge_llm=judge_llm,
+        extractor_llm=extractor_llm,
+        judge=judge,
+        # ReasoningBank types its extractor as the concrete Extractor class; ours are
+        # duck-typed equivalents (extract(trajectory, verdict) -> ExtractionResult).
+        extractor=cast(Extractor, extractor) if extractor is not None else None,
+    )
+    return BankMethod(name, bank, judge, include_failures=include_failures, k=p.k)

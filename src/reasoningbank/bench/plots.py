@@ -1,0 +1,63 @@
+"""PNG plots of a run: cumulative success rate and memory size over the stream."""
+
+from __future__ import annotations
+
+from pathlib import Path
+from typing import TYPE_CHECKING
+
+if TYPE_CHECKING:
+    from .report import RunData
+
+SUCCESS_PLOT = "cumulative_success.png"
+MEMORY_PLOT = "memory_size.png"
+
+
+def write_plots(run: RunData) -> list[Path]:
+    """Write both plots into the run directory; return their paths."""
+    import matplotlib
+
+    matplotlib.use("Agg")
+    import matplotlib.pyplot as plt
+
+    out: list[Path] = []
+
+    fig, ax = plt.subplots(figsize=(7, 4))
+    for method, recs in run.records.items():
+        if not recs:
+            continue
+        xs = list(range(1, len(recs) + 1))
+        wins = 0
+        ys: list[float] = []
+        for n, r in enumerate(recs, start=1):
+            wins += int(bool(r["success"]))
+            ys.append(100.0 * wins / n)
+        ax.plot(xs, ys, label=method, marker="." if len(recs) <= 50 else None)
+    ax.set_xlabel("tasks seen")
+    ax.set_ylabel("cumulative success rate (%)")
+    ax.set_ylim(0, 100)
+    ax.set_title("Success rate over the task stream")
+    ax.grid(alpha=0.3)
+    ax.legend()
+    path = run.run_dir / SUCCESS_PLOT
+    fig.tight_layout()
+    fig.savefig(path, dpi=100)
+    plt.close(fig)
+    out.append(path)
+
+    fig, ax = plt.subplots(figsize=(7, 4))
+    for method, recs in run.records.items():
+        if not recs:
+            continue
+        xs = list(range(1, len(recs) + 1))
+        ax.step(xs, [int(r["memory_size"]) for r in recs], where="post", label=method)
+    ax.set_xlabel("tasks seen")
+    ax.set_ylabel("memory items in bank")
+    ax.set_title("Memory size over the task stream")
+    ax.grid(alpha=0.3)
+    ax.legend()
+    path = run.run_dir / MEMORY_PLOT
+    fig.tight_layout()
+    fig.savefig(path, dpi=100)
+    plt.close(fig)
+    out.append(path)
+    return out

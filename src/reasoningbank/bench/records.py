@@ -1,0 +1,131 @@
+"""On-disk layout of a benchmark run: the manifest, per-method JSONL records and
+the pending-episode file that makes a run resumable.
+
+Layout::
+
+    run_dir/run.json                 manifest (config + versions)
+    run_dir/<method>/records.jsonl   one JSON object per finished task
+    run_dir/<method>/pending.json    the episode being learned (crash recovery)
+    run_dir/<method>/bank.db         the method's memory bank (SQLite)
+
+Every record line is written with write + flush + fsync, so a crash leaves at
+most a torn last line, which :func:`read_records` drops.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+from pathlib import Path
+from typing import Any
+
+from ..models import Usage
+
+MANIFEST = "run.json"
+RECORDS = "records.jsonl"
+PENDING = "pending.json"
+BANK = "bank.db"
+
+# Manifest keys that may legitimately differ between a run and its resumption.
+_VOLATILE_KEYS = frozenset({"created_at", "versions"})
+
+
+class ManifestMismatchError(RuntimeError):
+    """The run directory was created with a different configuration."""
+
+
+def method_dir(run_dir: Path, method: str) -> Path:
+    return run_dir / method
+
+
+def usage_dict(usage: Usage) -> dict[str, Any]:
+    """The token accounting of one LLM role, as stored in a record."""
+    return {
+        "calls": usage.calls,
+        "prompt_tokens": usage.prompt_tokens,
+        "completion_tokens": usage.completion_tokens,
+        "total_tokens": usage.total_tokens,
+        "cost": usage.cost,
+        "seconds": round(usage.seconds, 4),
+    }
+
+
+def append_record(path: Path, record: dict[str, Any]) -> None:
+    """Append one JSON line durably (write, flush, fsync)."""
+    path.parent.mkdir(parents=True, exist_ok=True)
+    line = json.dumps(record, ensure_ascii=False, sort_keys=True) + "\n"
+    with path.open("a", encoding="utf-8") as fh:
+        fh.write(line)
+        fh.flush()
+        os.fsync(fh.fileno())
+
+
+def read_records(path: Path) -> list[dict[str, Any]]:
+    """All complete records of a JSONL file; a torn last line is ignored.
+
+    A malformed line anywhere but at the end is an error (the file was edited
+    or corrupted, and silently dropping it would skew the results).
+    """
+    if not path.exists():
+        return []
+    lines = path.read_text(encoding="utf-8").splitlines()
+    out: list[dict[str, Any]] = []
+    for n, line in enumerate(lines, start=1):
+        if not line.strip():
+            continue
+        try:
+            obj = json.loads(line)
+        except json.JSONDecodeError as exc:
+            if n == len(lines):
+                break  # torn write at crash time: the task will be redone
+            raise ValueError(f"{path}: line {n} is not valid JSON ({exc.msg})") from exc
+        if not isinstance(obj, dict):
+            raise ValueError(f"{path}: line {n} is not a JSON object")
+        out.append(obj)
+    return out
+
+
+def write_json_atomic(path: Path, obj: Any) -> None:
+    """Write JSON to a temporary file, fsync it, then rename over ``path``."""
+    path.parent.mkdir(parents=True, exist_ok=True)
+    tmp = path.with_name(path.name + ".tmp")
+    with tmp.open("w", encoding="utf-8") as fh:
+        json.dump(obj, fh, ensure_ascii=False, indent=2, sort_keys=True)
+        fh.flush()
+        os.fsync(fh.fileno())
+    os.replace(tmp, path)
+
+
+def read_json(path: Path) -> Any:
+    with path.open(encoding="utf-8") as fh:
+        return json.load(fh)
+
+
+def _comparable(manifest: dict[str, Any]) -> dict[str, Any]:
+    return {k: v for k, v in manifest.items() if k not in _VOLATILE_KEYS}
+
+
+def check_or_write_manifest(run_dir: Path, manifest: dict[str, Any]) -> bool:
+    """Write the manifest of a new run, or verify it matches an existing one.
+
+    Returns True when an existing run is being resumed. Raises
+    :class:`ManifestMismatchError` naming the differing keys otherwise.
+    """
+    path = run_dir / MANIFEST
+    if not path.exists():
+        write_json_atomic(path, manifest)
+        return False
+    old = read_json(path)
+    if not isinstance(old, dict):
+        raise ManifestMismatchError(f"{path} is not a JSON object")
+    # Round-trip the new manifest through JSON so tuples/lists compare equal.
+    new_cmp = _comparable(json.loads(json.dumps(manifest)))
+    old_cmp = _comparable(old)
+    if new_cmp != old_cmp:
+        keys = sorted(k for k in set(new_cmp) | set(old_cmp) if new_cmp.get(k) != old_cmp.get(k))
+        details = "; ".join(f"{k}: run has {old_cmp.get(k)!r}, now {new_cmp.get(k)!r}" for k in keys)
+        raise ManifestMismatchError(
+            f"refusing to resume {run_dir}: its {MANIFEST} was written with a different "
+            f"configuration ({details}). Use a new --run-dir or the original settings."
+        )
+    return True

@@ -1,0 +1,277 @@
+"""Metrics and the Markdown report of a recorded run directory.
+
+The report has four parts: (a) success rate and average steps per task family
+and overall, one row per method (the paper's Table 1 layout); (b) the judge's
+confusion matrix against the benchmark score; (c) tokens per task split into
+action / judge / extraction (the paper's Table 5); (d) every memory item each
+method learned, with the task and the judge's verdict it came from.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+from .records import MANIFEST, RECORDS, read_json, read_records
+
+REPORT_FILE = "report.md"
+_ROLES = ("action", "judge", "extraction", "total")
+
+
+@dataclass
+class RunData:
+    run_dir: Path
+    manifest: dict[str, Any]
+    records: dict[str, list[dict[str, Any]]]  # method -> records ordered by index
+
+    @property
+    def methods(self) -> list[str]:
+        return list(self.records)
+
+    @property
+    def families(self) -> list[str]:
+        seen: dict[str, None] = {}
+        for t in self.manifest.get("tasks", []):
+            seen.setdefault(str(t["family"]), None)
+        for recs in self.records.values():
+            for r in recs:
+                seen.setdefault(str(r["family"]), None)
+        return list(seen)
+
+
+def load_run(run_dir: str | Path) -> RunData:
+    """Read ``run.json`` and every method's ``records.jsonl``."""
+    root = Path(run_dir)
+    path = root / MANIFEST
+    if not path.exists():
+        raise FileNotFoundError(f"{root} is not a benchmark run directory: {MANIFEST} is missing")
+    manifest = read_json(path)
+    if not isinstance(manifest, dict):
+        raise ValueError(f"{path} is not a JSON object")
+    methods = [str(m) for m in manifest.get("methods", [])]
+    for sub in sorted(p.name for p in root.iterdir() if (p / RECORDS).exists()):
+        if sub not in methods:
+            methods.append(sub)
+    records: dict[str, list[dict[str, Any]]] = {}
+    for m in methods:
+        recs = read_records(root / m / RECORDS)
+        records[m] = sorted(recs, key=lambda r: int(r["index"]))
+    return RunData(root, manifest, records)
+
+
+# --------------------------------------------------------------------------- metrics
+
+
+def _rate(recs: list[dict[str, Any]]) -> dict[str, Any]:
+    n = len(recs)
+    return {
+        "n": n,
+        "success_rate": sum(1 for r in recs if r["success"]) / n if n else None,
+        "avg_steps": sum(float(r["steps"]) for r in recs) / n if n else None,
+    }
+
+
+def _confusion(recs: list[dict[str, Any]]) -> dict[str, Any]:
+    judged = [r for r in recs if r.get("judge_label") is not None]
+    tp = sum(1 for r in judged if r["judge_label"] == "success" and r["success"])
+    fp = sum(1 for r in judged if r["judge_label"] == "success" and not r["success"])
+    fn = sum(1 for r in judged if r["judge_label"] != "success" and r["success"])
+    tn = sum(1 for r in judged if r["judge_label"] != "success" and not r["success"])
+    n = len(judged)
+    return {
+        "n": n,
+        "tp": tp,
+        "fp": fp,
+        "fn": fn,
+        "tn": tn,
+        "accuracy": (tp + tn) / n if n else None,
+        "unparsed": sum(1 for r in judged if r.get("judge_parsed") is False),
+    }
+
+
+def _tokens(recs: list[dict[str, Any]]) -> dict[str, Any]:
+    n = len(recs)
+    out: dict[str, Any] = {}
+    for role in _ROLES:
+        tot = sum(int(r["llm"][role]["total_tokens"]) for r in recs)
+        calls = sum(int(r["llm"][role]["calls"]) for r in recs)
+        out[role] = {
+            "tokens_per_task": tot / n if n else None,
+            "calls_per_task": calls / n if n else None,
+        }
+    return out
+
+
+def compute_metrics(run: RunData) -> dict[str, Any]:
+    """All numbers of the report as a JSON-ready dict."""
+    methods: dict[str, Any] = {}
+    for m, recs in run.records.items():
+        methods[m] = {
+            "overall": _rate(recs),
+            "families": {f: _rate([r for r in recs if r["family"] == f]) for f in run.families},
+            "judge": _confusion(recs),
+            "tokens": _tokens(recs),
+            "items_learned": sum(len(r["items_learned"]) for r in recs),
+            "memory_size": recs[-1]["memory_size"] if recs else 0,
+            "tasks_recorded": len(recs),
+            "tasks_planned": len(run.manifest.get("tasks", [])),
+        }
+    return {
+        "run_dir": str(run.run_dir),
+        "model": run.manifest.get("model"),
+        "preset": (run.manifest.get("preset") or {}).get("name")
+        if isinstance(run.manifest.get("preset"), dict)
+        else run.manifest.get("preset"),
+        "families": run.families,
+        "methods": methods,
+    }
+
+
+# --------------------------------------------------------------------------- markdown
+
+
+def _pct(x: float | None) -> str:
+    return "–" if x is None else f"{100 * x:.1f}"
+
+
+def _num(x: float | None, digits: int = 1) -> str:
+    return "–" if x is None else f"{x:.{digits}f}"
+
+
+def _cell(rate: dict[str, Any]) -> str:
+    if not rate["n"]:
+        return "–"
+    return f"{_pct(rate['success_rate'])} / {_num(rate['avg_steps'])}"
+
+
+def _md_escape(text: str) -> str:
+    return text.replace("|", "\\|").replace("\n", "<br>")
+
+
+def results_table(metrics: dict[str, Any]) -> str:
+    """(a) SR (%) / average steps per family and overall; rows = methods."""
+    fams: list[str] = metrics["families"]
+    head = "| Method | " + " | ".join(f"{f}" for f in fams) + " | Overall |"
+    sep = "|---|" + "---|" * (len(fams) + 1)
+    rows = [head, sep]
+    for m, mm in metrics["methods"].items():
+        cells = [_cell(mm["families"][f]) for f in fams] + [_cell(mm["overall"])]
+        rows.append(f"| {m} | " + " | ".join(cells) + " |")
+    return "\n".join(rows)
+
+
+def judge_table(metrics: dict[str, Any]) -> str:
+    rows = [
+        "| Method | judged | TP | FP | FN | TN | judge accuracy (%) | unparsed |",
+        "|---|---|---|---|---|---|---|---|",
+    ]
+    for m, mm in metrics["methods"].items():
+        j = mm["judge"]
+        if not j["n"]:
+            rows.append(f"| {m} | 0 | – | – | – | – | – | – |")
+            continue
+        rows.append(
+            f"| {m} | {j['n']} | {j['tp']} | {j['fp']} | {j['fn']} | {j['tn']} | "
+            f"{_pct(j['accuracy'])} | {j['unparsed']} |"
+        )
+    return "\n".join(rows)
+
+
+def token_table(metrics: dict[str, Any]) -> str:
+    rows = [
+        "| Method | action | judge | extraction | total | LLM calls / task |",
+        "|---|---|---|---|---|---|",
+    ]
+    for m, mm in metrics["methods"].items():
+        t = mm["tokens"]
+        vals = [_num(t[r]["tokens_per_task"], 0) for r in _ROLES]
+        rows.append(f"| {m} | " + " | ".join(vals) + f" | {_num(t['total']['calls_per_task'])} |")
+    return "\n".join(rows)
+
+
+def learned_items_section(run: RunData) -> str:
+    parts: list[str] = []
+    for m, recs in run.records.items():
+        learned = [(r, it) for r in recs for it in r["items_learned"]]
+        parts.append(f"### {m} ({len(learned)} items)")
+        if not learned:
+            parts.append("\n_No items learned._\n")
+            continue
+        parts.append("")
+        parts.append("| # | task | benchmark | judge | origin | title | content |")
+        parts.append("|---|---|---|---|---|---|---|")
+        for n, (r, it) in enumerate(learned, start=1):
+            bench = "success" if r["success"] else "failure"
+            judged = r.get("judge_label") or "–"
+            parts.append(
+                f"| {n} | {r['task_id']} | {bench} | {judged} | {it.get('origin', '')} | "
+                f"{_md_escape(str(it['title']))} | {_md_escape(str(it['content']))} |"
+            )
+        parts.append("")
+    return "\n".join(parts)
+
+
+def render_report(run_dir: str | Path, *, plots: list[Path] | None = None) -> str:
+    """The Markdown report of a run (does not write anything)."""
+    run = load_run(run_dir)
+    metrics = compute_metrics(run)
+    lines = [
+        f"# Benchmark report: {run.run_dir.name}",
+        "",
+        f"Model: `{metrics['model']}` · preset: `{metrics['preset']}` · "
+        f"embedder: `{run.manifest.get('embedder', '')}` · max steps: {run.manifest.get('max_steps', '')}",
+        "",
+    ]
+    for m, mm in metrics["methods"].items():
+        if mm["tasks_recorded"] < mm["tasks_planned"]:
+            lines.append(
+                f"> {m}: {mm['tasks_recorded']} of {mm['tasks_planned']} tasks recorded (incomplete)."
+            )
+    lines += [
+        "",
+        "## Success rate (%) / average steps",
+        "",
+        "Success is the benchmark's own score, never the judge's verdict.",
+        "",
+        results_table(metrics),
+        "",
+        "## Judge vs benchmark",
+        "",
+        "Positive = the judge said success; truth = the benchmark score.",
+        "",
+        judge_table(metrics),
+        "",
+        "## Tokens per task",
+        "",
+        token_table(metrics),
+        "",
+        "## Memory items learned",
+        "",
+        learned_items_section(run),
+    ]
+    if plots:
+        lines += ["## Plots", ""]
+        lines += [f"![{p.stem}]({p.name})" for p in plots]
+        lines.append("")
+    return "\n".join(lines).rstrip() + "\n"
+
+
+@dataclass(frozen=True)
+class WrittenReport:
+    text: str
+    path: Path
+    plots: list[Path]
+    metrics: dict[str, Any]
+
+
+def write_report(run_dir: str | Path) -> WrittenReport:
+    """Render the plots and ``report.md`` into ``run_dir``."""
+    from .plots import write_plots
+
+    run = load_run(run_dir)
+    plots = write_plots(run)
+    text = render_report(run.run_dir, plots=plots)
+    path = run.run_dir / REPORT_FILE
+    path.write_text(text, encoding="utf-8")
+    return WrittenReport(text=text, path=path, plots=plots, metrics=compute_metrics(run))

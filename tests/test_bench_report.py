@@ -1,0 +1,167 @@
+"""The report of a recorded run directory (records written by hand)."""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+from typing import Any
+
+import pytest
+
+from reasoningbank.bench.records import append_record, read_records, write_json_atomic
+from reasoningbank.bench.report import compute_metrics, load_run, render_report, write_report
+from reasoningbank.cli import main
+
+PNG_MAGIC = b"\x89PNG\r\n\x1a\n"
+
+
+def usage(calls: int, tokens: int) -> dict[str, Any]:
+    return {
+        "calls": calls,
+        "prompt_tokens": tokens,
+        "completion_tokens": 0,
+        "total_tokens": tokens,
+        "cost": 0.0,
+        "seconds": 0.0,
+    }
+
+
+def rec(
+    method: str,
+    index: int,
+    family: str,
+    success: bool,
+    steps: int,
+    judge: str | None,
+    action: int,
+    jt: int = 0,
+    xt: int = 0,
+    items: list[tuple[str, str]] | None = None,
+    memory_size: int = 0,
+) -> dict[str, Any]:
+    return {
+        "method": method,
+        "index": index,
+        "task_id": f"{family}:{index}",
+        "family": family,
+        "seed": index,
+        "score": 1.0 if success else 0.0,
+        "success": success,
+        "judge_label": judge,
+        "judge_parsed": None if judge is None else True,
+        "steps": steps,
+        "parse_failures": 0,
+        "llm": {
+            "action": usage(steps, action),
+            "judge": usage(1 if judge else 0, jt),
+            "extraction": usage(1 if xt else 0, xt),
+            "total": usage(steps + (1 if judge else 0) + (1 if xt else 0), action + jt + xt),
+        },
+        "items_learned": [
+            {"title": t, "description": "", "content": c, "origin": "success"} for t, c in (items or [])
+        ],
+        "memory_size": memory_size,
+        "retrieved": [],
+        "recovered": False,
+        "seconds": 1.0,
+    }
+
+
+@pytest.fixture
+def run_dir(tmp_path: Path) -> Path:
+    root = tmp_path / "run"
+    tasks = [("a", 0), ("b", 1), ("a", 2), ("b", 3)]
+    write_json_atomic(
+        root / "run.json",
+        {
+            "model": "scripted",
+            "preset": {"name": "paper"},
+            "embedder": "hash-embedder-64",
+            "methods": ["none", "reasoningbank"],
+            "tasks": [{"family": f, "seed": s} for f, s in tasks],
+            "max_steps": 5,
+        },
+    )
+    none = [
+        rec("none", 0, "a", True, 4, None, 100),
+        rec("none", 1, "b", False, 5, None, 200),
+        rec("none", 2, "a", False, 5, None, 300),
+        rec("none", 3, "b", False, 6, None, 400),
+    ]
+    rb = [
+        rec("reasoningbank", 0, "a", True, 2, "success", 100, 10, 20, [("Use ids", "Click ids.")], 1),
+        rec("reasoningbank", 1, "b", False, 4, "success", 100, 10, 20, [("Wrong | lesson", "Bad\nidea")], 2),
+        rec("reasoningbank", 2, "a", True, 2, "failure", 100, 10, 20, [], 2),
+        rec("reasoningbank", 3, "b", False, 4, "failure", 100, 10, 20, [("Check twice", "Look.")], 3),
+    ]
+    for r in none:
+        append_record(root / "none" / "records.jsonl", r)
+    for r in rb:
+        append_record(root / "reasoningbank" / "records.jsonl", r)
+    return root
+
+
+def test_metrics_numbers(run_dir: Path) -> None:
+    m = compute_metrics(load_run(run_dir))
+    assert m["families"] == ["a", "b"]
+    none, rb = m["methods"]["none"], m["methods"]["reasoningbank"]
+    assert none["overall"] == {"n": 4, "success_rate": 0.25, "avg_steps": 5.0}
+    assert none["families"]["a"] == {"n": 2, "success_rate": 0.5, "avg_steps": 4.5}
+    assert rb["overall"]["success_rate"] == 0.5 and rb["overall"]["avg_steps"] == 3.0
+    assert rb["families"]["b"]["success_rate"] == 0.0
+    assert rb["judge"] == {"n": 4, "tp": 1, "fp": 1, "fn": 1, "tn": 1, "accuracy": 0.5, "unparsed": 0}
+    assert none["judge"]["n"] == 0 and none["judge"]["accuracy"] is None
+    assert none["tokens"]["action"]["tokens_per_task"] == 250.0
+    assert none["tokens"]["judge"]["tokens_per_task"] == 0.0
+    assert rb["tokens"]["total"]["tokens_per_task"] == 130.0
+    assert rb["tokens"]["extraction"]["tokens_per_task"] == 20.0
+    assert rb["items_learned"] == 3 and rb["memory_size"] == 3
+
+
+def test_markdown_report_tables_and_items(run_dir: Path) -> None:
+    text = render_report(run_dir)
+    assert "| Method | a | b | Overall |" in text
+    assert "| none | 50.0 / 4.5 | 0.0 / 5.5 | 25.0 / 5.0 |" in text
+    assert "| reasoningbank | 100.0 / 2.0 | 0.0 / 4.0 | 50.0 / 3.0 |" in text
+    assert "| reasoningbank | 4 | 1 | 1 | 1 | 1 | 50.0 | 0 |" in text
+    assert "| none | 250 | 0 | 0 | 250 |" in text
+    assert "| reasoningbank | 100 | 10 | 20 | 130 |" in text
+    # learned items with task and verdicts; markdown-breaking characters escaped
+    assert "| 2 | b:1 | failure | success | success | Wrong \\| lesson | Bad<br>idea |" in text
+    assert "Check twice" in text
+    assert "_No items learned._" in text  # the none method
+
+
+def test_write_report_writes_markdown_and_valid_pngs(run_dir: Path) -> None:
+    written = write_report(run_dir)
+    assert written.path == run_dir / "report.md"
+    assert written.path.read_text() == written.text
+    assert {p.name for p in written.plots} == {"cumulative_success.png", "memory_size.png"}
+    for p in written.plots:
+        data = p.read_bytes()
+        assert data.startswith(PNG_MAGIC) and len(data) > 1000
+        assert f"![{p.stem}]({p.name})" in written.text
+
+
+def test_incomplete_run_is_flagged_and_torn_line_ignored(run_dir: Path) -> None:
+    path = run_dir / "none" / "records.jsonl"
+    lines = path.read_text().splitlines()
+    path.write_text("\n".join(lines[:2]) + "\n" + lines[2][:20])  # torn last write
+    assert len(read_records(path)) == 2
+    text = render_report(run_dir)
+    assert "none: 2 of 4 tasks recorded (incomplete)" in text
+
+
+def test_missing_manifest_is_a_clear_error(tmp_path: Path) -> None:
+    with pytest.raises(FileNotFoundError, match=r"run\.json is missing"):
+        load_run(tmp_path)
+
+
+def test_cli_report_json(run_dir: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    assert main(["bench", "report", str(run_dir), "--json"]) == 0
+    out = json.loads(capsys.readouterr().out)
+    assert out["methods"]["reasoningbank"]["judge"]["accuracy"] == 0.5
+    assert all(Path(p).exists() for p in out["plots"])
+    assert main(["bench", "report", str(run_dir)]) == 0
+    text = capsys.readouterr().out
+    assert "## Judge vs benchmark" in text and "plot: " in text
