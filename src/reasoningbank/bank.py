@@ -289,13 +289,11 @@ def make_embedder(spec: str, *, api_base: str | None = None) -> Embedder:
     if spec == "local":
         from .embed_local import SentenceTransformerEmbedder  # heavy import: only when asked
 
-        local: Any = SentenceTransformerEmbedder()
-        return local  # type: ignore[no-any-return]
+        return SentenceTransformerEmbedder()
     if spec.startswith("litellm:") and spec[len("litellm:") :].strip():
         from .embed_litellm import LiteLLMEmbedder
 
-        hosted: Any = LiteLLMEmbedder(spec[len("litellm:") :].strip(), api_base=api_base)
-        return hosted  # type: ignore[no-any-return]
+        return LiteLLMEmbedder(spec[len("litellm:") :].strip(), api_base=api_base)
     raise ValueError(f"unknown embedder {spec!r}; expected 'local', 'hash' or 'litellm:<model>'")
 
 

@@ -33,8 +33,11 @@ class Embedder(Protocol):
     query (optionally instruction-prefixed, as in the paper).
     """
 
-    name: str
-    dim: int
+    @property
+    def name(self) -> str: ...
+
+    @property
+    def dim(self) -> int: ...
 
     def embed_documents(self, texts: Sequence[str]) -> Vectors: ...
 
@@ -90,4 +93,5 @@ class HashEmbedder:
         return l2_normalise(np.stack([self._vec(t) for t in texts]))
 
     def embed_query(self, text: str) -> Vectors:
-        return self.embed_documents([text])[0]
+        vec: Vectors = self.embed_documents([text])[0]
+        return vec
