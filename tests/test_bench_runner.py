@@ -293,7 +293,7 @@ def test_cli_bench_miniwob_runs_the_stream_with_fakes(
     llm = ScriptedLLM(default=respond)
 
     @contextlib.contextmanager
-    def fake_llm(args: Any) -> Iterator[ScriptedLLM]:
+    def fake_llm(args: Any, log_dir: Path) -> Iterator[ScriptedLLM]:
         yield llm
 
     monkeypatch.setattr(bench_cli, "_llm_for", fake_llm)

@@ -122,3 +122,14 @@ def test_bad_arguments() -> None:
         Extractor(ScriptedLLM(), style="yaml")  # type: ignore[arg-type]
     with pytest.raises(ValueError, match="max_items"):
         Extractor(ScriptedLLM(), max_items=0)
+
+
+def test_json_items_are_capped_to_schema_lengths() -> None:
+    from reasoningbank.extract import CONTENT_MAX_CHARS, TITLE_MAX_CHARS, parse_json_items
+
+    long = "word " * 400
+    items = parse_json_items(json.dumps({"items": [{"title": long, "content": long}]}))
+    assert len(items) == 1
+    assert len(items[0].title) <= TITLE_MAX_CHARS + 1
+    assert len(items[0].content) <= CONTENT_MAX_CHARS + 1
+    assert items[0].content.endswith("…")

@@ -283,3 +283,26 @@ def test_embedder_query_instruction_and_dim_checks(fake: tuple[FakeOpenAI, str])
     wrong = LiteLLMEmbedder("tiny-embed", dim=8, api_base=base)
     with allow_real_calls(), pytest.raises(ValueError, match="dim"):
         wrong.embed_documents(["x"])
+
+
+def test_json_object_mode_drops_grammar_unsafe_string_limits() -> None:
+    """llama.cpp's grammar compiler dies on large maxLength values; the client strips them."""
+    from reasoningbank.litellm_client import LiteLLMClient
+
+    schema = {
+        "type": "object",
+        "properties": {
+            "items": {
+                "type": "array",
+                "maxItems": 3,
+                "items": {"type": "object", "properties": {"t": {"type": "string", "maxLength": 400}}},
+            }
+        },
+    }
+    client = LiteLLMClient("m", api_base="http://127.0.0.1:1/v1", json_mode="json_object")
+    fmt = client.response_format(schema)
+    assert fmt is not None
+    sent = fmt["schema"]
+    assert sent["properties"]["items"]["maxItems"] == 3
+    assert "maxLength" not in sent["properties"]["items"]["items"]["properties"]["t"]
+    assert schema["properties"]["items"]["items"]["properties"]["t"]["maxLength"] == 400  # not mutated

@@ -160,12 +160,21 @@ def parse_json_items(text: str) -> list[ParsedItem]:
             continue
         items.append(
             ParsedItem(
-                title=title.strip(),
-                description=description.strip() if isinstance(description, str) else "",
-                content=content.strip(),
+                title=_cap(title, TITLE_MAX_CHARS),
+                description=_cap(description, DESCRIPTION_MAX_CHARS) if isinstance(description, str) else "",
+                content=_cap(content, CONTENT_MAX_CHARS),
             )
         )
     return items
+
+
+def _cap(text: str, limit: int) -> str:
+    """Enforce the schema's length cap (backends that cannot constrain length ignore it)."""
+    text = text.strip()
+    if len(text) <= limit:
+        return text
+    cut = text[:limit].rsplit(" ", 1)[0].rstrip(",;: ")
+    return (cut or text[:limit]) + "…"
 
 
 # ----------------------------------------------------------------------------- extractor

@@ -144,6 +144,21 @@ def _schema_name(schema: dict[str, Any]) -> str:
     return name[:64]
 
 
+# Keywords a grammar-constrained server (llama.cpp) expands into repeated rules: a string
+# ``maxLength`` of a few hundred makes its grammar compiler fail and the server die.
+_GRAMMAR_UNSAFE_KEYS = frozenset({"maxLength", "minLength", "pattern", "format"})
+
+
+def grammar_safe_schema(schema: Any) -> Any:
+    """A copy of ``schema`` without the string-length keywords that llama.cpp's grammar
+    compiler cannot handle. Length caps stay the caller's job (parsers truncate)."""
+    if isinstance(schema, dict):
+        return {k: grammar_safe_schema(v) for k, v in schema.items() if k not in _GRAMMAR_UNSAFE_KEYS}
+    if isinstance(schema, list):
+        return [grammar_safe_schema(v) for v in schema]
+    return schema
+
+
 class LiteLLMClient:
     """An :class:`~reasoningbank.llm.LLM` backed by ``litellm.completion``.
 
@@ -215,7 +230,7 @@ class LiteLLMClient:
             return None
         mode = self._effective_json_mode()
         if mode == "json_object":
-            return {"type": "json_object", "schema": json_schema}
+            return {"type": "json_object", "schema": grammar_safe_schema(json_schema)}
         if mode == "json_schema":
             return {
                 "type": "json_schema",

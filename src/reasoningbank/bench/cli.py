@@ -42,11 +42,20 @@ def register(subparsers: Any) -> None:
     p.add_argument("--episodes", type=int, default=3, help="episodes (seeds) per family")
     p.add_argument("--seed", type=int, default=0, help="first seed of every family")
     p.add_argument("--order", choices=("interleaved", "blocked", "shuffled"), default="interleaved")
-    p.add_argument("--run-dir", required=True, help="output directory (an existing run is resumed)")
+    p.add_argument(
+        "--run-dir",
+        default="runs/miniwob",
+        help="output directory; an existing run with the same settings is resumed (default: runs/miniwob)",
+    )
     p.add_argument("--local-model", default="qwen2.5-coder-1.5b", help="bundled model used when no --model")
     p.add_argument("--max-steps", type=int, default=10)
     p.add_argument("--temperature", type=float, default=0.7, help="agent sampling temperature")
-    p.add_argument("--json-actions", action="store_true", help="agent answers in JSON (for small models)")
+    p.add_argument(
+        "--json-actions",
+        choices=("auto", "on", "off"),
+        default="auto",
+        help="agent answers in grammar-constrained JSON; auto = on for the bundled local model",
+    )
     p.add_argument(
         "--include-failures", action="store_true",
         help="synapse/awm also learn from judged failures (Fig. 7 ablation)",
@@ -65,7 +74,7 @@ def _split(text: str) -> list[str]:
 
 
 @contextlib.contextmanager
-def _llm_for(args: argparse.Namespace) -> Iterator[LLM]:
+def _llm_for(args: argparse.Namespace, log_dir: Path) -> Iterator[LLM]:
     model = getattr(args, "model", None)
     if model:
         from ..litellm_client import LiteLLMClient
@@ -74,7 +83,8 @@ def _llm_for(args: argparse.Namespace) -> Iterator[LLM]:
         return
     from ..localmodel import local_llm
 
-    with local_llm(args.local_model) as client:
+    log_dir.mkdir(parents=True, exist_ok=True)
+    with local_llm(args.local_model, log_path=log_dir / "llama-server.log") as client:
         yield client
 
 
@@ -94,8 +104,9 @@ def cmd_miniwob(args: argparse.Namespace) -> int:
     api_base = getattr(args, "api_base", None)
     embedder = make_embedder(getattr(args, "embedder", None) or "local", api_base=api_base)
     preset = getattr(args, "preset", None) or "small-local"
-    agent_kwargs: dict[str, Any] = {"temperature": args.temperature, "json_actions": args.json_actions}
-    with allow_real_calls(), _llm_for(args) as llm:
+    json_actions = args.json_actions == "on" or (args.json_actions == "auto" and not getattr(args, "model", None))
+    agent_kwargs: dict[str, Any] = {"temperature": args.temperature, "json_actions": json_actions}
+    with allow_real_calls(), _llm_for(args, Path(args.run_dir)) as llm:
         run_stream(
             MiniWoBEnv,
             tasks,
