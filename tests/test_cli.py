@@ -467,10 +467,27 @@ def test_learn_with_local_model(
 ) -> None:
     local = ScriptedLLM(["Status: failure", _md("a"), "Status: success", _md("b")], model="local-fake")
     events = _fake_localmodel(monkeypatch, local)
-    res = run(capsys, "learn", str(example_path()), "--local-model", "tiny", "--json")
+    res = run(capsys, "learn", str(example_path()), "--local-model", "tiny", "--preset", "paper", "--json")
     assert res.code == 0, res.err
     assert events == ["start tiny", "stop"]
     assert len(local.calls) == 4 and env.llm.calls == []
+    assert all(call.json_schema is None for call in local.calls)  # the paper preset asks for Markdown
+
+
+def test_local_model_uses_small_local_preset_by_default(
+    env: Env, capsys: pytest.CaptureFixture[str], monkeypatch: pytest.MonkeyPatch
+) -> None:
+    import json as _json
+
+    judge = _json.dumps({"thoughts": "typed then submitted", "status": "success"})
+    item = {"title": "Type first", "description": "", "content": "Fill, then submit."}
+    items = _json.dumps({"items": [item]})
+    local = ScriptedLLM([judge, items, judge, items], model="local-fake")
+    _fake_localmodel(monkeypatch, local)
+    res = run(capsys, "learn", str(example_path()), "--local-model", "tiny", "--json")
+    assert res.code == 0, res.err
+    assert len(local.calls) == 4
+    assert all(call.json_schema is not None for call in local.calls)  # small-local: JSON under a schema
 
 
 def test_local_model_not_started_when_model_configured(

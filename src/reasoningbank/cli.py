@@ -277,6 +277,9 @@ def cmd_learn(args: argparse.Namespace) -> int:
         llm: LLM | None = None
         if args.local_model and not cfg.model:
             llm = stack.enter_context(_local_llm(args.local_model))
+            if args.preset is None and cfg.preset == "paper":
+                # The paper's settings suit large hosted models; small local ones need the tuned preset.
+                cfg = cfg.model_copy(update={"preset": "small-local"})
         bank = build_bank(cfg, llm=llm)
         stack.callback(bank.close)
         results: list[dict[str, Any]] = []
@@ -611,7 +614,12 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("file", help="trajectory file: JSON, JSONL, OpenAI messages or mini-swe-agent .traj.json")
     p.add_argument("--task-id", help="override the task id of every trajectory in the file")
     p.add_argument("--query", help="override the query of every trajectory in the file")
-    p.add_argument("--local-model", metavar="NAME", help="start this bundled local model if no model is set")
+    p.add_argument(
+        "--local-model",
+        metavar="NAME",
+        help="start this bundled local model (e.g. qwen2.5-coder-1.5b) if no model is set; "
+        "uses the small-local preset unless --preset is given",
+    )
 
     p = command("retrieve", cmd_retrieve, "show the memory retrieved for a query")
     p.add_argument("query")

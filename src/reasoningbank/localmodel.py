@@ -14,6 +14,7 @@ variable ``REASONINGBANK_CACHE`` is set, in ``$REASONINGBANK_CACHE/models``.
 from __future__ import annotations
 
 import contextlib
+import ctypes
 import hashlib
 import importlib.metadata
 import importlib.util
@@ -254,6 +255,17 @@ def _tail(path: Path, lines: int = 30) -> str:
     return "\n".join(text.splitlines()[-lines:])
 
 
+def _die_with_parent() -> None:
+    """In the child: ask Linux to kill the server when its parent dies, so a killed run
+    never leaves a model server eating the CPU."""
+    if sys.platform.startswith("linux"):
+        libc = ctypes.CDLL(None, use_errno=True)
+        libc.prctl(_PR_SET_PDEATHSIG, signal.SIGKILL)
+
+
+_PR_SET_PDEATHSIG = 1
+
+
 class LlamaServer:
     """Runs ``python -m llama_cpp.server`` on loopback for the life of a ``with`` block.
 
@@ -340,6 +352,7 @@ class LlamaServer:
             stderr=subprocess.STDOUT,
             stdin=subprocess.DEVNULL,
             start_new_session=True,
+            preexec_fn=_die_with_parent,
         )
         try:
             self._wait_ready()

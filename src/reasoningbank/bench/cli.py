@@ -104,7 +104,8 @@ def cmd_miniwob(args: argparse.Namespace) -> int:
     api_base = getattr(args, "api_base", None)
     embedder = make_embedder(getattr(args, "embedder", None) or "local", api_base=api_base)
     preset = getattr(args, "preset", None) or "small-local"
-    json_actions = args.json_actions == "on" or (args.json_actions == "auto" and not getattr(args, "model", None))
+    local = not getattr(args, "model", None)
+    json_actions = args.json_actions == "on" or (args.json_actions == "auto" and local)
     agent_kwargs: dict[str, Any] = {"temperature": args.temperature, "json_actions": json_actions}
     with allow_real_calls(), _llm_for(args, Path(args.run_dir)) as llm:
         run_stream(
