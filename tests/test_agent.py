@@ -216,3 +216,23 @@ def test_agent_on_real_enter_text() -> None:
     assert result.steps == 2 and result.stop_reason == "done"
     assert result.trajectory.query.startswith("Enter ")
     assert result.trajectory.steps[1].action.startswith("click(")
+
+
+@pytest.mark.parametrize(
+    ("reply", "expected"),
+    [
+        ({"thought": "t", "action": "type", "id": 2, "text": 'say "hi"'}, 'type(2, "say \\"hi\\"")'),
+        ({"thought": "t", "action": "click", "id": 4, "text": ""}, "click(4)"),
+        ({"thought": "t", "action": "submit", "id": 0, "text": "42"}, 'submit("42")'),
+        ({"thought": "t", "action": "done", "id": 0, "text": ""}, "done()"),
+        ({"thought": "t", "action": "select", "id": "6", "text": "Blue"}, 'select(6, "Blue")'),
+    ],
+)
+def test_structured_json_actions(reply: dict[str, object], expected: str) -> None:
+    assert parse_output(json.dumps(reply), json_actions=True) == ("t", expected)
+    assert set(ACTION_JSON_SCHEMA["required"]) == {"thought", "action", "id", "text"}
+
+
+def test_structured_json_action_without_id_is_a_format_error() -> None:
+    with pytest.raises(OutputFormatError, match="numeric"):
+        parse_output(json.dumps({"thought": "t", "action": "click", "text": ""}), json_actions=True)

@@ -10,7 +10,6 @@ the model said.
 
 from __future__ import annotations
 
-import os
 from collections.abc import Iterator
 from pathlib import Path
 
@@ -32,20 +31,10 @@ MODEL = "qwen2.5-coder-0.5b"
 SCOPE = "e2e"
 
 
-def _threads() -> int:
-    """Two llama.cpp threads on an idle machine, one when the cores are already busy.
-
-    llama.cpp's worker threads spin at barriers: oversubscribing 2 cores (e.g. next
-    to another model server) made generation ~100x slower (2.9 s/token) in our runs.
-    """
-    cores = os.cpu_count() or 1
-    return max(1, min(2, cores - int(os.getloadavg()[0] >= 1.0)))
-
-
 @pytest.fixture(scope="module")
 def real_llm() -> Iterator[LiteLLMClient]:
     """One real llama.cpp server for the module (loopback only)."""
-    with local_llm(MODEL, n_ctx=4096, n_threads=_threads(), timeout=300, max_retries=0) as llm:
+    with local_llm(MODEL, n_ctx=4096, timeout=300, max_retries=0) as llm:
         assert llm.api_base is not None and llm.api_base.startswith("http://127.0.0.1:")
         yield llm
 

@@ -23,7 +23,7 @@ import re
 from dataclasses import dataclass
 from typing import Any
 
-from .envs.actions import ACTION_GRAMMAR, parse_action
+from .envs.actions import ACTION_GRAMMAR, ACTION_SIGNATURES, ParsedAction, parse_action
 from .envs.base import ActionError, Environment, TaskSpec
 from .llm import LLM, Message
 from .models import Step, Trajectory, Usage
@@ -48,18 +48,26 @@ inside <action></action>, for example:
 <action>type(2, "Bob")</action>"""
 
 JSON_FORMAT = """\
-Reply with a JSON object with two string fields, "thought" (your reasoning) and \
-"action" (exactly one action), for example:
-{"thought": "The goal asks me to type \\"Bob\\" into the text field, which has id 2.", \
-"action": "type(2, \\"Bob\\")"}"""
+Reply with one JSON object with four fields:
+"thought": your reasoning about the page and the goal,
+"action": one of "click", "type", "select", "submit", "done",
+"id": the numeric id of the element to act on (0 for submit and done),
+"text": the text to type, the option to select or the answer to submit ("" for click and done).
+For example: {"thought": "The goal asks me to type Bob into the text field, which has id 2.", \
+"action": "type", "id": 2, "text": "Bob"}"""
 
+# Structured actions: small models break quoted arguments inside a JSON string
+# ("type(1, " ends where the model's unescaped quote closes the string), so the
+# grammar-constrained reply carries the action's parts as separate fields.
 ACTION_JSON_SCHEMA: dict[str, Any] = {
     "type": "object",
     "properties": {
         "thought": {"type": "string"},
-        "action": {"type": "string"},
+        "action": {"type": "string", "enum": sorted(ACTION_SIGNATURES)},
+        "id": {"type": "integer"},
+        "text": {"type": "string"},
     },
-    "required": ["thought", "action"],
+    "required": ["thought", "action", "id", "text"],
 }
 
 _THINK_RE = re.compile(r"<think>(.*?)(?:</think>|(?=<action>)|$)", re.DOTALL | re.IGNORECASE)
@@ -109,7 +117,29 @@ def _parse_json_output(text: str) -> tuple[str, str]:
     if not isinstance(action, str) or not action.strip():
         raise OutputFormatError('the JSON reply has no non-empty string field "action"')
     thought = obj.get("thought", "")
-    return (thought if isinstance(thought, str) else json.dumps(thought)).strip(), _clean_action(action)
+    thought_text = (thought if isinstance(thought, str) else json.dumps(thought)).strip()
+    name = action.strip().lower()
+    if name in ACTION_SIGNATURES:  # structured form: {"action": "type", "id": 2, "text": "Bob"}
+        return thought_text, _structured_action(name, obj.get("id"), obj.get("text"))
+    return thought_text, _clean_action(action)
+
+
+def _structured_action(name: str, element: Any, text: Any) -> str:
+    """Render ``{"action", "id", "text"}`` as the canonical action string."""
+    n_ids, n_strings = ACTION_SIGNATURES[name]
+    el: int | None = None
+    if n_ids:
+        if isinstance(element, str) and element.strip().isdigit():
+            element = int(element)
+        if not isinstance(element, int) or isinstance(element, bool):
+            raise OutputFormatError(f'"{name}" needs the numeric "id" of an element from the page')
+        el = element
+    value: str | None = None
+    if n_strings:
+        if not isinstance(text, str):
+            raise OutputFormatError(f'"{name}" needs a string "text"')
+        value = text
+    return ParsedAction(name, el, value).render()
 
 
 def _parse_xml_output(text: str) -> tuple[str, str]:

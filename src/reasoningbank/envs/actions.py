@@ -38,6 +38,9 @@ _SIGNATURES: dict[str, tuple[int, int]] = {
     "done": (0, 0),
 }
 
+# Public view of the action signatures: name -> (number of element ids, number of strings).
+ACTION_SIGNATURES = _SIGNATURES
+
 _CALL_RE = re.compile(r"^\s*([A-Za-z_]+)\s*\((.*)\)\s*;?\s*$", re.DOTALL)
 _INT_RE = re.compile(r"\s*\[?\s*(\d+)\s*\]?\s*")
 _DQ_RE = re.compile(r'\s*"((?:[^"\\]|\\.)*)"\s*', re.DOTALL)
