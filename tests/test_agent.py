@@ -56,7 +56,7 @@ def test_prompt_layout_memory_history_and_temperature() -> None:
     assert system["content"].endswith("\n\n" + memory)
     assert "click(ID)" in system["content"] and "<action>" in system["content"]
     user = first.messages[1]["content"]
-    assert env.goal() in user and '[2] input_text id=name value=""' in user
+    assert env.goal() in user and '[2] input_text name="name" value=""' in user
     assert first.temperature == 0.3 and first.json_schema is None
     later = second.messages[1]["content"]
     assert "Thought: t1" in later and 'Action: type(2, "Ada")' in later

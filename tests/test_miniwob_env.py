@@ -32,7 +32,7 @@ def element_id(obs: Observation, kind: str, *, text: str | None = None, attr_id:
         shown = json.loads(m.group(3)) if m.group(3) else None
         if text is not None and (shown or "").lower() != text.lower():
             continue
-        if attr_id is not None and f"id={attr_id}" not in m.group(4).split():
+        if attr_id is not None and f"name=\"{attr_id}\"" not in m.group(4).split():
             continue
         return int(m.group(1))
     raise AssertionError(f"no {kind} text={text!r} id={attr_id!r} in:\n{obs.text}")

@@ -12,7 +12,7 @@ Observation text is one line per visible element, in DOM order, each with an
 id that is stable for the whole episode (assigned on first sight and stored on
 the element)::
 
-    [3] input_text id=tt value=""
+    [3] input_text name="tt" value=""
     [5] button "Submit"
     [7] checkbox "xyz" checked=false
     [8] text "Some static text"
@@ -173,7 +173,9 @@ def format_element(d: dict[str, Any]) -> str:
     if kind in ("button", "link", "text", "checkbox", "radio") and d.get("text") is not None:
         parts.append(_q(str(d["text"])))
     if d.get("id"):
-        parts.append(f"id={d['id']}")
+        # The page's own element id, shown as a name: calling it "id" confused small models,
+        # which then used it instead of the bracketed number actions need.
+        parts.append(f"name={_q(str(d['id']))}")
     if kind == "select":
         parts.append("options=" + json.dumps(d.get("options", []), ensure_ascii=False))
     if "value" in d:

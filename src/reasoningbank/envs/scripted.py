@@ -106,7 +106,8 @@ class ScriptedEnvironment:
     def _observe(self) -> Observation:
         lines = ['[1] button "Submit"']
         for ref, name in self._ids().items():
-            lines.append(f"[{ref}] input_text id={name} value={json.dumps(self._values.get(name, ''))}")
+            value = json.dumps(self._values.get(name, ""))
+            lines.append(f"[{ref}] input_text name={json.dumps(name)} value={value}")
         return Observation(
             goal=self.goal(),
             text="\n".join(lines),
