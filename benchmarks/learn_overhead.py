@@ -15,8 +15,13 @@ then the script measures, in the same run:
 * ``retrieve warm``: ``bank.retrieve(query)`` with no write since the last call
   (the store's cached vector matrix is reused);
 * ``retrieve after learn``: ``bank.retrieve(query)`` right after a ``learn``
-  (every write bumps the store generation, so the matrix is reloaded from
-  SQLite: the cost an agent loop pays when it learns after every task);
+  (the cost an agent loop pays when it learns after every task): the store
+  appends the new row to its cached matrix instead of reloading it, so this
+  should be close to ``retrieve warm``; the store's full-rebuild and append
+  counters over this loop are printed to show which path was taken;
+* ``retrieve after delete``: ``bank.retrieve(query)`` right after a
+  ``store.delete`` (a removal forces a full reload of the matrix from SQLite:
+  what every write cost before the cache was made incremental);
 * the baseline: ``matrix @ q`` + ``argmax`` (top-1) over an N x 384 float32
   numpy matrix.
 
@@ -147,13 +152,23 @@ def run_size(n: int, calls: int, tmp: Path, rng: np.random.Generator) -> dict[st
         bank.retrieve(queries[0])
         warm = [timed(bank.retrieve, queries[i % 2]) for i in range(calls)]
         out["retrieve_warm"] = median_ms(warm)
-        # retrieve right after a learn: the cache is stale and reloaded from SQLite
+        # retrieve right after a learn: the new row is appended to the cached matrix
         after: list[float] = []
+        rebuilds, extends = store.cache_rebuilds, store.cache_extends
         for i, t in enumerate(trajectories(base, calls // 2, f"alt-{n}")):
             bank.learn(t)
             after.append(timed(bank.retrieve, queries[i % 2]))
         out["retrieve_after_learn"] = median_ms(after)
+        out["after_learn_rebuilds"] = float(store.cache_rebuilds - rebuilds)
+        out["after_learn_extends"] = float(store.cache_extends - extends)
         assert bank.retrieve(queries[0]), "retrieval returned nothing"
+        # retrieve right after a delete: a full reload of the matrix
+        victims = [e.id for e in store.list(SCOPE, limit=min(calls // 4, 50))]
+        after_delete: list[float] = []
+        for i, eid in enumerate(victims):
+            store.delete(SCOPE, eid)
+            after_delete.append(timed(bank.retrieve, queries[i % 2]))
+        out["retrieve_after_delete"] = median_ms(after_delete)
 
         # stage breakdown of one learn (same work learn() does, step by step)
         assert bank.judge is not None and bank.extractor is not None
@@ -214,16 +229,21 @@ def main() -> None:
             results.append((n, run_size(n, args.calls, Path(tmp), rng)))
 
     print()
-    print(f"{'N':>7} {'operation':<22} {'median ms':>10} {'x numpy':>9}")
+    print(f"{'N':>7} {'operation':<23} {'median ms':>10} {'x numpy':>9}")
     for n, r in results:
         base = r["numpy_top1"]
         for key, label in (
             ("learn", "learn()"),
             ("retrieve_warm", "retrieve() warm"),
             ("retrieve_after_learn", "retrieve() after learn"),
+            ("retrieve_after_delete", "retrieve() after delete"),
             ("numpy_top1", "numpy M@q top-1"),
         ):
-            print(f"{n:>7} {label:<22} {r[key]:>10.3f} {r[key] / base:>9.1f}")
+            print(f"{n:>7} {label:<23} {r[key]:>10.3f} {r[key] / base:>9.1f}")
+    print()
+    print("store cache over the retrieve-after-learn loop (full rebuilds / appends):")
+    for n, r in results:
+        print(f"{n:>7} {int(r['after_learn_rebuilds']):>6} / {int(r['after_learn_extends'])}")
     print()
     print("learn() by stage (median ms):")
     names = ("judge", "extract", "consolidate", "embed", "add")

@@ -7,6 +7,7 @@ import sqlite3
 import subprocess
 import sys
 import textwrap
+import threading
 import time
 from pathlib import Path
 
@@ -14,8 +15,8 @@ import numpy as np
 import pytest
 
 from reasoningbank.stores import InMemoryStore, SQLiteStore, StoreError, open_store
-from reasoningbank.stores.sqlite import SCHEMA_VERSION
-from reasoningbank.testing.store_conformance import MODEL, axis, make_experience
+from reasoningbank.stores.sqlite import MIGRATIONS, SCHEMA_VERSION
+from reasoningbank.testing.store_conformance import DIM, MODEL, axis, make_experience
 
 SRC = str(Path(__file__).resolve().parents[1] / "src")
 
@@ -119,6 +120,218 @@ def test_search_cache_sees_writes_from_another_process(tmp_path: Path) -> None:
     _, err = child.communicate(timeout=60)
     assert child.returncode == 0, err
     assert store.search("s", axis(5), 1, model=MODEL)[0].experience.id == "e2"
+    store.close()
+
+
+def hits(
+    store: SQLiteStore, q: np.ndarray, k: int = 1000, exclude: str | None = None
+) -> list[tuple[str, float]]:
+    return [(h.experience.id, h.score) for h in store.search("s", q, k, model=MODEL, exclude_task_id=exclude)]
+
+
+def fresh_hits(
+    path: Path, q: np.ndarray, k: int = 1000, exclude: str | None = None
+) -> list[tuple[str, float]]:
+    with SQLiteStore(path) as fresh:
+        return hits(fresh, q, k, exclude)
+
+
+def test_single_adds_extend_the_cache_and_match_a_fresh_store(tmp_path: Path) -> None:
+    rng = np.random.default_rng(7)
+    path = tmp_path / "bank.db"
+    store = SQLiteStore(path)
+    vecs = [rng.standard_normal(DIM).astype(np.float32) for _ in range(10)]
+    store.add_many([make_experience(n, vec=vecs[n]) for n in range(10)])
+    queries = rng.standard_normal((4, DIM)).astype(np.float32)
+    assert hits(store, queries[0]) == fresh_hits(path, queries[0])
+    assert (store.cache_rebuilds, store.cache_extends) == (1, 0)
+    adds = 150  # well past the first capacity, so the matrix grows several times
+    for n in range(10, 10 + adds):
+        if n % 7 == 0:
+            vec = None  # stored, never a hit
+        elif n % 5 == 0:
+            vec = vecs[n // 2]  # exact ties with an older row: storage order breaks them
+        else:
+            vec = rng.standard_normal(DIM).astype(np.float32)
+        if vec is not None:
+            vecs.append(vec)
+        store.add(make_experience(n, vec=vec, task_id=f"task-{n % 3}"))
+        if n % 11 == 0:
+            store.add(make_experience(n, scope="other", vec=rng.standard_normal(DIM).astype(np.float32)))
+        q = queries[n % 4]
+        exclude = "task-1" if n % 2 else None
+        got = hits(store, q, 5, exclude)
+        assert got == fresh_hits(path, q, 5, exclude)
+        assert len(got) == 5
+    for q in queries:
+        assert hits(store, q) == fresh_hits(path, q)
+    assert store.cache_rebuilds == 1, "single adds must not reload the matrix"
+    assert store.cache_extends == adds
+    assert len(hits(store, queries[0])) == store.count("s") - len(range(14, 10 + adds, 7))
+    store.close()
+
+
+def test_add_that_sorts_before_cached_rows_rebuilds(tmp_path: Path) -> None:
+    path = tmp_path / "bank.db"
+    store = SQLiteStore(path)
+    store.add_many([make_experience(n, vec=axis(0)) for n in (10, 11)])
+    assert [i for i, _ in hits(store, axis(0))] == ["e10", "e11"]
+    store.add(make_experience(5, vec=axis(0)))  # created earlier: ties now go to e5 first
+    assert (
+        [i for i, _ in hits(store, axis(0))]
+        == ["e5", "e10", "e11"]
+        == [i for i, _ in fresh_hits(path, axis(0))]
+    )
+    assert (store.cache_rebuilds, store.cache_extends) == (2, 0)
+    store.add(make_experience(11, vec=axis(0), exp_id="e11b"))  # same created_at as the last row: appended
+    assert [i for i, _ in hits(store, axis(0))] == ["e5", "e10", "e11", "e11b"]
+    assert (store.cache_rebuilds, store.cache_extends) == (2, 1)
+    store.close()
+
+
+def test_insert_from_another_connection_is_appended(tmp_path: Path) -> None:
+    path = tmp_path / "bank.db"
+    a, b = SQLiteStore(path), SQLiteStore(path)
+    a.add(make_experience(1, vec=axis(0)))
+    assert [i for i, _ in hits(a, axis(1))] == ["e1"]
+    b.add(make_experience(2, vec=axis(1)))
+    b.supersede_item("s", "s-e1-i0", make_experience(9).items[0].model_copy(update={"id": "v2"}))
+    assert hits(a, axis(1)) == [("e2", 1.0), ("e1", 0.0)]
+    assert [it.id for it in a.search("s", axis(0), 1, model=MODEL)[0].experience.items] == ["v2"]
+    assert (a.cache_rebuilds, a.cache_extends) == (1, 1)
+    a.close()
+    b.close()
+
+
+def test_removals_from_another_connection_rebuild(tmp_path: Path) -> None:
+    path = tmp_path / "bank.db"
+    a, b = SQLiteStore(path), SQLiteStore(path)
+    a.add_many([make_experience(n, vec=axis(n)) for n in range(1, 4)])
+    assert [i for i, _ in hits(a, axis(2))] == ["e2", "e1", "e3"]
+    assert a.cache_rebuilds == 1
+    b.delete("s", "e2")
+    assert [i for i, _ in hits(a, axis(2))] == ["e1", "e3"]
+    assert a.cache_rebuilds == 2
+    # a delete followed by an insert: the largest seq moves too, still a rebuild
+    b.delete("s", "e3")
+    b.add(make_experience(4, vec=axis(3)))
+    assert [i for i, _ in hits(a, axis(3))] == ["e4", "e1"]
+    assert a.cache_rebuilds == 3
+    # a tool editing the file directly: the triggers still count the removal
+    raw = sqlite3.connect(path)
+    raw.execute("DELETE FROM experiences WHERE id = 'e4'")
+    raw.commit()
+    assert hits(a, axis(3)) == [("e1", 0.0)]
+    raw.execute("UPDATE experiences SET vector = ? WHERE id = 'e1'", (axis(3).tobytes(),))
+    raw.commit()
+    raw.close()
+    assert hits(a, axis(3)) == [("e1", 1.0)]
+    assert a.cache_rebuilds == 5
+    assert a.cache_extends == 0
+    # deleting every vector unbinds the scope
+    b.delete("s", "e1")
+    assert hits(a, axis(3)) == []
+    a.close()
+    b.close()
+
+
+def test_writes_from_another_process_extend_or_rebuild(tmp_path: Path) -> None:
+    path = tmp_path / "bank.db"
+    store = SQLiteStore(path)
+    store.add(make_experience(1, vec=axis(0)))
+    assert [i for i, _ in hits(store, axis(5))] == ["e1"]
+    code = """
+        import sys
+        from reasoningbank.stores import SQLiteStore
+        from reasoningbank.testing.store_conformance import axis, make_experience
+        s = SQLiteStore(sys.argv[1])
+        if sys.argv[2] == "add":
+            s.add_many([make_experience(n, vec=axis(n % 8)) for n in range(2, 7)])
+        else:
+            s.delete("s", "e5")
+        s.close()
+        """
+    for action in ("add", "delete"):
+        child = run_child(code, str(path), action)
+        _, err = child.communicate(timeout=60)
+        assert child.returncode == 0, err
+        if action == "add":
+            assert hits(store, axis(5))[0] == ("e5", 1.0)
+            assert (store.cache_rebuilds, store.cache_extends) == (1, 1)
+        else:
+            assert "e5" not in [i for i, _ in hits(store, axis(5))]
+            assert (store.cache_rebuilds, store.cache_extends) == (2, 1)
+    assert hits(store, axis(4)) == fresh_hits(path, axis(4))
+    store.close()
+
+
+def test_threads_adding_and_searching_match_a_fresh_store(tmp_path: Path) -> None:
+    path = tmp_path / "bank.db"
+    store = SQLiteStore(path)
+    store.add(make_experience(0, vec=axis(0)))
+    errors: list[BaseException] = []
+    counter = iter(range(1, 10**6))
+    lock = threading.Lock()
+
+    def work(t: int) -> None:
+        try:
+            rng = np.random.default_rng(t)
+            for _ in range(25):
+                with lock:  # increasing created_at, so most searches append
+                    n = next(counter)
+                    store.add(make_experience(n, vec=rng.standard_normal(DIM).astype(np.float32)))
+                found = [i for i, _ in hits(store, axis(t % DIM), 5)]
+                assert len(found) == len(set(found)) > 0
+        except BaseException as err:  # re-raised by the test thread
+            errors.append(err)
+
+    threads = [threading.Thread(target=work, args=(t,)) for t in range(4)]
+    for th in threads:
+        th.start()
+    for th in threads:
+        th.join()
+    assert errors == []
+    for i in range(DIM):
+        assert hits(store, axis(i)) == fresh_hits(path, axis(i))
+    assert len(hits(store, axis(0))) == 101
+    assert store.cache_extends > 0
+    store.close()
+
+
+def test_opens_and_upgrades_a_version_1_file(tmp_path: Path) -> None:
+    path = tmp_path / "old.db"
+    conn = sqlite3.connect(path, isolation_level=None)
+    conn.execute("PRAGMA journal_mode = WAL")
+    conn.execute(
+        "CREATE TABLE schema_migrations ("
+        "version INTEGER PRIMARY KEY, applied_at TEXT NOT NULL DEFAULT (datetime('now')))"
+    )
+    for stmt in MIGRATIONS[0]:
+        conn.execute(stmt)
+    conn.execute("INSERT INTO schema_migrations (version) VALUES (1)")
+    for n in range(1, 4):
+        conn.execute(
+            "INSERT INTO experiences (scope, id, task_id, created_at, emb_model, emb_dim, vector, json) "
+            "VALUES ('s', ?, ?, ?, ?, ?, ?, ?)",
+            (
+                f"e{n}",
+                f"task-{n}",
+                float(n),
+                MODEL,
+                DIM,
+                axis(n).tobytes(),
+                make_experience(n).model_dump_json(exclude={"items", "query_embedding"}),
+            ),
+        )
+    conn.close()
+    store = SQLiteStore(path)
+    assert store.schema_version() == SCHEMA_VERSION == 2
+    assert [i for i, _ in hits(store, axis(2))] == ["e2", "e1", "e3"]
+    store.add(make_experience(4, vec=axis(2)))
+    assert [i for i, _ in hits(store, axis(2))][:2] == ["e2", "e4"]
+    store.delete("s", "e2")
+    assert [i for i, _ in hits(store, axis(2))] == ["e4", "e1", "e3"]
+    assert (store.cache_rebuilds, store.cache_extends) == (2, 1)
     store.close()
 
 

@@ -7,20 +7,27 @@
 * Query vectors are float32 BLOBs next to their model name and dimension; the
   full experience JSON is kept (items live in their own table).
 * ``search`` is an exact cosine top-k with numpy over a per-scope matrix that is
-  cached in memory and rebuilt when the ``generation`` counter changes — every
-  write, from any connection or process, bumps it.
+  cached in memory and kept current incrementally. Each search reads, in its
+  own snapshot, the ``removals`` counter (bumped by triggers on every DELETE or
+  UPDATE of an ``experiences`` row, from any connection or process) and the
+  largest ``seq``. Same counter and same ``seq``: the cache is reused. Same
+  counter, larger ``seq``: only inserts happened (AUTOINCREMENT ``seq`` values
+  are never reused and writers are serialised, so every row committed since is
+  above the cached ``seq``), and just those rows of the scope are appended to
+  the matrix, which grows geometrically. Otherwise (a removal, or new rows that
+  would sort before cached ones) the matrix is rebuilt from SQLite.
 * One connection per thread; several processes may share the file.
 """
 
 from __future__ import annotations
 
 import builtins
+import dataclasses
 import json
 import sqlite3
 import threading
 from collections.abc import Iterator, Sequence
 from contextlib import contextmanager
-from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
@@ -67,18 +74,93 @@ MIGRATIONS: list[list[str]] = [
         "CREATE TABLE meta (key TEXT PRIMARY KEY, value INTEGER NOT NULL)",
         "INSERT INTO meta (key, value) VALUES ('generation', 0)",
     ],
+    # 2: a counter of removed or rewritten experience rows, kept by triggers so that
+    # every connection (and any tool editing the file) maintains it. The search cache
+    # appends rows while it is unchanged and rebuilds when it moves.
+    [
+        "INSERT INTO meta (key, value) VALUES ('removals', 0)",
+        """CREATE TRIGGER experiences_removed AFTER DELETE ON experiences
+        BEGIN UPDATE meta SET value = value + 1 WHERE key = 'removals'; END""",
+        """CREATE TRIGGER experiences_rewritten AFTER UPDATE ON experiences
+        BEGIN UPDATE meta SET value = value + 1 WHERE key = 'removals'; END""",
+    ],
 ]
 
 SCHEMA_VERSION = len(MIGRATIONS)
 
 
-@dataclass
+class _Rows:
+    """Growable storage of one scope's unit vectors, ids and task ids.
+
+    Successive :class:`_Cache` snapshots share it: an append writes past every
+    snapshot's end (or into a new, larger array), so a search still holding an
+    older snapshot never sees its rows change. Appends happen under the scope's
+    lock, only onto the newest snapshot.
+    """
+
+    __slots__ = ("ids", "matrix", "size", "task_ids")
+
+    def __init__(self, dim: int, capacity: int) -> None:
+        self.matrix: _shared.Matrix = np.empty((capacity, dim), dtype=np.float32)
+        self.task_ids: npt.NDArray[np.object_] = np.empty(capacity, dtype=object)
+        self.ids: list[str] = []
+        self.size = 0
+
+    def append(self, rows: Sequence[Any]) -> None:
+        """Append ``(id, task_id, created_at, vector)`` rows, normalising the vectors."""
+        m = len(rows)
+        if m == 0:
+            return
+        start, end = self.size, self.size + m
+        capacity, dim = self.matrix.shape
+        if end > capacity:
+            capacity = max(end, capacity + capacity // 2, 64)
+            matrix = np.empty((capacity, dim), dtype=np.float32)
+            matrix[:start] = self.matrix[:start]
+            task_ids = np.empty(capacity, dtype=object)
+            task_ids[:start] = self.task_ids[:start]
+            self.matrix, self.task_ids = matrix, task_ids
+        block = self.matrix[start:end]
+        block[...] = np.frombuffer(b"".join(r[3] for r in rows), dtype=np.float32).reshape(m, dim)
+        # the same arithmetic as _shared.normalise_rows, in place
+        norms = np.linalg.norm(block, axis=1, keepdims=True)
+        norms[norms == 0] = 1.0
+        np.divide(block, norms, out=block)
+        self.task_ids[start:end] = [r[1] for r in rows]
+        self.ids.extend(str(r[0]) for r in rows)
+        self.size = end
+
+
+@dataclasses.dataclass(frozen=True)
 class _Cache:
-    generation: int
+    """One scope's search matrix as of a snapshot (``removals``, ``max_seq``)."""
+
+    removals: int
+    max_seq: int
+    last_created: float  # created_at of the last row: appended rows must not sort before it
     binding: tuple[str, int]
-    ids: list[str]
+    rows: _Rows
+    size: int
+    ids: list[str]  # shared with ``rows`` and possibly longer: index it below ``size`` only
     task_ids: npt.NDArray[np.object_]
     matrix: _shared.Matrix
+
+    @classmethod
+    def of(
+        cls, rows: _Rows, binding: tuple[str, int], removals: int, max_seq: int, last_created: float
+    ) -> _Cache:
+        n = rows.size
+        return cls(
+            removals=removals,
+            max_seq=max_seq,
+            last_created=last_created,
+            binding=binding,
+            rows=rows,
+            size=n,
+            ids=rows.ids,
+            task_ids=rows.task_ids[:n],
+            matrix=rows.matrix[:n],
+        )
 
 
 class SQLiteStore:
@@ -92,6 +174,10 @@ class SQLiteStore:
         self._conns_lock = threading.Lock()
         self._cache: dict[str, _Cache] = {}
         self._cache_lock = threading.Lock()
+        self._scope_locks: dict[str, threading.Lock] = {}
+        #: How often a scope's search matrix was loaded in full / extended with new rows.
+        self.cache_rebuilds = 0
+        self.cache_extends = 0
         self._closed = False
         self._migrate(self._conn())
 
@@ -122,6 +208,7 @@ class SQLiteStore:
         conn.execute("BEGIN IMMEDIATE")
         try:
             yield conn
+            # not read by this version (see ``_matrix``); kept for processes of older versions
             conn.execute("UPDATE meta SET value = value + 1 WHERE key = 'generation'")
         except BaseException:
             if conn.in_transaction:
@@ -372,32 +459,72 @@ class SQLiteStore:
         ).fetchone()
         return row is not None
 
-    def _matrix(self, conn: sqlite3.Connection, scope: str, generation: int) -> _Cache | None:
+    def _scope_lock(self, scope: str) -> threading.Lock:
+        with self._cache_lock:
+            lock = self._scope_locks.get(scope)
+            if lock is None:
+                lock = self._scope_locks[scope] = threading.Lock()
+            return lock
+
+    def _matrix(self, conn: sqlite3.Connection, scope: str) -> _Cache | None:
+        """The scope's search matrix as of ``conn``'s read snapshot.
+
+        Call inside a read transaction, holding the scope's lock, before any
+        other SELECT: the snapshot then starts here, after the snapshot of any
+        cache stored before.
+        """
+        removals, max_seq = conn.execute(
+            "SELECT (SELECT value FROM meta WHERE key = 'removals'), "
+            "(SELECT COALESCE(MAX(seq), 0) FROM experiences)"
+        ).fetchone()
+        removals, max_seq = int(removals), int(max_seq)
         with self._cache_lock:
             cached = self._cache.get(scope)
-        if cached is not None and cached.generation == generation:
-            return cached
+        if cached is not None and cached.removals == removals:
+            if cached.max_seq == max_seq:
+                return cached
+            if cached.max_seq < max_seq and cached.rows.size == cached.size:
+                grown = self._extend(conn, scope, cached, max_seq)
+                if grown is not None:
+                    with self._cache_lock:
+                        self._cache[scope] = grown
+                        self.cache_extends += 1
+                    return grown
+        return self._rebuild(conn, scope, removals, max_seq)
+
+    def _extend(self, conn: sqlite3.Connection, scope: str, cached: _Cache, max_seq: int) -> _Cache | None:
+        """``cached`` plus the scope's rows inserted since, or None if they do not go at its end."""
+        # ``+scope`` keeps the planner on the rowid range instead of the scope index
+        rows = conn.execute(
+            "SELECT id, task_id, created_at, vector FROM experiences "
+            "WHERE seq > ? AND seq <= ? AND +scope = ? AND vector IS NOT NULL ORDER BY created_at, seq",
+            (cached.max_seq, max_seq, scope),
+        ).fetchall()
+        if not rows:
+            return dataclasses.replace(cached, max_seq=max_seq)
+        dim = cached.binding[1]
+        if float(rows[0][2]) < cached.last_created or any(len(r[3]) != 4 * dim for r in rows):
+            return None
+        cached.rows.append(rows)
+        return _Cache.of(cached.rows, cached.binding, cached.removals, max_seq, float(rows[-1][2]))
+
+    def _rebuild(self, conn: sqlite3.Connection, scope: str, removals: int, max_seq: int) -> _Cache | None:
         binding = self._binding(conn, scope)
         if binding is None:
             with self._cache_lock:
                 self._cache.pop(scope, None)
             return None
         rows = conn.execute(
-            "SELECT id, task_id, vector FROM experiences WHERE scope = ? AND vector IS NOT NULL "
+            "SELECT id, task_id, created_at, vector FROM experiences WHERE scope = ? AND vector IS NOT NULL "
             "ORDER BY created_at, seq",
             (scope,),
         ).fetchall()
-        dim = binding[1]
-        mat = np.frombuffer(b"".join(r[2] for r in rows), dtype=np.float32).reshape(len(rows), dim)
-        cache = _Cache(
-            generation=generation,
-            binding=binding,
-            ids=[str(r[0]) for r in rows],
-            task_ids=np.array([r[1] for r in rows], dtype=object),
-            matrix=_shared.normalise_rows(mat),
-        )
+        store = _Rows(binding[1], len(rows) + max(64, len(rows) // 4))
+        store.append(rows)
+        cache = _Cache.of(store, binding, removals, max_seq, float(rows[-1][2]))
         with self._cache_lock:
             self._cache[scope] = cache
+            self.cache_rebuilds += 1
         return cache
 
     def search(
@@ -412,8 +539,8 @@ class SQLiteStore:
         if k < 0:
             raise ValueError(f"k must be >= 0, got {k}")
         with self._read() as conn:
-            generation = int(conn.execute("SELECT value FROM meta WHERE key = 'generation'").fetchone()[0])
-            cache = self._matrix(conn, scope, generation)
+            with self._scope_lock(scope):
+                cache = self._matrix(conn, scope)
             q = _shared.query_vector(scope, vector, model, cache.binding if cache else None)
             if cache is None or q is None or k == 0:
                 return []
