@@ -192,8 +192,8 @@ def _form_policy(messages: Sequence[Message]) -> str:
     """Reads the goal and page from the prompt: fill the field, then submit."""
     user = messages[1]["content"]
     word = re.search(r'Enter "([^"]*)"', user)
-    field = re.search(r'^\[(\d+)\] input_text .*value="([^"]*)"', user, re.MULTILINE)
-    submit = re.search(r'^\[(\d+)\] button "Submit"', user, re.MULTILINE)
+    field = re.search(r"^\[(\d+)\] input_text .*value='([^']*)'", user, re.MULTILINE)
+    submit = re.search(r"^\[(\d+)\] button 'Submit'", user, re.MULTILINE)
     assert word and field and submit, user
     if field.group(2) != word.group(1):
         return act("The field is empty; type the word.", f'type({field.group(1)}, "{word.group(1)}")')

@@ -479,7 +479,7 @@ def test_local_model_uses_small_local_preset_by_default(
 ) -> None:
     import json as _json
 
-    judge = _json.dumps({"thoughts": "typed then submitted", "status": "success"})
+    judge = 'Thoughts: typed then submitted\nStatus: "success"'
     item = {"title": "Type first", "description": "", "content": "Fill, then submit."}
     items = _json.dumps({"items": [item]})
     local = ScriptedLLM([judge, items, judge, items], model="local-fake")
@@ -487,7 +487,8 @@ def test_local_model_uses_small_local_preset_by_default(
     res = run(capsys, "learn", str(example_path()), "--local-model", "tiny", "--json")
     assert res.code == 0, res.err
     assert len(local.calls) == 4
-    assert all(call.json_schema is not None for call in local.calls)  # small-local: JSON under a schema
+    # small-local: text verdicts, JSON items under a schema
+    assert [call.json_schema is not None for call in local.calls] == [False, True, False, True]
 
 
 def test_local_model_not_started_when_model_configured(

@@ -14,7 +14,8 @@ def test_presets_values() -> None:
     assert paper.render_template == "title_content" and paper.consolidation == "append"
     small = PRESETS["small-local"]
     assert small.extractor_style == "json" and small.extractor_temperature == 0.3
-    assert small.judge_prompt == "small-local" and small.extractor_max_tokens is not None
+    assert small.judge_prompt == "paper" and small.extractor_max_tokens is not None
+    assert small.extractor_style == "json" and small.extractor_temperature == 0.3
     with pytest.raises(ConfigError, match="unknown preset 'nope'"):
         get_preset("nope")
     custom = Preset(name="mine", k=2)

@@ -75,7 +75,9 @@ PRESETS: dict[str, Preset] = {
     "small-local": Preset(
         name="small-local",
         judge_temperature=0.0,
-        judge_prompt="small-local",
+        # The paper's two-line text verdict: in JSON, the 1.5B model's unescaped quotes
+        # (copied from page text) cut its reasoning short and derailed the verdict.
+        judge_prompt="paper",
         judge_max_tokens=400,
         extractor_temperature=0.3,
         extractor_style="json",

@@ -12,10 +12,10 @@ Observation text is one line per visible element, in DOM order, each with an
 id that is stable for the whole episode (assigned on first sight and stored on
 the element)::
 
-    [3] input_text name="tt" value=""
-    [5] button "Submit"
-    [7] checkbox "xyz" checked=false
-    [8] text "Some static text"
+    [3] input_text name='tt' value=''
+    [5] button 'Submit'
+    [7] checkbox 'xyz' checked=false
+    [8] text 'Some static text'
 
 Actions: see :mod:`reasoningbank.envs.actions` (``click``, ``type``,
 ``select``, ``submit``, ``done``).
@@ -29,7 +29,6 @@ the page awarding a reward). The raw and time-scaled rewards are kept in
 
 from __future__ import annotations
 
-import json
 import re
 import time
 from pathlib import Path
@@ -161,9 +160,11 @@ def miniwob_html_dir() -> Path:
 
 
 def _q(s: str) -> str:
+    """Quote page text with single quotes: models copy the observation's quoting into
+    their replies, and an unescaped double quote ends a JSON string early."""
     if len(s) > _TEXT_LIMIT:
         s = s[: _TEXT_LIMIT - 3] + "..."
-    return json.dumps(s, ensure_ascii=False)
+    return "'" + s.replace("\\", "\\\\").replace("'", "\\'") + "'"
 
 
 def format_element(d: dict[str, Any]) -> str:
@@ -177,7 +178,7 @@ def format_element(d: dict[str, Any]) -> str:
         # which then used it instead of the bracketed number actions need.
         parts.append(f"name={_q(str(d['id']))}")
     if kind == "select":
-        parts.append("options=" + json.dumps(d.get("options", []), ensure_ascii=False))
+        parts.append("options=[" + ", ".join(_q(str(o)) for o in d.get("options", [])) + "]")
     if "value" in d:
         parts.append(f"value={_q(str(d['value']))}")
     if "checked" in d:
