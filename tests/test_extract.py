@@ -114,7 +114,7 @@ def test_json_style_passes_schema_and_temperature() -> None:
     assert call.temperature == 0.3 and call.max_tokens == 500
     assert call.json_schema == extraction_schema(2)
     assert "agent" in call.messages[0]["content"] and "differently" in call.messages[0]["content"]
-    assert res.items[0].title == "Type first" and res.prompt_version == "extract_failure_json@2"
+    assert res.items[0].title == "Type first" and res.prompt_version == "extract_failure_json@3"
 
 
 def test_bad_arguments() -> None:
@@ -133,3 +133,16 @@ def test_json_items_are_capped_to_schema_lengths() -> None:
     assert len(items[0].title) <= TITLE_MAX_CHARS + 1
     assert len(items[0].content) <= CONTENT_MAX_CHARS + 1
     assert items[0].content.endswith("…")
+
+
+def test_final_state_shown_only_when_asked() -> None:
+    traj = Trajectory(
+        task_id="t",
+        query="Enter a name and submit",
+        steps=[Step(thought="submit now", action="click(2)", observation="[1] input_text value=''")],
+    )
+    verdict = Verdict(label="failure")
+    plain = Extractor(ScriptedLLM(), style="json").messages(traj, verdict)[1]["content"]
+    shown = Extractor(ScriptedLLM(), style="json", show_final_state=True).messages(traj, verdict)[1]["content"]
+    assert "Final state" not in plain and "value=''" not in plain
+    assert "**Final state:**" in shown and "[1] input_text value=''" in shown

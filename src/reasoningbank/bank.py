@@ -86,6 +86,7 @@ class ReasoningBank:
                 style=p.extractor_style,
                 max_items=p.max_items,
                 max_tokens=p.extractor_max_tokens,
+                show_final_state=p.extractor_final_state,
             )
             if x_llm is not None
             else None

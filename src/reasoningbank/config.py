@@ -44,6 +44,7 @@ class Preset(BaseModel):
     extractor_temperature: float = Field(default=1.0, ge=0.0, le=2.0)
     extractor_style: ExtractorStyle = "markdown"
     extractor_max_tokens: int | None = Field(default=None, gt=0)
+    extractor_final_state: bool = False
     max_items: int = Field(default=3, ge=1, le=20)
     k: int = Field(default=1, ge=1)
     render_template: RenderTemplate = "title_content"
@@ -82,6 +83,7 @@ PRESETS: dict[str, Preset] = {
         extractor_temperature=0.3,
         extractor_style="json",
         extractor_max_tokens=600,
+        extractor_final_state=True,
         max_items=3,
         k=1,
         render_template="title_content",

@@ -16,7 +16,7 @@ from typing import Any, Literal
 
 from pydantic import ValidationError
 
-from .formatting import Limits, think_action_blocks
+from .formatting import Limits, final_state, think_action_blocks
 from .jsontext import find_json
 from .llm import LLM, Message
 from .models import MemoryItem, Origin, Trajectory, Usage, Verdict
@@ -192,6 +192,7 @@ class Extractor:
         max_items: int = 3,
         max_tokens: int | None = None,
         limits: Limits = EXTRACTOR_LIMITS,
+        show_final_state: bool = False,
     ) -> None:
         if style not in ("markdown", "json"):
             raise ValueError(f"unknown extractor style {style!r}; expected 'markdown' or 'json'")
@@ -203,6 +204,9 @@ class Extractor:
         self.max_items = max_items
         self.max_tokens = max_tokens
         self.limits = limits
+        # The paper shows thoughts and actions only; small models find the mistake more
+        # often when they also see where the episode ended (e.g. an empty field).
+        self.show_final_state = show_final_state
         suffix = "_json" if style == "json" else ""
         self._system = {
             "success": get_prompt(f"extract_success{suffix}"),
@@ -220,6 +224,7 @@ class Extractor:
             query=trajectory.query.strip(),
             steps=think_action_blocks(trajectory, self.limits),
             final_answer=(trajectory.final_answer or "").strip(),
+            final_state=final_state(trajectory, self.limits) if self.show_final_state else "",
         )
         system = self._system[verdict.label].render(max_items=self.max_items)
         return [{"role": "system", "content": system}, {"role": "user", "content": user}]
