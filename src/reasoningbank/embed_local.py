@@ -64,6 +64,9 @@ def _load(path: str, device: str) -> Any:
             ) from exc
         if not Path(path).exists():
             raise FileNotFoundError(f"embedding model folder not found: {path}")
+        from transformers.utils import logging as hf_logging
+
+        hf_logging.disable_progress_bar()  # no "Loading weights" bar on every CLI command
         model = SentenceTransformer(path, device=device, local_files_only=True)
         _cache[key] = model
         return model
