@@ -147,7 +147,8 @@ FAKE_SERVER = textwrap.dedent(
     from http.server import BaseHTTPRequestHandler, HTTPServer
 
     p = argparse.ArgumentParser()
-    for opt in ("--model", "--model_alias", "--host", "--port", "--n_threads", "--n_ctx", "--chat_format"):
+    for opt in ("--model", "--model_alias", "--host", "--port", "--n_threads", "--n_ctx", "--chat_format",
+                "--cache", "--cache_type", "--cache_size"):
         p.add_argument(opt)
     p.add_argument("--crash", action="store_true")
     p.add_argument("--delay", type=float, default=0.0)
@@ -217,6 +218,7 @@ def test_server_lifecycle(fake_launcher: list[str], model_file: Path, tmp_path: 
         os.kill(pid, 0)
     text = log.read_text()
     assert "--n_ctx', '1024'" in text and "--chat_format', 'chatml'" in text and "--n_threads', '2'" in text
+    assert "'--cache', 'True', '--cache_type', 'ram'" in text  # prompt-prefix cache on by default
 
 
 def test_server_exit_reports_log_tail(fake_launcher: list[str], model_file: Path) -> None:

@@ -49,7 +49,7 @@ inside <action></action>, for example:
 
 JSON_FORMAT = """\
 Reply with one JSON object with four fields:
-"thought": your reasoning about the page and the goal,
+"thought": one or two short sentences of reasoning about the page and the goal,
 "action": one of "click", "type", "select", "submit", "done",
 "id": the numeric id of the element to act on (0 for submit and done),
 "text": the text to type, the option to select or the answer to submit ("" for click and done).

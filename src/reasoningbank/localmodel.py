@@ -289,6 +289,7 @@ class LlamaServer:
         startup_timeout: float = 180.0,
         extra_args: Sequence[str] = (),
         launcher: Sequence[str] | None = None,
+        prompt_cache_bytes: int = 2 << 30,
     ) -> None:
         if not _is_loopback(host):
             raise ValueError(f"LlamaServer only listens on loopback; refusing host {host!r}")
@@ -302,6 +303,9 @@ class LlamaServer:
         self.model_alias = model_alias or self.model_path.stem
         self.startup_timeout = startup_timeout
         self.extra_args = list(extra_args)
+        # A RAM cache of evaluated prompt prefixes: an agent's next step, a judge call and an
+        # extraction call each find their own prefix again instead of re-reading it (0 = off).
+        self.prompt_cache_bytes = prompt_cache_bytes
         self.launcher = list(launcher) if launcher is not None else None
         self._proc: subprocess.Popen[bytes] | None = None
         self._log: IO[bytes] | None = None
@@ -330,6 +334,8 @@ class LlamaServer:
         ]  # fmt: skip
         if self.chat_format:
             argv += ["--chat_format", self.chat_format]
+        if self.prompt_cache_bytes > 0:
+            argv += ["--cache", "True", "--cache_type", "ram", "--cache_size", str(self.prompt_cache_bytes)]
         return argv + self.extra_args
 
     def start(self) -> LlamaServer:

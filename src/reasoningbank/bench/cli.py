@@ -57,7 +57,7 @@ def register(subparsers: Any) -> None:
         help="output directory; an existing run with the same settings is resumed (default: runs/miniwob)",
     )
     p.add_argument("--local-model", default="qwen2.5-coder-1.5b", help="bundled model used when no --model")
-    p.add_argument("--max-steps", type=int, default=10)
+    p.add_argument("--max-steps", type=int, default=6, help="agent steps per episode")
     p.add_argument("--temperature", type=float, default=0.7, help="agent sampling temperature")
     p.add_argument(
         "--json-actions",
@@ -115,7 +115,11 @@ def cmd_miniwob(args: argparse.Namespace) -> int:
     preset = getattr(args, "preset", None) or "small-local"
     local = not getattr(args, "model", None)
     json_actions = args.json_actions == "on" or (args.json_actions == "auto" and local)
-    agent_kwargs: dict[str, Any] = {"temperature": args.temperature, "json_actions": json_actions}
+    agent_kwargs: dict[str, Any] = {
+        "temperature": args.temperature,
+        "json_actions": json_actions,
+        "max_tokens": 200,  # a thought and one action; caps a model that rambles
+    }
     with allow_real_calls(), _llm_for(args, Path(args.run_dir)) as llm:
         run_stream(
             MiniWoBEnv,
