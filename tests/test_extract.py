@@ -143,6 +143,7 @@ def test_final_state_shown_only_when_asked() -> None:
     )
     verdict = Verdict(label="failure")
     plain = Extractor(ScriptedLLM(), style="json").messages(traj, verdict)[1]["content"]
-    shown = Extractor(ScriptedLLM(), style="json", show_final_state=True).messages(traj, verdict)[1]["content"]
+    with_state = Extractor(ScriptedLLM(), style="json", show_final_state=True)
+    shown = with_state.messages(traj, verdict)[1]["content"]
     assert "Final state" not in plain and "value=''" not in plain
     assert "**Final state:**" in shown and "[1] input_text value=''" in shown
