@@ -218,7 +218,7 @@ def test_server_lifecycle(fake_launcher: list[str], model_file: Path, tmp_path: 
         os.kill(pid, 0)
     text = log.read_text()
     assert "--n_ctx', '1024'" in text and "--chat_format', 'chatml'" in text and "--n_threads', '2'" in text
-    assert "'--cache', 'True', '--cache_type', 'ram'" in text  # prompt-prefix cache on by default
+    assert "--cache" not in text  # the prompt-prefix cache crashed the server: off unless asked
 
 
 def test_server_exit_reports_log_tail(fake_launcher: list[str], model_file: Path) -> None:
@@ -279,3 +279,12 @@ def test_real_local_model_completion() -> None:
     assert resp.prompt_tokens > 0 and resp.completion_tokens > 0
     assert resp.cost == 0.0
     assert "answer" in json.loads(js.text)
+
+
+def test_prompt_cache_flags_only_when_asked(tmp_path: Path) -> None:
+    model = tmp_path / "m.gguf"
+    model.write_bytes(b"x")
+    plain = LlamaServer(model, port=1).command()
+    cached = LlamaServer(model, port=1, prompt_cache_bytes=1 << 20).command()
+    assert "--cache" not in plain
+    assert cached[-6:] == ["--cache", "True", "--cache_type", "ram", "--cache_size", str(1 << 20)]

@@ -289,7 +289,7 @@ class LlamaServer:
         startup_timeout: float = 180.0,
         extra_args: Sequence[str] = (),
         launcher: Sequence[str] | None = None,
-        prompt_cache_bytes: int = 2 << 30,
+        prompt_cache_bytes: int = 0,
     ) -> None:
         if not _is_loopback(host):
             raise ValueError(f"LlamaServer only listens on loopback; refusing host {host!r}")
@@ -303,8 +303,8 @@ class LlamaServer:
         self.model_alias = model_alias or self.model_path.stem
         self.startup_timeout = startup_timeout
         self.extra_args = list(extra_args)
-        # A RAM cache of evaluated prompt prefixes: an agent's next step, a judge call and an
-        # extraction call each find their own prefix again instead of re-reading it (0 = off).
+        # llama-cpp-python's RAM cache of evaluated prompt prefixes (0 = off). Off by default:
+        # with it on, the 0.3.36 server died without a word after a state save, mid-benchmark.
         self.prompt_cache_bytes = prompt_cache_bytes
         self.launcher = list(launcher) if launcher is not None else None
         self._proc: subprocess.Popen[bytes] | None = None
