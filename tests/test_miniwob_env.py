@@ -201,3 +201,21 @@ def test_episode_time_limit_is_configurable(env: Environment) -> None:
     env.reset(TaskSpec("click-button", 3))
     time.sleep(0.4)
     assert not env.step("done()").info["episode_ended"]
+
+
+def test_non_interactable_element_is_an_action_error_not_a_crash(monkeypatch: pytest.MonkeyPatch) -> None:
+    """Selenium refusing an element (hidden, disabled) is the agent's mistake: it gets a message."""
+    from selenium.common.exceptions import ElementNotInteractableException
+
+    from reasoningbank.envs.miniwob import MiniWoBEnv
+
+    env = MiniWoBEnv()  # no browser is started: _apply is replaced
+
+    def refuse(parsed: object) -> None:
+        raise ElementNotInteractableException("element not interactable")
+
+    monkeypatch.setattr(env, "_apply", refuse)
+    monkeypatch.setattr(env, "_is_over", lambda: False)
+    env._task = TaskSpec("enter-text", 0)
+    with pytest.raises(ActionError, match=r'type\(3, "x"\) failed: element 3 cannot be used'):
+        env.step('type(3, "x")')

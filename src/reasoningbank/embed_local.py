@@ -66,7 +66,7 @@ def _load(path: str, device: str) -> Any:
             raise FileNotFoundError(f"embedding model folder not found: {path}")
         from transformers.utils import logging as hf_logging
 
-        hf_logging.disable_progress_bar()  # no "Loading weights" bar on every CLI command
+        hf_logging.disable_progress_bar()  # type: ignore[no-untyped-call]  # no "Loading weights" bar
         model = SentenceTransformer(path, device=device, local_files_only=True)
         _cache[key] = model
         return model

@@ -34,6 +34,12 @@ import time
 from pathlib import Path
 from typing import Any
 
+from selenium.common.exceptions import (
+    ElementNotInteractableException,
+    InvalidElementStateException,
+    WebDriverException,
+)
+
 from .actions import ACTION_GRAMMAR, ParsedAction, parse_action
 from .base import ActionError, Observation, TaskSpec
 from .browser import BrowserHandle, launch_chromium
@@ -273,7 +279,16 @@ class MiniWoBEnv:
         if self._is_over():
             raise ActionError("the episode is already over; no more actions are accepted")
         parsed = parse_action(action)
-        self._apply(parsed)
+        try:
+            self._apply(parsed)
+        except (ElementNotInteractableException, InvalidElementStateException) as exc:
+            # e.g. typing into a hidden or disabled field: the agent's mistake, not a crash
+            raise ActionError(
+                f"{parsed.render()} failed: element {parsed.element} cannot be used that way now "
+                f"({exc.msg or type(exc).__name__})"
+            ) from exc
+        except WebDriverException as exc:
+            raise RuntimeError(f"the browser failed while applying {parsed.render()}: {exc.msg}") from exc
         if self.settle_s:
             time.sleep(self.settle_s)
         return self._observe(last_action=parsed.render())
