@@ -165,3 +165,18 @@ def test_cli_report_json(run_dir: Path, capsys: pytest.CaptureFixture[str]) -> N
     assert main(["bench", "report", str(run_dir)]) == 0
     text = capsys.readouterr().out
     assert "## Judge vs benchmark" in text and "plot: " in text
+
+
+def test_top_level_report_command(run_dir: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    assert main(["report", str(run_dir), "--json"]) == 0
+    out = json.loads(capsys.readouterr().out)
+    assert out["methods"]["reasoningbank"]["judge"]["accuracy"] == 0.5
+
+
+def test_unfinished_run_compares_only_tasks_every_method_finished(run_dir: Path) -> None:
+    path = run_dir / "none" / "records.jsonl"
+    path.write_text("\n".join(path.read_text().splitlines()[:2]) + "\n")
+    metrics = compute_metrics(load_run(run_dir))
+    assert metrics["compared_tasks"] == 2
+    assert all(m["overall"]["n"] == 2 for m in metrics["methods"].values())
+    assert "The tables compare the 2 tasks every method has finished." in render_report(run_dir)

@@ -35,7 +35,7 @@ def _add_common(parser: argparse.ArgumentParser) -> None:
 
 
 def register(subparsers: Any) -> None:
-    """Add the ``bench`` command (subcommands ``miniwob`` and ``report``)."""
+    """Add the ``bench`` command (subcommands ``miniwob`` and ``report``) and ``report``."""
     bench = subparsers.add_parser("bench", help="run benchmark task streams and report on them")
     bsub = bench.add_subparsers(dest="bench_command", metavar="BENCH_COMMAND", required=True)
 
@@ -72,10 +72,12 @@ def register(subparsers: Any) -> None:
     p.add_argument("--no-progress", action="store_true", help="no progress bar")
     p.set_defaults(func=cmd_miniwob)
 
-    p = bsub.add_parser("report", help="print the report of a run directory, write report.md and plots")
-    _add_common(p)
-    p.add_argument("run_dir")
-    p.set_defaults(func=cmd_report)
+    # ``bench report`` and the top-level ``report`` are the same command.
+    for parent in (bsub, subparsers):
+        p = parent.add_parser("report", help="print the report of a run directory, write report.md and plots")
+        _add_common(p)
+        p.add_argument("run_dir")
+        p.set_defaults(func=cmd_report)
 
 
 def _split(text: str) -> list[str]:

@@ -103,10 +103,22 @@ def _tokens(recs: list[dict[str, Any]]) -> dict[str, Any]:
     return out
 
 
+def _common_indices(run: RunData) -> set[int]:
+    """Task indices every method has recorded: the only fair basis to compare on."""
+    sets = [{int(r["index"]) for r in recs} for recs in run.records.values()]
+    return set.intersection(*sets) if sets else set()
+
+
 def compute_metrics(run: RunData) -> dict[str, Any]:
-    """All numbers of the report as a JSON-ready dict."""
+    """All numbers of the report as a JSON-ready dict.
+
+    While a run is unfinished, methods may differ by a task or so; every number is
+    computed on the tasks all methods have finished (``compared_tasks``).
+    """
+    common = _common_indices(run)
     methods: dict[str, Any] = {}
-    for m, recs in run.records.items():
+    for m, all_recs in run.records.items():
+        recs = [r for r in all_recs if int(r["index"]) in common]
         methods[m] = {
             "overall": _rate(recs),
             "families": {f: _rate([r for r in recs if r["family"] == f]) for f in run.families},
@@ -114,7 +126,7 @@ def compute_metrics(run: RunData) -> dict[str, Any]:
             "tokens": _tokens(recs),
             "items_learned": sum(len(r["items_learned"]) for r in recs),
             "memory_size": recs[-1]["memory_size"] if recs else 0,
-            "tasks_recorded": len(recs),
+            "tasks_recorded": len(all_recs),
             "tasks_planned": len(run.manifest.get("tasks", [])),
         }
     return {
@@ -124,6 +136,7 @@ def compute_metrics(run: RunData) -> dict[str, Any]:
         if isinstance(run.manifest.get("preset"), dict)
         else run.manifest.get("preset"),
         "families": run.families,
+        "compared_tasks": len(common),
         "methods": methods,
     }
 
@@ -228,6 +241,8 @@ def render_report(run_dir: str | Path, *, plots: list[Path] | None = None) -> st
             lines.append(
                 f"> {m}: {mm['tasks_recorded']} of {mm['tasks_planned']} tasks recorded (incomplete)."
             )
+    if any(mm["tasks_recorded"] != metrics["compared_tasks"] for mm in metrics["methods"].values()):
+        lines.append(f"> The tables compare the {metrics['compared_tasks']} tasks every method has finished.")
     lines += [
         "",
         "## Success rate (%) / average steps",
