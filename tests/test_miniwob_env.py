@@ -100,8 +100,8 @@ def test_wrong_sequence_scores_zero(env: Environment) -> None:
     assert obs.done
     assert env.evaluate() == 0.0
     assert obs.info["raw_reward"] < 0
-    with pytest.raises(ActionError, match="already over"):
-        env.step("done()")
+    after = env.step("done()")  # the end is reported, not raised: retrying cannot help
+    assert after.done and after.error is not None and "already over" in after.error
 
 
 def test_same_seed_same_instance(env: Environment) -> None:
@@ -192,8 +192,8 @@ def test_episode_time_limit_is_configurable(env: Environment) -> None:
     try:
         env.reset(TaskSpec("click-button", 3))
         time.sleep(0.4)
-        with pytest.raises(ActionError, match="already over"):
-            env.step("click(1)")
+        late = env.step("click(1)")
+        assert late.done and late.error is not None and "already over" in late.error
         assert env.evaluate() == 0.0
     finally:
         env.episode_time_limit_ms = saved

@@ -277,7 +277,11 @@ class MiniWoBEnv:
         if self._task is None:
             raise RuntimeError("call reset() before step()")
         if self._is_over():
-            raise ActionError("the episode is already over; no more actions are accepted")
+            # Not an error the agent can fix by retrying: report the end so its loop stops.
+            obs = self._observe()
+            obs.done = True
+            obs.error = "the episode is already over; the action was not applied"
+            return obs
         parsed = parse_action(action)
         try:
             self._apply(parsed)
