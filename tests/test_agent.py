@@ -236,3 +236,18 @@ def test_structured_json_actions(reply: dict[str, object], expected: str) -> Non
 def test_structured_json_action_without_id_is_a_format_error() -> None:
     with pytest.raises(OutputFormatError, match="numeric"):
         parse_output(json.dumps({"thought": "t", "action": "click", "text": ""}), json_actions=True)
+
+
+def test_agent_records_the_target_the_environment_reports() -> None:
+    class TargetEnv(ScriptedEnvironment):
+        def step(self, action: str):  # type: ignore[no-untyped-def]
+            obs = super().step(action)
+            obs.info["target"] = "button 'Submit'" if action.startswith("click(1") else "input_text"
+            return obs
+
+    env = TargetEnv(fields={"name": "Ada"})
+    llm = ScriptedLLM(
+        ['<think>t</think><action>type(2, "Ada")</action>', "<think>t</think><action>click(1)</action>"]
+    )
+    result = ReActAgent(llm, max_steps=3).run(env, TaskSpec("form", 0))
+    assert [s.target for s in result.trajectory.steps] == ["input_text", "button 'Submit'"]

@@ -109,3 +109,21 @@ def test_long_trajectory_is_truncated_with_elision_note() -> None:
 def test_unknown_prompt_rejected() -> None:
     with pytest.raises(ValueError, match="unknown judge prompt"):
         Judge(ScriptedLLM(), prompt="nope")  # type: ignore[arg-type]
+
+
+def test_action_history_names_the_target_of_each_action() -> None:
+    from reasoningbank.formatting import action_history, think_action_blocks
+
+    traj = Trajectory(
+        task_id="t",
+        query="Type Bob and submit",
+        steps=[
+            Step(thought="type", action='type(1, "Bob")', target="input_text name='tt' value=''"),
+            Step(thought="submit", action="click(2)", target="button 'Submit'"),
+            Step(thought="stop", action="done()"),
+        ],
+    )
+    history = action_history(traj)
+    assert "2: click(2)  # on button 'Submit'" in history
+    assert "3: done()" in history and "3: done()  #" not in history
+    assert "click(2)  # on button 'Submit'" in think_action_blocks(traj)

@@ -98,6 +98,7 @@ def test_wrong_sequence_scores_zero(env: Environment) -> None:
     obs = env.reset(TaskSpec("enter-text", 5))
     obs = env.step(f"click({element_id(obs, 'button', text='Submit')})")  # submit before typing
     assert obs.done
+    assert obs.info["target"].startswith("button 'Submit'")  # what click(N) acted on
     assert env.evaluate() == 0.0
     assert obs.info["raw_reward"] < 0
     after = env.step("done()")  # the end is reported, not raised: retrying cannot help
@@ -216,6 +217,7 @@ def test_non_interactable_element_is_an_action_error_not_a_crash(monkeypatch: py
 
     monkeypatch.setattr(env, "_apply", refuse)
     monkeypatch.setattr(env, "_is_over", lambda: False)
+    monkeypatch.setattr(env, "_describe", lambda ref: None)
     env._task = TaskSpec("enter-text", 0)
     with pytest.raises(ActionError, match=r'type\(3, "x"\) failed: element 3 cannot be used'):
         env.step('type(3, "x")')

@@ -288,7 +288,13 @@ class ReActAgent:
                         action_errors += 1
                         error = f"The action {action!r} failed: {exc}"
                     else:
-                        recorded = Step(thought=thought, action=action, observation=new_obs.text)
+                        target = new_obs.info.get("target")
+                        recorded = Step(
+                            thought=thought,
+                            action=action,
+                            observation=new_obs.text,
+                            target=target if isinstance(target, str) else None,
+                        )
                         obs = new_obs
                         break
                 messages = [

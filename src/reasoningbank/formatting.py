@@ -54,6 +54,10 @@ def _elision_line(n: int) -> str:
     return f"[... {n} steps omitted ...]"
 
 
+def _with_target(action: str, step: Step) -> str:
+    return f"{action}  # on {step.target.strip()}" if step.target and step.target.strip() else action
+
+
 def action_history(traj: Trajectory, limits: Limits = DEFAULT_LIMITS) -> str:
     """Numbered ``i: action`` lines (thought used when an action is empty)."""
     shown, elided = select_steps(traj.steps, limits)
@@ -64,7 +68,7 @@ def action_history(traj: Trajectory, limits: Limits = DEFAULT_LIMITS) -> str:
         if elided and pos == limits.head_steps:
             lines.append(_elision_line(elided))
         action = step.action.strip() or "(no action)"
-        lines.append(f"{i}: {clip(action, limits.max_field_chars)}")
+        lines.append(f"{i}: {clip(_with_target(action, step), limits.max_field_chars)}")
     return "\n".join(lines)
 
 
@@ -88,6 +92,6 @@ def think_action_blocks(traj: Trajectory, limits: Limits = DEFAULT_LIMITS) -> st
         if elided and pos == limits.head_steps:
             blocks.append(_elision_line(elided))
         thought = clip(step.thought.strip(), limits.max_field_chars)
-        action = clip(step.action.strip(), limits.max_field_chars)
+        action = clip(_with_target(step.action.strip(), step), limits.max_field_chars)
         blocks.append(f"<think>\n{thought}\n</think>\n<action>\n{action}\n</action>")
     return "\n\n".join(blocks)

@@ -37,6 +37,9 @@ class Step(_Model):
     thought: str = ""
     action: str = ""
     observation: str | None = None
+    # What the action acted on, as the environment described it (e.g. "button 'Submit'"):
+    # lets a judge or extractor that sees only the action history tell what click(2) did.
+    target: str | None = None
 
 
 class Trajectory(_Model):

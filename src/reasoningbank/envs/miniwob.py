@@ -283,6 +283,7 @@ class MiniWoBEnv:
             obs.error = "the episode is already over; the action was not applied"
             return obs
         parsed = parse_action(action)
+        target = self._describe(parsed.element) if parsed.element is not None else None
         try:
             self._apply(parsed)
         except (ElementNotInteractableException, InvalidElementStateException) as exc:
@@ -295,7 +296,18 @@ class MiniWoBEnv:
             raise RuntimeError(f"the browser failed while applying {parsed.render()}: {exc.msg}") from exc
         if self.settle_s:
             time.sleep(self.settle_s)
-        return self._observe(last_action=parsed.render())
+        obs = self._observe(last_action=parsed.render())
+        if target is not None:
+            obs.info["target"] = target
+        return obs
+
+    def _describe(self, ref: int) -> str | None:
+        """The observation line of element ``ref`` without its id, e.g. "button 'Submit'"."""
+        prefix = f"[{ref}] "
+        for line in self._observe().text.splitlines():
+            if line.startswith(prefix):
+                return line[len(prefix) :][:_TEXT_LIMIT]
+        return None
 
     def evaluate(self) -> float:
         """1.0 if MiniWoB ended the episode with a positive raw reward, else 0.0."""
