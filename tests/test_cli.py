@@ -516,3 +516,42 @@ def test_serve_model_json(capsys: pytest.CaptureFixture[str], monkeypatch: pytes
     info = json.loads(capsys.readouterr().out)
     assert info["api_base"] == "http://127.0.0.1:5555/v1" and info["model"] == "tiny"
     assert events == ["server start", "server stop"]
+
+
+def test_sigterm_runs_cleanup_instead_of_killing_the_process(tmp_path: Path) -> None:
+    """A terminated command exits through SystemExit, so browsers and model servers get closed."""
+    import signal
+    import subprocess
+    import sys as _sys
+    import textwrap
+
+    script = tmp_path / "term.py"
+    marker = tmp_path / "closed"
+    script.write_text(
+        textwrap.dedent(
+            f"""
+            import os, signal, sys, threading
+            from reasoningbank import cli
+
+            def slow(args):
+                try:
+                    os.kill(os.getpid(), signal.SIGTERM)
+                    threading.Event().wait(10)
+                finally:
+                    open({str(marker)!r}, "w").write("yes")
+                return 0
+
+            import argparse
+            orig = argparse.ArgumentParser.parse_args
+            def parse(self, args=None, namespace=None):
+                ns = orig(self, args, namespace)
+                ns.func = slow
+                return ns
+            argparse.ArgumentParser.parse_args = parse
+            sys.exit(cli.main(["stats", "--store", "memory://"]))
+            """
+        )
+    )
+    proc = subprocess.run([_sys.executable, str(script)], capture_output=True, timeout=60)
+    assert marker.read_text() == "yes", proc.stderr.decode()[-500:]
+    assert proc.returncode == 128 + signal.SIGTERM

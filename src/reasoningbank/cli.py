@@ -19,7 +19,9 @@ import importlib
 import importlib.util
 import json
 import os
+import signal
 import sys
+import threading
 import time
 from collections.abc import Callable, Iterator, Sequence
 from pathlib import Path
@@ -694,8 +696,16 @@ def _fail(message: str, code: int, err: TextIO) -> int:
     return code
 
 
+def _exit_on_sigterm(signum: int, frame: object) -> None:
+    # A plain SIGTERM would end Python without running ``finally`` blocks, orphaning the
+    # browser and model server a command started; exiting lets every context manager close.
+    raise SystemExit(128 + signum)
+
+
 def main(argv: Sequence[str] | None = None) -> int:
     """Run the CLI; returns the exit code (the console script exits with it)."""
+    if threading.current_thread() is threading.main_thread():
+        signal.signal(signal.SIGTERM, _exit_on_sigterm)
     parser = build_parser()
     try:
         args = parser.parse_args(list(argv) if argv is not None else None)
