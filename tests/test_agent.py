@@ -63,6 +63,20 @@ def test_prompt_layout_memory_history_and_temperature() -> None:
     assert 'value="Ada"' in later  # the current observation, not the first one
 
 
+def test_page_last_keeps_earlier_prompts_as_a_prefix() -> None:
+    env = ScriptedEnvironment(fields={"name": "Ada"})
+    llm = ScriptedLLM([act("t1", 'type(2, "Ada")'), act("t2", "click(1)")])
+    ReActAgent(llm, page_last=True).run(env, TASK)
+    first, second = (c.messages[1]["content"] for c in llm.calls)
+    assert second.index("# History") < second.index("# Current page") < second.index("# Your next step")
+    # everything before the first prompt's page is repeated verbatim at the start of the second
+    head = first[: first.index("# Current page")]
+    assert second.startswith(head) and "Thought: t1" in second[len(head) :]
+    paper = ReActAgent.build_user("g", "page", [], None)
+    assert paper.index("# Current page") < paper.index("# Your next step")
+    assert ReActAgent.build_user("g", "page", [], None, page_last=True) == paper  # no history: same
+
+
 def test_memory_override_per_run_and_empty_memory() -> None:
     llm = ScriptedLLM(default=act("x", "done()"))
     agent = ReActAgent(llm, memory_text="OLD MEMORY")

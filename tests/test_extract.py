@@ -4,7 +4,14 @@ import json
 
 import pytest
 
-from reasoningbank.extract import Extractor, extraction_schema, parse_json_items, parse_markdown_items
+from reasoningbank.extract import (
+    Extractor,
+    extraction_schema,
+    generalize_literals,
+    parse_json_items,
+    parse_markdown_items,
+    query_literals,
+)
 from reasoningbank.llm import ScriptedLLM
 from reasoningbank.models import Step, Trajectory, Verdict
 
@@ -147,3 +154,47 @@ def test_final_state_shown_only_when_asked() -> None:
     shown = with_state.messages(traj, verdict)[1]["content"]
     assert "Final state" not in plain and "value=''" not in plain
     assert "**Final state:**" in shown and "[1] input_text value=''" in shown
+
+
+def test_query_literals_quotes_but_not_apostrophes() -> None:
+    q = "Enter the username \"karrie\" and \u201cX y\u201d, pick 'red' but don't touch the user's box"
+    assert query_literals(q) == ["karrie", "X y", "red"]  # longest first
+    assert query_literals("Focus into the textbox.") == []
+
+
+def test_generalize_literals_quoted_and_whole_words_only() -> None:
+    text = "Type 'karrie' then \"AU\"; AU again, but not AUTO or karries."
+    out = generalize_literals(text, ["karrie", "AU"])
+    assert out == (
+        "Type the value given in the task then the value given in the task; "
+        "the value given in the task again, but not AUTO or karries."
+    )
+
+
+def test_extractor_generalizes_the_task_values_when_asked() -> None:
+    traj = Trajectory(
+        task_id="enter-text:0",
+        query='Enter "Agustina" into the text field and press Submit.',
+        steps=[Step(thought="type it", action='type(2, "Agustina")')],
+    )
+    item = {
+        "title": "Type 'Agustina' first",
+        "description": "The field was empty.",
+        "content": "Click the field, type Agustina, then press Submit.",
+    }
+    out = json.dumps({"items": [item]})
+    kept = Extractor(ScriptedLLM([out]), style="json").extract(traj, FAILURE)
+    assert kept.items[0].title == "Type 'Agustina' first" and kept.note == ""
+    res = Extractor(ScriptedLLM([out]), style="json", generalize_literals=True).extract(traj, FAILURE)
+    assert res.items[0].title == "Type the value given in the task first"
+    assert res.items[0].content == "Click the field, type the value given in the task, then press Submit."
+    assert res.items[0].description == "The field was empty."
+    assert "2 field(s)" in res.note
+    assert "Agustina" in res.raw  # the model's own words stay auditable
+
+
+def test_small_local_preset_generalizes_literals() -> None:
+    from reasoningbank.config import PRESETS
+
+    assert PRESETS["small-local"].extractor_generalize_literals is True
+    assert PRESETS["paper"].extractor_generalize_literals is False

@@ -4,7 +4,11 @@ Follows the paper's web agent (PAPER §9.1) in a compact form: one model call
 per step; the system message holds the base instructions (task, action
 grammar, examples) followed by the memory block rendered by the core; the user
 message holds the goal, the current observation only (no past observations),
-the history of past thoughts and actions and the last action error. The reply
+the history of past thoughts and actions and the last action error (in the
+paper's order: page, then history; ``page_last=True`` puts the page after the
+history, so consecutive steps share a longer prompt prefix and a local server
+that reuses its cached prefix evaluates only the new step and the new page).
+The reply
 must contain ``<think>...</think><action>...</action>`` (or, with
 ``json_actions=True``, a JSON object ``{"thought": ..., "action": ...}`` asked
 for with a JSON schema). An unusable reply or an action the environment
@@ -198,6 +202,7 @@ class ReActAgent:
         system_prompt: str | None = None,
         json_actions: bool = False,
         max_tokens: int | None = None,
+        page_last: bool = False,
     ) -> None:
         if max_steps < 1:
             raise ValueError(f"max_steps must be at least 1, got {max_steps}")
@@ -211,6 +216,7 @@ class ReActAgent:
         self.system_prompt = system_prompt
         self.json_actions = json_actions
         self.max_tokens = max_tokens
+        self.page_last = page_last
 
     # ------------------------------------------------------------------ prompts
 
@@ -226,8 +232,13 @@ class ReActAgent:
         return f"{base}\n\n{memory}" if memory.strip() else base
 
     @staticmethod
-    def build_user(goal: str, observation: str, history: list[Step], last_error: str | None) -> str:
-        parts = [f"# Goal\n{goal}", f"# Current page\n{observation or '(empty page)'}"]
+    def build_user(
+        goal: str, observation: str, history: list[Step], last_error: str | None, *, page_last: bool = False
+    ) -> str:
+        page = f"# Current page\n{observation or '(empty page)'}"
+        parts = [f"# Goal\n{goal}"]
+        if not page_last:
+            parts.append(page)
         if history:
             lines = []
             for i, s in enumerate(history, 1):
@@ -235,6 +246,8 @@ class ReActAgent:
                 if s.observation is not None and s.observation.startswith("ERROR: "):
                     lines.append(s.observation)
             parts.append("# History of your past thoughts and actions\n" + "\n".join(lines))
+        if page_last:
+            parts.append(page)
         if last_error:
             parts.append(f"# Error from your last action\n{last_error}")
         parts.append("# Your next step\nGive your thought and exactly one action.")
@@ -260,7 +273,7 @@ class ReActAgent:
             if obs.done:
                 stop_reason = "done"
                 break
-            base_user = self.build_user(obs.goal, obs.text, steps, last_error)
+            base_user = self.build_user(obs.goal, obs.text, steps, last_error, page_last=self.page_last)
             messages: list[Message] = [
                 {"role": "system", "content": system},
                 {"role": "user", "content": base_user},

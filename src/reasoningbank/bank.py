@@ -87,6 +87,7 @@ class ReasoningBank:
                 max_items=p.max_items,
                 max_tokens=p.extractor_max_tokens,
                 show_final_state=p.extractor_final_state,
+                generalize_literals=p.extractor_generalize_literals,
             )
             if x_llm is not None
             else None

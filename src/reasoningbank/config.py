@@ -45,6 +45,7 @@ class Preset(BaseModel):
     extractor_style: ExtractorStyle = "markdown"
     extractor_max_tokens: int | None = Field(default=None, gt=0)
     extractor_final_state: bool = False
+    extractor_generalize_literals: bool = False
     max_items: int = Field(default=3, ge=1, le=20)
     k: int = Field(default=1, ge=1)
     render_template: RenderTemplate = "title_content"
@@ -84,6 +85,8 @@ PRESETS: dict[str, Preset] = {
         extractor_style="json",
         extractor_max_tokens=600,
         extractor_final_state=True,
+        # The 1.5B model copies the task's values ('Agustina') into its lessons.
+        extractor_generalize_literals=True,
         max_items=3,
         k=1,
         render_template="title_content",

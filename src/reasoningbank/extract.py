@@ -6,6 +6,12 @@ The success or failure prompt is chosen by the verdict. Two output styles:
 with length caps, for small local models). Output with no valid item gets one
 retry; after that the result has zero items and a note. The raw text of every
 attempt is kept.
+
+With ``generalize_literals=True`` the quoted values of the task's query (for
+example the name in ``Enter "Agustina" into the text field``) are replaced in
+the items by a neutral phrase: small models copy them into their lessons
+despite the prompt, and a later task of the same kind then retrieves an item
+that tells it to type the previous task's value.
 """
 
 from __future__ import annotations
@@ -29,6 +35,31 @@ ATTEMPT_SEPARATOR = "\n\n----- retry -----\n\n"
 TITLE_MAX_CHARS = 100
 DESCRIPTION_MAX_CHARS = 200
 CONTENT_MAX_CHARS = 500
+
+LITERAL_PLACEHOLDER = "the value given in the task"
+
+# A quoted value: "..." or “...” anywhere; '...' only when the quotes stand apart
+# from words, so apostrophes (don't, user's) are not taken for quotes.
+_QUOTED_RE = re.compile(r'"([^"\n]{1,200})"|“([^”\n]{1,200})”|(?<![\w\'])\'([^\'\n]{1,200})\'(?![\w\'])')
+
+
+def query_literals(query: str) -> list[str]:
+    """The quoted values of a task query, longest first, without duplicates."""
+    found = {next(g for g in m.groups() if g is not None).strip() for m in _QUOTED_RE.finditer(query)}
+    return sorted((f for f in found if f), key=lambda f: (-len(f), f))
+
+
+def generalize_literals(text: str, literals: list[str], placeholder: str = LITERAL_PLACEHOLDER) -> str:
+    """Replace each literal of ``literals`` in ``text`` (quoted or as a whole word,
+    case-sensitive) by ``placeholder``."""
+    for lit in literals:
+        esc = re.escape(lit)
+        quoted = rf'"{esc}"|“{esc}”|\'{esc}\''
+        # Whole word: not glued to letters or digits on either side.
+        bare = rf"(?<![\w]){esc}(?![\w])"
+        text = re.sub(f"{quoted}|{bare}", lambda _m: placeholder, text)
+    return text
+
 
 EXTRACTOR_LIMITS = Limits(head_steps=15, tail_steps=35, max_field_chars=3000, max_state_chars=4000)
 
@@ -193,6 +224,7 @@ class Extractor:
         max_tokens: int | None = None,
         limits: Limits = EXTRACTOR_LIMITS,
         show_final_state: bool = False,
+        generalize_literals: bool = False,
     ) -> None:
         if style not in ("markdown", "json"):
             raise ValueError(f"unknown extractor style {style!r}; expected 'markdown' or 'json'")
@@ -207,6 +239,7 @@ class Extractor:
         # The paper shows thoughts and actions only; small models find the mistake more
         # often when they also see where the episode ended (e.g. an empty field).
         self.show_final_state = show_final_state
+        self.generalize_literals = generalize_literals
         suffix = "_json" if style == "json" else ""
         self._system = {
             "success": get_prompt(f"extract_success{suffix}"),
@@ -265,14 +298,25 @@ class Extractor:
         if len(parsed) > self.max_items:
             notes.append(f"extractor returned {len(parsed)} items; kept the first {self.max_items}")
             parsed = parsed[: self.max_items]
+        literals = query_literals(trajectory.query) if self.generalize_literals else []
+        replaced = 0
         items: list[MemoryItem] = []
         for p in parsed:
+            fields = [p.title, p.description, p.content]
+            if literals:
+                new = [generalize_literals(f, literals) for f in fields]
+                replaced += sum(a != b for a, b in zip(fields, new, strict=True))
+                fields = new
             try:
                 items.append(
-                    MemoryItem(title=p.title, description=p.description, content=p.content, origin=origin)
+                    MemoryItem(title=fields[0], description=fields[1], content=fields[2], origin=origin)
                 )
             except ValidationError as exc:
                 notes.append(f"dropped an invalid item ({exc.errors()[0]['msg']})")
+        if replaced:
+            notes.append(
+                f"replaced the task's quoted values with '{LITERAL_PLACEHOLDER}' in {replaced} field(s)"
+            )
         return ExtractionResult(
             items=items,
             raw=ATTEMPT_SEPARATOR.join(attempts),

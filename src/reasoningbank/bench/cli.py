@@ -66,6 +66,14 @@ def register(subparsers: Any) -> None:
         help="agent answers in grammar-constrained JSON; auto = on for the bundled local model",
     )
     p.add_argument(
+        "--page-order",
+        choices=("auto", "paper", "last"),
+        default="auto",
+        help="where the agent's prompt shows the current page: 'paper' = before the history (the "
+        "paper's order), 'last' = after it, so a local server re-evaluates only the new step and page; "
+        "auto = last for the bundled local model",
+    )
+    p.add_argument(
         "--include-failures", action="store_true",
         help="synapse/awm also learn from judged failures (Fig. 7 ablation)",
     )
@@ -121,6 +129,7 @@ def cmd_miniwob(args: argparse.Namespace) -> int:
         "temperature": args.temperature,
         "json_actions": json_actions,
         "max_tokens": 200,  # a thought and one action; caps a model that rambles
+        "page_last": args.page_order == "last" or (args.page_order == "auto" and local),
     }
     with allow_real_calls(), _llm_for(args, Path(args.run_dir)) as llm:
         run_stream(
