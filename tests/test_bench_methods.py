@@ -103,6 +103,8 @@ def test_method_names_and_failure_variants() -> None:
     assert with_failures("awm") == "awm+failures"
     assert with_failures("none") == "none"
     assert METHOD_SPECS[with_failures("awm")] == ("awm", True)
+    assert with_failures("awm@paper") == "awm+failures@paper"
+    assert with_failures("reasoningbank@paper") == "reasoningbank@paper"
     with pytest.raises(ValueError, match="unknown method 'memgpt'"):
         parse_method("memgpt")
 

@@ -180,3 +180,23 @@ def test_unfinished_run_compares_only_tasks_every_method_finished(run_dir: Path)
     assert metrics["compared_tasks"] == 2
     assert all(m["overall"]["n"] == 2 for m in metrics["methods"].values())
     assert "The tables compare the 2 tasks every method has finished." in render_report(run_dir)
+
+
+def test_report_on_some_methods_only(run_dir: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    # "none" is unfinished: a report without it compares all 4 tasks of the others
+    path = run_dir / "none" / "records.jsonl"
+    path.write_text("\n".join(path.read_text().splitlines()[:2]) + "\n")
+    others = [m for m in load_run(run_dir).methods if m != "none"]
+    run = load_run(run_dir, list(reversed(others)))
+    assert run.methods == list(reversed(others))
+    assert compute_metrics(run)["compared_tasks"] == 4
+    written = write_report(run_dir, others)
+    assert written.path.name == "report-" + "-".join(others) + ".md"
+    assert all(p.stem.endswith("-".join(others)) and p.exists() for p in written.plots)
+    assert "| none |" not in written.text
+    assert not (run_dir / "report.md").exists()  # the whole-run report is left alone
+    assert main(["report", str(run_dir), "--methods", others[0], "--json"]) == 0
+    out = json.loads(capsys.readouterr().out)
+    assert list(out["methods"]) == [others[0]] and out["report"].endswith(f"report-{others[0]}.md")
+    with pytest.raises(ValueError, match="no records of method"):
+        load_run(run_dir, ["reasoningbank@paper"])

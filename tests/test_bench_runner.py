@@ -265,12 +265,43 @@ def test_manifest_mismatch_is_refused(tmp_path: Path) -> None:
             max_steps=9,
             progress=False,
         )
-    with pytest.raises(ManifestMismatchError, match="methods"):
-        run(tmp_path, ScriptedLLM(default=respond), methods=["none", "synapse"], tasks=tasks)
     # same config resumes fine and runs nothing new
     env = FamilyEnv()
     run(tmp_path, ScriptedLLM(default=respond), env, methods=["none"], tasks=tasks)
     assert env.resets == 0
+
+
+def test_a_method_added_to_a_run_runs_on_the_same_stream(tmp_path: Path) -> None:
+    tasks = TASKS[:3]
+    run(tmp_path, ScriptedLLM(default=respond), methods=["none"], tasks=tasks)
+    env = FamilyEnv()
+    llm = ScriptedLLM(default=respond)
+    run(tmp_path, llm, env, methods=["none", "reasoningbank@small-local", "reasoningbank"], tasks=tasks)
+    assert env.resets == 6  # only the two new methods ran, on all three tasks
+    run_dir = tmp_path / "run"
+    manifest = json.loads((run_dir / "run.json").read_text())
+    assert manifest["methods"] == ["none", "reasoningbank@small-local", "reasoningbank"]
+    for m in manifest["methods"]:
+        recs = read_records(run_dir / m / "records.jsonl")
+        assert [r["task_id"] for r in recs] == [t.task_id for t in tasks]
+    # the @small-local method extracted with its own preset (JSON under a schema), the other with the run's
+    extract_calls = [c for c in llm.calls if role(c.messages) == "extract"]
+    with_schema = [c for c in extract_calls if c.json_schema is not None]
+    assert with_schema and len(with_schema) < len(extract_calls)
+    # resuming with a subset of the methods is fine too and runs nothing
+    env2 = FamilyEnv()
+    run(tmp_path, ScriptedLLM(default=respond), env2, methods=["reasoningbank"], tasks=tasks)
+    assert env2.resets == 0
+    assert json.loads((run_dir / "run.json").read_text())["methods"] == manifest["methods"]
+
+
+@pytest.mark.parametrize(
+    ("name", "msg"),
+    [("reasoningbank@nope", "unknown preset"), ("none@paper", "no memory"), ("awm@", "without a preset")],
+)
+def test_method_preset_suffix_errors(tmp_path: Path, name: str, msg: str) -> None:
+    with pytest.raises(ValueError, match=msg):
+        run(tmp_path, ScriptedLLM(default=respond), methods=[name], tasks=TASKS[:1])
 
 
 def test_bad_arguments_are_named(tmp_path: Path) -> None:

@@ -17,7 +17,7 @@ from pathlib import Path
 from typing import Any
 
 from ..llm import LLM
-from .methods import METHOD_SPECS, with_failures
+from .methods import METHOD_SPECS, parse_method, with_failures
 from .report import results_table, write_report
 from .runner import make_stream, run_stream
 
@@ -41,7 +41,12 @@ def register(subparsers: Any) -> None:
 
     p = bsub.add_parser("miniwob", help="run a MiniWoB++ task stream through memory methods")
     _add_common(p)
-    p.add_argument("--methods", default=DEFAULT_METHODS, help=f"comma list of: {', '.join(METHOD_SPECS)}")
+    p.add_argument(
+        "--methods",
+        default=DEFAULT_METHODS,
+        help=f"comma list of: {', '.join(METHOD_SPECS)}; NAME@PRESET runs a method with another preset "
+        "(e.g. reasoningbank@paper); methods added to an existing run are run on its stream",
+    )
     p.add_argument(
         "--tasks",
         default=DEFAULT_FAMILIES,
@@ -85,6 +90,12 @@ def register(subparsers: Any) -> None:
         p = parent.add_parser("report", help="print the report of a run directory, write report.md and plots")
         _add_common(p)
         p.add_argument("run_dir")
+        p.add_argument(
+            "--methods",
+            default=None,
+            help="comma list: report on these methods only, on the tasks they all finished "
+            "(written to report-<methods>.md), e.g. reasoningbank,reasoningbank@paper",
+        )
         p.set_defaults(func=cmd_report)
 
 
@@ -114,8 +125,7 @@ def cmd_miniwob(args: argparse.Namespace) -> int:
 
     methods = _split(args.methods)
     for m in methods:
-        if m not in METHOD_SPECS:
-            raise ValueError(f"unknown method {m!r}; available: {', '.join(METHOD_SPECS)}")
+        parse_method(m)
     if args.include_failures:
         methods = list(dict.fromkeys(with_failures(m) for m in methods))
     families = _split(args.tasks) if args.tasks != "all" else list(MINIWOB_FAMILIES_DEFAULT)
@@ -149,11 +159,16 @@ def cmd_miniwob(args: argparse.Namespace) -> int:
 
 
 def cmd_report(args: argparse.Namespace) -> int:
-    return _print_report(args.run_dir, as_json=bool(getattr(args, "json", False)), table_only=False)
+    methods = _split(args.methods) if args.methods else None
+    return _print_report(
+        args.run_dir, as_json=bool(getattr(args, "json", False)), table_only=False, methods=methods
+    )
 
 
-def _print_report(run_dir: str | Path, *, as_json: bool, table_only: bool) -> int:
-    written = write_report(run_dir)
+def _print_report(
+    run_dir: str | Path, *, as_json: bool, table_only: bool, methods: list[str] | None = None
+) -> int:
+    written = write_report(run_dir, methods)
     if as_json:
         out = dict(written.metrics)
         out["report"] = str(written.path)

@@ -13,7 +13,9 @@ The judge runs once per task (never with the benchmark score); its verdict is
 passed to ``ReasoningBank.learn``. Methods that learn from successes only skip
 the bank update for tasks judged failed. Variant names: ``synapse+failures``,
 ``awm+failures`` (Fig. 7 ablation: failures added) and
-``reasoningbank-success-only``.
+``reasoningbank-success-only``. A method name may end in ``@PRESET``
+(``reasoningbank@paper``) to run that method with another preset than the
+run's, so two presets can be compared on the same stream in one run.
 """
 
 from __future__ import annotations
@@ -50,22 +52,41 @@ SYNAPSE_PROMPT_VERSION = "synapse_trajectory@1"
 _SYNAPSE_LIMITS = Limits(head_steps=15, tail_steps=35, max_field_chars=1500, max_state_chars=2000)
 
 
+def split_method(name: str) -> tuple[str, str | None]:
+    """``("reasoningbank", "paper")`` for ``reasoningbank@paper``; no suffix gives None."""
+    base, sep, preset = name.strip().partition("@")
+    if sep and not preset.strip():
+        raise ValueError(f"method {name!r} ends in '@' without a preset name")
+    return base.strip(), (preset.strip() if sep else None)
+
+
 def parse_method(name: str) -> tuple[Kind, bool]:
-    """``(kind, include_failures)`` of a method name; clear error if unknown."""
+    """``(kind, include_failures)`` of a method name (``NAME`` or ``NAME@PRESET``);
+    clear error if the method or the preset is unknown."""
+    base, preset = split_method(name)
     try:
-        return METHOD_SPECS[name.strip()]
+        spec = METHOD_SPECS[base]
     except KeyError:
-        raise ValueError(f"unknown method {name!r}; available: {', '.join(METHOD_SPECS)}") from None
+        raise ValueError(
+            f"unknown method {name!r}; available: {', '.join(METHOD_SPECS)} (optionally NAME@PRESET)"
+        ) from None
+    if preset is not None:
+        if spec[0] == "none":
+            raise ValueError(f"method {name!r}: 'none' has no memory, so a preset does not apply")
+        get_preset(preset)  # ConfigError naming the available presets
+    return spec
 
 
 def with_failures(name: str) -> str:
     """The variant of ``name`` that also learns from failures (for ``--include-failures``)."""
     kind, _ = parse_method(name)
+    _, preset = split_method(name)
+    suffix = f"@{preset}" if preset else ""
     if kind == "none":
         return name
     if kind == "reasoningbank":
-        return "reasoningbank"
-    return f"{kind}+failures"
+        return "reasoningbank" + suffix
+    return f"{kind}+failures{suffix}"
 
 
 @dataclass(frozen=True)
@@ -233,14 +254,16 @@ def build_method(
 ) -> Method:
     """Build the method ``name`` on ``store`` (a fresh, method-private bank).
 
-    ``store`` may be None only for ``none``.
+    ``store`` may be None only for ``none``. A ``NAME@PRESET`` method uses that
+    preset instead of ``preset``.
     """
     kind, include_failures = parse_method(name)
     if kind == "none":
         return NoMemory(name)
     if store is None:
         raise ValueError(f"method {name!r} needs a store")
-    p = get_preset(preset)
+    own_preset = split_method(name)[1]
+    p = get_preset(own_preset or preset)
     judge = Judge(
         judge_llm or llm,
         temperature=p.judge_temperature,

@@ -12,8 +12,8 @@ SUCCESS_PLOT = "cumulative_success.png"
 MEMORY_PLOT = "memory_size.png"
 
 
-def write_plots(run: RunData) -> list[Path]:
-    """Write both plots into the run directory; return their paths."""
+def write_plots(run: RunData, suffix: str = "") -> list[Path]:
+    """Write both plots into the run directory (``suffix`` before ``.png``); return their paths."""
     import matplotlib
 
     matplotlib.use("Agg")
@@ -38,7 +38,7 @@ def write_plots(run: RunData) -> list[Path]:
     ax.set_title("Success rate over the task stream")
     ax.grid(alpha=0.3)
     ax.legend()
-    path = run.run_dir / SUCCESS_PLOT
+    path = run.run_dir / SUCCESS_PLOT.replace(".png", f"{suffix}.png")
     fig.tight_layout()
     fig.savefig(path, dpi=100)
     plt.close(fig)
@@ -55,7 +55,7 @@ def write_plots(run: RunData) -> list[Path]:
     ax.set_title("Memory size over the task stream")
     ax.grid(alpha=0.3)
     ax.legend()
-    path = run.run_dir / MEMORY_PLOT
+    path = run.run_dir / MEMORY_PLOT.replace(".png", f"{suffix}.png")
     fig.tight_layout()
     fig.savefig(path, dpi=100)
     plt.close(fig)

@@ -109,7 +109,10 @@ def check_or_write_manifest(run_dir: Path, manifest: dict[str, Any]) -> bool:
     """Write the manifest of a new run, or verify it matches an existing one.
 
     Returns True when an existing run is being resumed. Raises
-    :class:`ManifestMismatchError` naming the differing keys otherwise.
+    :class:`ManifestMismatchError` naming the differing keys otherwise. The
+    methods may differ: every method has its own bank and records, so a method
+    added to a run is run on the same stream (and a subset can be resumed); the
+    manifest then lists every method the run has seen.
     """
     path = run_dir / MANIFEST
     if not path.exists():
@@ -121,6 +124,8 @@ def check_or_write_manifest(run_dir: Path, manifest: dict[str, Any]) -> bool:
     # Round-trip the new manifest through JSON so tuples/lists compare equal.
     new_cmp = _comparable(json.loads(json.dumps(manifest)))
     old_cmp = _comparable(old)
+    old_methods = [str(m) for m in old_cmp.pop("methods", [])]
+    new_methods = [str(m) for m in new_cmp.pop("methods", [])]
     if new_cmp != old_cmp:
         keys = sorted(k for k in set(new_cmp) | set(old_cmp) if new_cmp.get(k) != old_cmp.get(k))
         details = "; ".join(f"{k}: run has {old_cmp.get(k)!r}, now {new_cmp.get(k)!r}" for k in keys)
@@ -128,4 +133,7 @@ def check_or_write_manifest(run_dir: Path, manifest: dict[str, Any]) -> bool:
             f"refusing to resume {run_dir}: its {MANIFEST} was written with a different "
             f"configuration ({details}). Use a new --run-dir or the original settings."
         )
+    added = [m for m in new_methods if m not in old_methods]
+    if added:
+        write_json_atomic(path, {**old, "methods": old_methods + added})
     return True

@@ -9,6 +9,7 @@ method learned, with the task and the judge's verdict it came from.
 
 from __future__ import annotations
 
+import re
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
@@ -40,9 +41,11 @@ class RunData:
         return list(seen)
 
 
-def load_run(run_dir: str | Path) -> RunData:
-    """Read ``run.json`` and every method's ``records.jsonl``."""
+def load_run(run_dir: str | Path, methods: list[str] | None = None) -> RunData:
+    """Read ``run.json`` and every method's ``records.jsonl`` (only ``methods``,
+    in that order, when given: a report on part of a run, e.g. two presets)."""
     root = Path(run_dir)
+    only = list(dict.fromkeys(methods)) if methods else None
     path = root / MANIFEST
     if not path.exists():
         raise FileNotFoundError(f"{root} is not a benchmark run directory: {MANIFEST} is missing")
@@ -53,6 +56,13 @@ def load_run(run_dir: str | Path) -> RunData:
     for sub in sorted(p.name for p in root.iterdir() if (p / RECORDS).exists()):
         if sub not in methods:
             methods.append(sub)
+    if only is not None:
+        missing = [m for m in only if m not in methods]
+        if missing:
+            raise ValueError(
+                f"{root} has no records of method(s) {', '.join(missing)}; it has: {', '.join(methods)}"
+            )
+        methods = list(only)
     records: dict[str, list[dict[str, Any]]] = {}
     for m in methods:
         recs = read_records(root / m / RECORDS)
@@ -225,9 +235,11 @@ def learned_items_section(run: RunData) -> str:
     return "\n".join(parts)
 
 
-def render_report(run_dir: str | Path, *, plots: list[Path] | None = None) -> str:
+def render_report(
+    run_dir: str | Path, *, plots: list[Path] | None = None, methods: list[str] | None = None
+) -> str:
     """The Markdown report of a run (does not write anything)."""
-    run = load_run(run_dir)
+    run = load_run(run_dir, methods)
     metrics = compute_metrics(run)
     lines = [
         f"# Benchmark report: {run.run_dir.name}",
@@ -280,13 +292,22 @@ class WrittenReport:
     metrics: dict[str, Any]
 
 
-def write_report(run_dir: str | Path) -> WrittenReport:
-    """Render the plots and ``report.md`` into ``run_dir``."""
+def report_suffix(methods: list[str] | None) -> str:
+    """File-name suffix of a report on some methods only ("" for the whole run)."""
+    if not methods:
+        return ""
+    return "-" + "-".join(re.sub(r"[^A-Za-z0-9@+._]+", "_", m) for m in dict.fromkeys(methods))
+
+
+def write_report(run_dir: str | Path, methods: list[str] | None = None) -> WrittenReport:
+    """Render the plots and ``report.md`` into ``run_dir``; with ``methods``, a report
+    on those methods only (``report-<methods>.md`` and plots with the same suffix)."""
     from .plots import write_plots
 
-    run = load_run(run_dir)
-    plots = write_plots(run)
-    text = render_report(run.run_dir, plots=plots)
-    path = run.run_dir / REPORT_FILE
+    run = load_run(run_dir, methods)
+    suffix = report_suffix(methods)
+    plots = write_plots(run, suffix=suffix)
+    text = render_report(run.run_dir, plots=plots, methods=methods)
+    path = run.run_dir / (Path(REPORT_FILE).stem + suffix + Path(REPORT_FILE).suffix)
     path.write_text(text, encoding="utf-8")
     return WrittenReport(text=text, path=path, plots=plots, metrics=compute_metrics(run))
