@@ -85,6 +85,30 @@ def register(subparsers: Any) -> None:
     p.add_argument("--no-progress", action="store_true", help="no progress bar")
     p.set_defaults(func=cmd_miniwob)
 
+    p = bsub.add_parser(
+        "rejudge",
+        help="re-judge a run's recorded episodes with another judge setting; compare with the benchmark",
+    )
+    _add_common(p)
+    p.add_argument("run_dir")
+    p.add_argument("--methods", default=None, help="comma list of the run's methods (default: all)")
+    p.add_argument("--families", default=None, help="comma list of task families (default: all)")
+    p.add_argument("--limit", type=int, default=None, help="at most this many episodes")
+    p.add_argument(
+        "--judge-prompt",
+        choices=("paper", "small-local"),
+        default=None,
+        help="the judge prompt (default: the preset's)",
+    )
+    p.add_argument("--temperature", type=float, default=None, help="judge temperature (default: preset's)")
+    p.add_argument("--max-tokens", type=int, default=None, help="judge max tokens (default: preset's)")
+    p.add_argument("--local-model", default="qwen2.5-coder-1.5b", help="bundled model used when no --model")
+    p.add_argument(
+        "--out", default=None, help="JSONL of every verdict (default: RUN_DIR/rejudge-<setting>.jsonl)"
+    )
+    p.add_argument("--no-progress", action="store_true", help="no progress bar")
+    p.set_defaults(func=cmd_rejudge)
+
     # ``bench report`` and the top-level ``report`` are the same command.
     for parent in (bsub, subparsers):
         p = parent.add_parser("report", help="print the report of a run directory, write report.md and plots")
@@ -156,6 +180,57 @@ def cmd_miniwob(args: argparse.Namespace) -> int:
             manifest_extra={"benchmark": "miniwob", "order": args.order},
         )
     return _print_report(args.run_dir, as_json=bool(getattr(args, "json", False)), table_only=True)
+
+
+def cmd_rejudge(args: argparse.Namespace) -> int:
+    from ..config import get_preset
+    from ..judge import Judge
+    from ..llm import allow_real_calls
+    from .rejudge import load_episodes, progress_bar, rejudge, summary_table
+
+    run_dir = Path(args.run_dir)
+    episodes = load_episodes(run_dir, _split(args.methods) if args.methods else None)
+    if args.families:
+        wanted = set(_split(args.families))
+        episodes = [e for e in episodes if e.family in wanted]
+    if args.limit is not None:
+        if args.limit < 1:
+            raise ValueError(f"--limit must be at least 1, got {args.limit}")
+        episodes = episodes[: args.limit]
+    if not episodes:
+        raise ValueError(f"{run_dir} has no recorded episode with a stored trajectory to re-judge")
+    p = get_preset(getattr(args, "preset", None) or "small-local")
+    prompt = args.judge_prompt or p.judge_prompt
+    temperature = p.judge_temperature if args.temperature is None else args.temperature
+    max_tokens = p.judge_max_tokens if args.max_tokens is None else args.max_tokens
+    setting = f"{prompt}-t{temperature:g}-max{max_tokens or 'none'}"
+    out = Path(args.out) if args.out else run_dir / f"rejudge-{setting}.jsonl"
+    if out.exists():
+        out.unlink()  # a fresh file per invocation: its lines are exactly this run's verdicts
+    with allow_real_calls(), _llm_for(args, run_dir / "rejudge-logs") as llm:
+        judge = Judge(llm, temperature=temperature, prompt=prompt, max_tokens=max_tokens)
+        with progress_bar(not args.no_progress and not getattr(args, "json", False), len(episodes)) as done:
+            results = rejudge(episodes, judge, out_path=out, on_done=done)
+    if getattr(args, "json", False):
+        from .report import confusion
+
+        sys.stdout.write(
+            json.dumps(
+                {
+                    "setting": setting,
+                    "episodes": len(results),
+                    "recorded": confusion([(r.episode.recorded_label, r.episode.success) for r in results]),
+                    "rejudged": confusion([(r.label, r.episode.success) for r in results]),
+                    "unparsed": sum(1 for r in results if not r.parsed),
+                    "verdicts": str(out),
+                },
+                indent=2,
+            )
+            + "\n"
+        )
+        return 0
+    sys.stdout.write(summary_table(results, setting) + f"\n\nverdicts: {out}\n")
+    return 0
 
 
 def cmd_report(args: argparse.Namespace) -> int:

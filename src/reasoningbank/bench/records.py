@@ -5,6 +5,7 @@ Layout::
 
     run_dir/run.json                 manifest (config + versions)
     run_dir/<method>/records.jsonl   one JSON object per finished task
+    run_dir/<method>/trajectories.jsonl  the trajectory of every finished task (no score)
     run_dir/<method>/pending.json    the episode being learned (crash recovery)
     run_dir/<method>/bank.db         the method's memory bank (SQLite)
 
@@ -23,6 +24,7 @@ from ..models import Usage
 
 MANIFEST = "run.json"
 RECORDS = "records.jsonl"
+TRAJECTORIES = "trajectories.jsonl"
 PENDING = "pending.json"
 BANK = "bank.db"
 

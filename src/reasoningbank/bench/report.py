@@ -82,22 +82,22 @@ def _rate(recs: list[dict[str, Any]]) -> dict[str, Any]:
     }
 
 
-def _confusion(recs: list[dict[str, Any]]) -> dict[str, Any]:
-    judged = [r for r in recs if r.get("judge_label") is not None]
-    tp = sum(1 for r in judged if r["judge_label"] == "success" and r["success"])
-    fp = sum(1 for r in judged if r["judge_label"] == "success" and not r["success"])
-    fn = sum(1 for r in judged if r["judge_label"] != "success" and r["success"])
-    tn = sum(1 for r in judged if r["judge_label"] != "success" and not r["success"])
+def confusion(pairs: list[tuple[str | None, bool]]) -> dict[str, Any]:
+    """Counts of (verdict, benchmark success) pairs; pairs without a verdict are skipped."""
+    judged = [(label, ok) for label, ok in pairs if label is not None]
+    tp = sum(1 for label, ok in judged if label == "success" and ok)
+    fp = sum(1 for label, ok in judged if label == "success" and not ok)
+    fn = sum(1 for label, ok in judged if label != "success" and ok)
+    tn = sum(1 for label, ok in judged if label != "success" and not ok)
     n = len(judged)
-    return {
-        "n": n,
-        "tp": tp,
-        "fp": fp,
-        "fn": fn,
-        "tn": tn,
-        "accuracy": (tp + tn) / n if n else None,
-        "unparsed": sum(1 for r in judged if r.get("judge_parsed") is False),
-    }
+    return {"n": n, "tp": tp, "fp": fp, "fn": fn, "tn": tn, "accuracy": (tp + tn) / n if n else None}
+
+
+def _confusion(recs: list[dict[str, Any]]) -> dict[str, Any]:
+    out = confusion([(r.get("judge_label"), bool(r["success"])) for r in recs])
+    judged = [r for r in recs if r.get("judge_label") is not None]
+    out["unparsed"] = sum(1 for r in judged if r.get("judge_parsed") is False)
+    return out
 
 
 def _tokens(recs: list[dict[str, Any]]) -> dict[str, Any]:

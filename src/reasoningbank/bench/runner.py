@@ -35,6 +35,7 @@ from .records import (
     BANK,
     PENDING,
     RECORDS,
+    TRAJECTORIES,
     append_record,
     check_or_write_manifest,
     method_dir,
@@ -349,6 +350,19 @@ def _run_one(
     if update is None:
         update = st.method.update(trajectory)
     learn_seconds = time.perf_counter() - started
+    # Every episode's trajectory, for re-judging and reading later (synapse and awm
+    # banks keep only the episodes judged successful). A crash before the record
+    # is written may repeat a line on resume; readers keep the last one per index.
+    verdict = update.verdict
+    append_record(
+        st.records_path.with_name(TRAJECTORIES),
+        {
+            "index": index,
+            "task_id": task.task_id,
+            "trajectory": trajectory.model_dump(mode="json"),
+            "judge": verdict.model_dump(mode="json") if verdict is not None else None,
+        },
+    )
     return _record(st, index, task, pending, update, learn_seconds)
 
 
