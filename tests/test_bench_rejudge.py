@@ -88,7 +88,7 @@ def test_cli_rejudge(
     assert out["episodes"] == 2 and out["rejudged"]["fn"] == 2 and out["recorded"]["tp"] == 2
     assert out["setting"] == "paper-t0.2-max400" and Path(out["verdicts"]).exists()
     assert all(c.temperature == 0.2 and c.max_tokens == 400 for c in llm.calls)
-    assert main(["bench", "rejudge", str(run_dir), "--limit", "1", "--no-progress"]) == 0
+    assert main(["bench", "rejudge", str(run_dir), "--limit", "1"]) == 0
     assert "| paper-t0-max400 | 1 |" in capsys.readouterr().out  # the first episode is none's: unjudged
     assert main(["bench", "rejudge", str(run_dir), "--families", "nope"]) == 2
     assert "no recorded episode" in capsys.readouterr().err

@@ -346,3 +346,19 @@ def test_cli_bench_miniwob_runs_the_stream_with_fakes(
     recs = read_records(run_dir / "synapse+failures" / "records.jsonl")
     assert [r["memory_size"] for r in recs] == [1, 2, 3, 4]  # failures stored too
     assert (run_dir / "report.md").exists()
+
+
+def test_progress_bar_shows_each_method(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    run_stream(
+        FamilyEnv,
+        TASKS[:2],
+        ["none", "reasoningbank"],
+        ScriptedLLM(default=respond),
+        HashEmbedder(),
+        tmp_path / "run",
+        preset="paper",
+        max_steps=4,
+        progress=True,
+    )
+    out = capsys.readouterr().out
+    assert "none" in out and "reasoningbank" in out and "2/2" in out

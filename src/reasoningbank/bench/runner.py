@@ -452,7 +452,14 @@ def _progress(
     if not enabled:
         yield lambda st, task: None
         return
-    from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeElapsedColumn
+    from rich.progress import (
+        BarColumn,
+        MofNCompleteColumn,
+        Progress,
+        TextColumn,
+        TimeElapsedColumn,
+        TimeRemainingColumn,
+    )
 
     def desc(st: _MethodState, task: TaskSpec | None) -> str:
         rate = st.successes / st.finished if st.finished else 0.0
@@ -464,6 +471,7 @@ def _progress(
         BarColumn(),
         MofNCompleteColumn(),
         TimeElapsedColumn(),
+        TimeRemainingColumn(),
     ) as prog:
         bars = {
             st.name: prog.add_task(desc(st, None), total=n_tasks, completed=len(st.done)) for st in states
