@@ -362,3 +362,24 @@ def test_progress_bar_shows_each_method(tmp_path: Path, capsys: pytest.CaptureFi
     )
     out = capsys.readouterr().out
     assert "none" in out and "reasoningbank" in out and "2/2" in out
+
+
+def test_changed_prompts_refuse_resume_but_older_runs_still_resume(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    tasks = TASKS[:2]
+    run(tmp_path, ScriptedLLM(default=respond), methods=["none"], tasks=tasks)
+    manifest_path = tmp_path / "run" / "run.json"
+    fp = json.loads(manifest_path.read_text())["prompt_fingerprint"]
+    assert set(fp) == {"templates", "agent"} and all(len(v) == 16 for v in fp.values())
+    changed = {"templates": "x" * 16, "agent": fp["agent"]}
+    monkeypatch.setattr(runner_mod, "prompt_fingerprint", lambda: changed)
+    with pytest.raises(ManifestMismatchError, match="prompt_fingerprint"):
+        run(tmp_path, ScriptedLLM(default=respond), methods=["none"], tasks=tasks)
+    # a run recorded before fingerprints existed resumes (nothing to compare with)
+    old = json.loads(manifest_path.read_text())
+    del old["prompt_fingerprint"]
+    manifest_path.write_text(json.dumps(old))
+    env = FamilyEnv()
+    run(tmp_path, ScriptedLLM(default=respond), env, methods=["none"], tasks=tasks)
+    assert env.resets == 0

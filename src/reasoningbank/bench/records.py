@@ -30,6 +30,8 @@ BANK = "bank.db"
 
 # Manifest keys that may legitimately differ between a run and its resumption.
 _VOLATILE_KEYS = frozenset({"created_at", "versions"})
+# Keys added to the manifest later: compared only when the run recorded them too.
+_OPTIONAL_KEYS = frozenset({"prompt_fingerprint"})
 
 
 class ManifestMismatchError(RuntimeError):
@@ -126,6 +128,8 @@ def check_or_write_manifest(run_dir: Path, manifest: dict[str, Any]) -> bool:
     # Round-trip the new manifest through JSON so tuples/lists compare equal.
     new_cmp = _comparable(json.loads(json.dumps(manifest)))
     old_cmp = _comparable(old)
+    for key in _OPTIONAL_KEYS - set(old_cmp):
+        new_cmp.pop(key, None)
     old_methods = [str(m) for m in old_cmp.pop("methods", [])]
     new_methods = [str(m) for m in new_cmp.pop("methods", [])]
     if new_cmp != old_cmp:

@@ -15,6 +15,8 @@ finished without re-running it, and if its experience is already in the bank
 from __future__ import annotations
 
 import contextlib
+import hashlib
+import json
 import platform
 import random
 import time
@@ -168,6 +170,22 @@ class StreamResult:
     resumed: bool = False
 
 
+def prompt_fingerprint() -> dict[str, str]:
+    """Short hashes of every text the models are shown: the prompt templates, and
+    the agent's instructions with the action grammar. A run refuses to resume when
+    they changed, so one run never mixes two versions of a prompt."""
+    from ..agent import ACTION_JSON_SCHEMA, BASE_INSTRUCTIONS, JSON_FORMAT, XML_FORMAT
+    from ..envs.actions import ACTION_GRAMMAR
+    from ..prompts import available_prompts, get_prompt
+
+    def digest(text: str) -> str:
+        return hashlib.sha256(text.encode("utf-8")).hexdigest()[:16]
+
+    templates = "\n".join(f"## {n}\n{get_prompt(n).source}" for n in available_prompts())
+    agent = json.dumps([BASE_INSTRUCTIONS, XML_FORMAT, JSON_FORMAT, ACTION_GRAMMAR, ACTION_JSON_SCHEMA])
+    return {"templates": digest(templates), "agent": digest(agent)}
+
+
 def _versions() -> dict[str, str]:
     out = {"python": platform.python_version()}
     for dist in ("reasoningbank", "litellm", "miniwob", "sentence-transformers"):
@@ -197,6 +215,7 @@ def build_manifest(
         "tasks": [{"family": t.family, "seed": t.seed} for t in tasks],
         "max_steps": max_steps,
         "agent_kwargs": {k: agent_kwargs[k] for k in sorted(agent_kwargs)},
+        "prompt_fingerprint": prompt_fingerprint(),
         "versions": _versions(),
         "created_at": time.strftime("%Y-%m-%dT%H:%M:%S%z"),
     }
