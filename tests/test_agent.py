@@ -144,7 +144,7 @@ def test_usage_is_summed_over_all_calls() -> None:
 
 def test_json_actions_and_final_answer() -> None:
     env = ScriptedEnvironment(answer="42")
-    reply = json.dumps({"thought": "I know it", "action": 'submit("42")'})
+    reply = json.dumps({"thought": "I know it", "action": 'answer("42")'})
     llm = ScriptedLLM([reply])
     result = ReActAgent(llm, json_actions=True).run(env, TASK)
     assert llm.calls[0].json_schema == ACTION_JSON_SCHEMA
@@ -237,7 +237,8 @@ def test_agent_on_real_enter_text() -> None:
     [
         ({"thought": "t", "action": "type", "id": 2, "text": 'say "hi"'}, 'type(2, "say \\"hi\\"")'),
         ({"thought": "t", "action": "click", "id": 4, "text": ""}, "click(4)"),
-        ({"thought": "t", "action": "submit", "id": 0, "text": "42"}, 'submit("42")'),
+        ({"thought": "t", "action": "answer", "id": 0, "text": "42"}, 'answer("42")'),
+        ({"thought": "t", "action": "submit", "id": 0, "text": "42"}, 'answer("42")'),  # the old name
         ({"thought": "t", "action": "done", "id": 0, "text": ""}, "done()"),
         ({"thought": "t", "action": "select", "id": "6", "text": "Blue"}, 'select(6, "Blue")'),
     ],
@@ -245,6 +246,7 @@ def test_agent_on_real_enter_text() -> None:
 def test_structured_json_actions(reply: dict[str, object], expected: str) -> None:
     assert parse_output(json.dumps(reply), json_actions=True) == ("t", expected)
     assert set(ACTION_JSON_SCHEMA["required"]) == {"thought", "action", "id", "text"}
+    assert ACTION_JSON_SCHEMA["properties"]["action"]["enum"] == ["answer", "click", "done", "select", "type"]
 
 
 def test_structured_json_action_without_id_is_a_format_error() -> None:

@@ -127,7 +127,7 @@ def test_invalid_actions_raise_without_ending(env: Environment) -> None:
 
 def test_done_ends_episode_without_reward(env: Environment) -> None:
     env.reset(TaskSpec("click-button", 1))
-    obs = env.step('submit("nothing")')
+    obs = env.step('answer("nothing")')
     assert obs.done and obs.info["agent_done"] and obs.info["answer"] == "nothing"
     assert env.evaluate() == 0.0
 
@@ -170,13 +170,14 @@ def test_action_parser_round_trip() -> None:
     assert parse_action("`click(4)`").element == 4
     assert parse_action("select(2, 'Blue')").text == "Blue"
     assert parse_action("DONE()").name == "done"
+    assert parse_action('submit("42")') == parse_action('answer("42")')  # the old name still reads
     for bad, msg in [
         ("", "empty"),
         ("scroll(3)", "unknown action"),
         ("click(abc)", "element id"),
         ("type(3)", "missing the text"),
         ('click(3, "x")', "extra arguments"),
-        ("submit(42)", "quoted string"),
+        ("answer(42)", "quoted string"),
     ]:
         with pytest.raises(ActionError, match=msg):
             parse_action(bad)

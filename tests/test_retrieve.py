@@ -107,3 +107,19 @@ def test_consolidator_dedup_store_and_batch() -> None:
     assert Consolidator("append").consolidate(batch, s, "default").kept == batch
     with pytest.raises(ValueError):
         Consolidator("merge")  # type: ignore[arg-type]
+
+
+def test_masked_literals_match_queries_of_the_same_kind() -> None:
+    from reasoningbank.bank import ReasoningBank
+    from reasoningbank.literals import mask_literals
+
+    masked = mask_literals('Enter "Bob" and \u201cX\u201d, not the user\'s')
+    assert masked == 'Enter "…" and "…", not the user\'s'
+    earlier = 'Enter "Agustina" into the text field and press Submit.'
+    for preset, expect_exact in (("small-local", True), ("paper", False)):
+        bank = ReasoningBank(InMemoryStore(), HashEmbedder(dim=256), preset=preset)
+        bank.add_item("Type, then press Submit", "c", query=earlier)
+        bank.add_item("Pick the option", "c", query='Select "AU" and click Submit.')
+        hits = bank.retrieve_experiences('Enter "Bob" into the text field and press Submit.')
+        assert hits[0].experience.query == earlier  # stored as given
+        assert (hits[0].score > 0.999) is expect_exact

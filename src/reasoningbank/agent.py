@@ -27,7 +27,13 @@ import re
 from dataclasses import dataclass
 from typing import Any
 
-from .envs.actions import ACTION_GRAMMAR, ACTION_SIGNATURES, ParsedAction, parse_action
+from .envs.actions import (
+    ACTION_GRAMMAR,
+    ACTION_SIGNATURES,
+    ParsedAction,
+    canonical_action_name,
+    parse_action,
+)
 from .envs.base import ActionError, Environment, TaskSpec
 from .llm import LLM, Message
 from .models import Step, Trajectory, Usage
@@ -54,9 +60,10 @@ inside <action></action>, for example:
 JSON_FORMAT = """\
 Reply with one JSON object with four fields:
 "thought": one or two short sentences of reasoning about the page and the goal,
-"action": one of "click", "type", "select", "submit", "done",
-"id": the numeric id of the element to act on (0 for submit and done),
-"text": the text to type, the option to select or the answer to submit ("" for click and done).
+"action": one of "click", "type", "select", "answer", "done",
+"id": the numeric id of the element to act on (0 for answer and done),
+"text": the text to type, the option to select or the answer to give ("" for click and done).
+Buttons such as Submit are pressed with "click" and their id.
 For example: {"thought": "The goal asks me to type Bob into the text field, which has id 2.", \
 "action": "type", "id": 2, "text": "Bob"}"""
 
@@ -122,7 +129,7 @@ def _parse_json_output(text: str) -> tuple[str, str]:
         raise OutputFormatError('the JSON reply has no non-empty string field "action"')
     thought = obj.get("thought", "")
     thought_text = (thought if isinstance(thought, str) else json.dumps(thought)).strip()
-    name = action.strip().lower()
+    name = canonical_action_name(action)
     if name in ACTION_SIGNATURES:  # structured form: {"action": "type", "id": 2, "text": "Bob"}
         return thought_text, _structured_action(name, obj.get("id"), obj.get("text"))
     return thought_text, _clean_action(action)
@@ -176,12 +183,12 @@ def parse_output(text: str, *, json_actions: bool = False) -> tuple[str, str]:
 
 
 def _submitted_answer(action: str, current: str | None) -> str | None:
-    """The answer of a ``submit("...")`` action, else ``current``."""
+    """The answer of an ``answer("...")`` action, else ``current``."""
     try:
         parsed = parse_action(action)
     except ActionError:
         return current
-    return parsed.text if parsed.name == "submit" else current
+    return parsed.text if parsed.name == "answer" else current
 
 
 class ReActAgent:

@@ -18,6 +18,7 @@ from .consolidate import Consolidator
 from .embed import Embedder, HashEmbedder
 from .extract import Extractor
 from .judge import Judge
+from .literals import mask_literals
 from .llm import LLM
 from .models import (
     EmbeddingRef,
@@ -93,7 +94,14 @@ class ReasoningBank:
             else None
         )
         self.consolidator = consolidator or Consolidator(p.consolidation)
-        self.retriever = Retriever(store, embedder, scope, k=p.k, query_instruction=p.query_instruction)
+        self.retriever = Retriever(
+            store,
+            embedder,
+            scope,
+            k=p.k,
+            query_instruction=p.query_instruction,
+            mask_literals=p.query_mask_literals,
+        )
 
     # ------------------------------------------------------------------ construction
 
@@ -245,6 +253,8 @@ class ReasoningBank:
         return exp.items[0]
 
     def _embed_query(self, text: str) -> EmbeddingRef:
+        if self.preset.query_mask_literals:
+            text = mask_literals(text)
         vec = self.embedder.embed_documents([text])[0]
         return EmbeddingRef(model=self.embedder.name, dim=int(vec.shape[0]), vector=[float(x) for x in vec])
 

@@ -50,6 +50,7 @@ class Preset(BaseModel):
     k: int = Field(default=1, ge=1)
     render_template: RenderTemplate = "title_content"
     query_instruction: bool = False
+    query_mask_literals: bool = False
     consolidation: ConsolidationMode = "append"
 
     def with_overrides(self, overrides: dict[str, Any]) -> Preset:
@@ -91,6 +92,8 @@ PRESETS: dict[str, Preset] = {
         k=1,
         render_template="title_content",
         query_instruction=False,
+        # all-MiniLM-L6-v2 ranks queries by their quoted values more than by their kind.
+        query_mask_literals=True,
         consolidation="dedup",
     ),
 }

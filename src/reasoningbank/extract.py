@@ -24,6 +24,7 @@ from pydantic import ValidationError
 
 from .formatting import Limits, final_state, think_action_blocks
 from .jsontext import find_json
+from .literals import LITERAL_PLACEHOLDER, generalize_literals, query_literals
 from .llm import LLM, Message
 from .models import MemoryItem, Origin, Trajectory, Usage, Verdict
 from .prompts import get_prompt
@@ -35,31 +36,6 @@ ATTEMPT_SEPARATOR = "\n\n----- retry -----\n\n"
 TITLE_MAX_CHARS = 100
 DESCRIPTION_MAX_CHARS = 200
 CONTENT_MAX_CHARS = 500
-
-LITERAL_PLACEHOLDER = "the value given in the task"
-
-# A quoted value: "..." or “...” anywhere; '...' only when the quotes stand apart
-# from words, so apostrophes (don't, user's) are not taken for quotes.
-_QUOTED_RE = re.compile(r'"([^"\n]{1,200})"|“([^”\n]{1,200})”|(?<![\w\'])\'([^\'\n]{1,200})\'(?![\w\'])')
-
-
-def query_literals(query: str) -> list[str]:
-    """The quoted values of a task query, longest first, without duplicates."""
-    found = {next(g for g in m.groups() if g is not None).strip() for m in _QUOTED_RE.finditer(query)}
-    return sorted((f for f in found if f), key=lambda f: (-len(f), f))
-
-
-def generalize_literals(text: str, literals: list[str], placeholder: str = LITERAL_PLACEHOLDER) -> str:
-    """Replace each literal of ``literals`` in ``text`` (quoted or as a whole word,
-    case-sensitive) by ``placeholder``."""
-    for lit in literals:
-        esc = re.escape(lit)
-        quoted = rf'"{esc}"|“{esc}”|\'{esc}\''
-        # Whole word: not glued to letters or digits on either side.
-        bare = rf"(?<![\w]){esc}(?![\w])"
-        text = re.sub(f"{quoted}|{bare}", lambda _m: placeholder, text)
-    return text
-
 
 EXTRACTOR_LIMITS = Limits(head_steps=15, tail_steps=35, max_field_chars=3000, max_state_chars=4000)
 

@@ -12,6 +12,7 @@ from collections.abc import Sequence
 from typing import Literal
 
 from .embed import Embedder, instruct_query
+from .literals import mask_literals
 from .models import MemoryItem, RetrievedExperience
 from .prompts import get_prompt
 from .stores.base import Store
@@ -28,6 +29,7 @@ class Retriever:
         *,
         k: int = 1,
         query_instruction: bool = False,
+        mask_literals: bool = False,
     ) -> None:
         if k < 1:
             raise ValueError(f"k must be at least 1, got {k}")
@@ -36,6 +38,8 @@ class Retriever:
         self.scope = scope
         self.k = k
         self.query_instruction = query_instruction
+        # Quoted values masked before embedding; the bank must embed stored queries the same way.
+        self.mask_literals = mask_literals
 
     def retrieve(
         self, query: str, k: int | None = None, *, exclude_task_id: str | None = None
@@ -50,7 +54,8 @@ class Retriever:
             raise ValueError(f"k must be at least 1, got {want}")
         if not query.strip():
             raise ValueError("query must not be empty")
-        text = instruct_query(query) if self.query_instruction else query
+        text = mask_literals(query) if self.mask_literals else query
+        text = instruct_query(text) if self.query_instruction else text
         vector = self.embedder.embed_query(text)
         fetch = want
         while True:

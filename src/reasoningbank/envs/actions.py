@@ -5,13 +5,14 @@ Grammar (one action per string)::
     click(ID)              click element ID
     type(ID, "text")       clear field ID, then type the text
     select(ID, "option")   choose the option with that visible text in list ID
-    submit("answer")       finish the episode with an answer
+    answer("text")         finish the episode with an answer to the task's question
     done()                 finish the episode
 
 ``ID`` is the integer shown in brackets in the observation, e.g. ``[3]``.
 Strings are double-quoted (single quotes are accepted too) with backslash
 escapes as in JSON. Anything else raises :class:`ActionError` with a message
-meant for the agent.
+meant for the agent. ``submit("...")`` is read as ``answer("...")``: earlier
+versions named it so, and a small model then used it for pages' Submit buttons.
 """
 
 from __future__ import annotations
@@ -26,7 +27,8 @@ ACTION_GRAMMAR = """\
 click(ID)             - click the element whose id is ID, e.g. click(4)
 type(ID, "text")      - clear the text field ID and type the text, e.g. type(2, "hello")
 select(ID, "option")  - choose an option of the drop-down list ID, e.g. select(6, "Blue")
-submit("answer")      - finish the task with a final answer, e.g. submit("42")
+answer("text")        - finish the task by answering its question, e.g. answer("42"); to press a
+                        button (Submit, Login, ...) use click(ID) instead
 done()                - finish the task when nothing is left to do"""
 
 # name -> (number of element ids, number of string arguments)
@@ -34,12 +36,21 @@ _SIGNATURES: dict[str, tuple[int, int]] = {
     "click": (1, 0),
     "type": (1, 1),
     "select": (1, 1),
-    "submit": (0, 1),
+    "answer": (0, 1),
     "done": (0, 0),
 }
 
 # Public view of the action signatures: name -> (number of element ids, number of strings).
 ACTION_SIGNATURES = _SIGNATURES
+
+# Older names still understood, read as their current action.
+_ALIASES = {"submit": "answer"}
+
+
+def canonical_action_name(name: str) -> str:
+    """The current name of an action name (lower-cased; old aliases mapped)."""
+    low = name.strip().lower()
+    return _ALIASES.get(low, low)
 
 _CALL_RE = re.compile(r"^\s*([A-Za-z_]+)\s*\((.*)\)\s*;?\s*$", re.DOTALL)
 _INT_RE = re.compile(r"\s*\[?\s*(\d+)\s*\]?\s*")
@@ -96,9 +107,9 @@ def parse_action(action: str) -> ParsedAction:
     if not m:
         raise ActionError(
             f"cannot parse action {action.strip()!r}: write exactly one call such as "
-            'click(3), type(2, "text"), select(5, "option"), submit("answer") or done()'
+            'click(3), type(2, "text"), select(5, "option"), answer("text") or done()'
         )
-    name = m.group(1).lower()
+    name = canonical_action_name(m.group(1))
     if name not in _SIGNATURES:
         raise ActionError(f"unknown action {m.group(1)!r}; allowed actions: {', '.join(_SIGNATURES)}")
     n_ids, n_strings = _SIGNATURES[name]

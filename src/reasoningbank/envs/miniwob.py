@@ -348,7 +348,7 @@ class MiniWoBEnv:
         return el
 
     def _apply(self, a: ParsedAction) -> None:
-        if a.name in ("done", "submit"):
+        if a.name in ("done", "answer"):
             self._agent_done = True
             self._answer = a.text
             return

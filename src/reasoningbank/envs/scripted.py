@@ -5,7 +5,7 @@ protocol with the same action grammar as the MiniWoB++ environment. A task is
 a set of text fields and a Submit button; the goal names the value each field
 must hold. Clicking Submit ends the episode; ``evaluate()`` is 1.0 when every
 field holds its target value at that moment (or, with ``answer`` set, when
-``submit("...")`` gave that answer). Every applied action is recorded in
+``answer("...")`` gave that answer). Every applied action is recorded in
 ``actions`` so tests can check what the agent did.
 """
 
@@ -23,7 +23,7 @@ class ScriptedEnvironment:
     """A form with ``fields`` (name -> target value) and a Submit button (id 1).
 
     Field ids are 2, 3, ... in the order given. ``answer`` switches to an
-    answer task: success means ``submit(answer)``.
+    answer task: success means ``answer(text)``.
     """
 
     fields: dict[str, str] = field(default_factory=lambda: {"name": "Ada"})
@@ -60,7 +60,7 @@ class ScriptedEnvironment:
             raise ActionError("the episode is already over; no more actions are accepted")
         a = parse_action(action)
         ids = self._ids()
-        if a.name in ("done", "submit"):
+        if a.name in ("done", "answer"):
             self._answer_given = a.text
             self._finished = True
         elif a.element not in ids and a.element != 1:
