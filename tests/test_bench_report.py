@@ -200,3 +200,21 @@ def test_report_on_some_methods_only(run_dir: Path, capsys: pytest.CaptureFixtur
     assert list(out["methods"]) == [others[0]] and out["report"].endswith(f"report-{others[0]}.md")
     with pytest.raises(ValueError, match="no records of method"):
         load_run(run_dir, ["reasoningbank@paper"])
+
+
+def test_retrieval_table_counts_same_family_sources(run_dir: Path) -> None:
+    path = run_dir / "reasoningbank" / "records.jsonl"
+    recs = read_records(path)
+    recs[1]["retrieved"], recs[1]["retrieved_from"] = ["Use ids"], ["a:0"]  # family b got an a item
+    recs[2]["retrieved"], recs[2]["retrieved_from"] = ["Use ids", "x"], ["a:0", "a:0"]  # a got a
+    recs[3]["retrieved"] = ["Wrong | lesson"]  # recorded before sources existed: unknown
+    path.unlink()
+    for r in recs:
+        append_record(path, r)
+    m = compute_metrics(load_run(run_dir))
+    r = m["methods"]["reasoningbank"]["retrieval"]
+    assert r["tasks_with_memory"] == 3 and r["items_per_task"] == 1.0
+    assert r["items_with_source"] == 3 and abs(r["same_family"] - 2 / 3) < 1e-9
+    assert m["methods"]["none"]["retrieval"]["same_family"] is None
+    text = render_report(run_dir)
+    assert "| reasoningbank | 3 | 1.0 | 66.7 |" in text and "| none | 0 | 0.0 | – |" in text

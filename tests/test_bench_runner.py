@@ -383,3 +383,14 @@ def test_changed_prompts_refuse_resume_but_older_runs_still_resume(
     env = FamilyEnv()
     run(tmp_path, ScriptedLLM(default=respond), env, methods=["none"], tasks=tasks)
     assert env.resets == 0
+
+
+def test_records_name_the_task_each_retrieved_item_came_from(tmp_path: Path) -> None:
+    run(tmp_path, ScriptedLLM(default=respond), methods=["reasoningbank"])
+    recs = read_records(tmp_path / "run" / "reasoningbank" / "records.jsonl")
+    assert recs[0]["retrieved"] == [] and recs[0]["retrieved_from"] == []
+    later = [r for r in recs if r["retrieved"]]
+    assert later and all(len(r["retrieved_from"]) == len(r["retrieved"]) for r in later)
+    earlier = {r["task_id"]: r["index"] for r in recs}
+    for r in later:  # every source is an earlier task of the stream, never the task itself
+        assert all(earlier[src] < r["index"] for src in r["retrieved_from"])

@@ -113,6 +113,26 @@ def _tokens(recs: list[dict[str, Any]]) -> dict[str, Any]:
     return out
 
 
+def _retrieval(recs: list[dict[str, Any]]) -> dict[str, Any]:
+    """How much memory each task got, and how much of it came from a task of the same
+    family (records written before sources were recorded count as unknown)."""
+    n = len(recs)
+    with_memory = sum(1 for r in recs if r.get("retrieved"))
+    items = sum(len(r.get("retrieved") or []) for r in recs)
+    known = same = 0
+    for r in recs:
+        for src in r.get("retrieved_from") or []:
+            if src:
+                known += 1
+                same += int(str(src).split(":", 1)[0] == r["family"])
+    return {
+        "tasks_with_memory": with_memory,
+        "items_per_task": items / n if n else None,
+        "items_with_source": known,
+        "same_family": same / known if known else None,
+    }
+
+
 def _common_indices(run: RunData) -> set[int]:
     """Task indices every method has recorded: the only fair basis to compare on."""
     sets = [{int(r["index"]) for r in recs} for recs in run.records.values()]
@@ -134,6 +154,7 @@ def compute_metrics(run: RunData) -> dict[str, Any]:
             "families": {f: _rate([r for r in recs if r["family"] == f]) for f in run.families},
             "judge": _confusion(recs),
             "tokens": _tokens(recs),
+            "retrieval": _retrieval(recs),
             "items_learned": sum(len(r["items_learned"]) for r in recs),
             "memory_size": recs[-1]["memory_size"] if recs else 0,
             "tasks_recorded": len(all_recs),
@@ -213,6 +234,19 @@ def token_table(metrics: dict[str, Any]) -> str:
     return "\n".join(rows)
 
 
+def retrieval_table(metrics: dict[str, Any]) -> str:
+    rows = [
+        "| Method | tasks with memory | items / task | items from a task of the same family (%) |",
+        "|---|---|---|---|",
+    ]
+    for m, mm in metrics["methods"].items():
+        r = mm["retrieval"]
+        rows.append(
+            f"| {m} | {r['tasks_with_memory']} | {_num(r['items_per_task'])} | {_pct(r['same_family'])} |"
+        )
+    return "\n".join(rows)
+
+
 def learned_items_section(run: RunData) -> str:
     parts: list[str] = []
     for m, recs in run.records.items():
@@ -272,6 +306,10 @@ def render_report(
         "## Tokens per task",
         "",
         token_table(metrics),
+        "",
+        "## Retrieval",
+        "",
+        retrieval_table(metrics),
         "",
         "## Memory items learned",
         "",

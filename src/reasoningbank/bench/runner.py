@@ -416,10 +416,26 @@ def _run_episode(
         "steps": int(result.steps),
         "parse_failures": int(result.parse_failures),
         "action_usage": result.usage.model_dump(mode="json"),
-        "retrieved": [{"title": it.title, "origin": it.origin} for it in retrieved],
+        "retrieved": [
+            {"title": it.title, "origin": it.origin, "from_task": src}
+            for it, src in zip(retrieved, _sources(st.method, retrieved), strict=True)
+        ],
         "memory_chars": len(memory_text),
         "episode_seconds": time.perf_counter() - started,
     }
+
+
+def _sources(method: Method, items: list[MemoryItem]) -> list[str | None]:
+    """The task each retrieved item was learned from (None when unknown)."""
+    store = getattr(method, "store", None)
+    scope = getattr(method, "scope", "default")
+    out: list[str | None] = []
+    for it in items:
+        try:
+            out.append(store.get(scope, it.experience_id).task_id if store and it.experience_id else None)
+        except KeyError:
+            out.append(None)
+    return out
 
 
 def _record(
@@ -458,6 +474,7 @@ def _record(
         ],
         "memory_size": st.method.memory_size(),
         "retrieved": [r["title"] for r in pending["retrieved"]],
+        "retrieved_from": [r.get("from_task") for r in pending["retrieved"]],
         "memory_chars": pending.get("memory_chars", 0),
         "recovered": update.recovered,
         "seconds": round(float(pending["episode_seconds"]) + learn_seconds, 3),
