@@ -121,7 +121,7 @@ def test_json_style_passes_schema_and_temperature() -> None:
     assert call.temperature == 0.3 and call.max_tokens == 500
     assert call.json_schema == extraction_schema(2)
     assert "agent" in call.messages[0]["content"] and "differently" in call.messages[0]["content"]
-    assert res.items[0].title == "Type first" and res.prompt_version == "extract_failure_json@3"
+    assert res.items[0].title == "Type first" and res.prompt_version == "extract_failure_json@4"
 
 
 def test_bad_arguments() -> None:
@@ -198,3 +198,26 @@ def test_small_local_preset_generalizes_literals() -> None:
 
     assert PRESETS["small-local"].extractor_generalize_literals is True
     assert PRESETS["paper"].extractor_generalize_literals is False
+
+
+def test_items_copying_the_prompts_example_are_dropped() -> None:
+    from reasoningbank.extract import prompt_examples
+
+    ex = (
+        "When the option you need is inside a closed menu, click the menu first "
+        "and choose the option on the next step."
+    )
+    items = [
+        {"title": "Select the checkbox and click Submit", "description": "d", "content": ex},
+        {"title": "Open the menu before choosing", "description": "d", "content": "Something else entirely."},
+        {"title": "Click Submit last", "description": "d", "content": "Type every value, then click Submit."},
+    ]
+    llm = ScriptedLLM([json.dumps({"items": items})])
+    extractor = Extractor(llm, style="json")
+    system = extractor.messages(_traj(), FAILURE)[0]["content"]
+    examples = prompt_examples(system)
+    assert len(examples) == 1 and examples[0].content == ex  # the schema line ("...") is not an example
+    res = extractor.extract(_traj(), FAILURE)
+    assert [i.title for i in res.items] == ["Click Submit last"]
+    assert "dropped 2 item(s) copying the prompt's example" in res.note
+    assert prompt_examples(Extractor(ScriptedLLM(["x"])).messages(_traj(), FAILURE)[0]["content"]) == []

@@ -18,6 +18,7 @@ from __future__ import annotations
 
 import re
 from dataclasses import dataclass, field
+from difflib import SequenceMatcher
 from typing import Any, Literal
 
 from pydantic import ValidationError
@@ -187,6 +188,33 @@ def _cap(text: str, limit: int) -> str:
 # ----------------------------------------------------------------------------- extractor
 
 
+_EXAMPLE_RE = re.compile(
+    r'\{"title": "([^"]*)", "description": "([^"]*)", "content": "([^"]*)"\}'
+)
+
+
+def prompt_examples(system_prompt: str) -> list[ParsedItem]:
+    """The example items written into an extraction prompt (not the ``"..."`` schema line)."""
+    return [
+        ParsedItem(title=t, description=d, content=c)
+        for t, d, c in _EXAMPLE_RE.findall(system_prompt)
+        if c.strip() not in ("", "...")
+    ]
+
+
+def _norm(text: str) -> str:
+    return " ".join(re.findall(r"[a-z0-9]+", text.lower()))
+
+
+def copies_example(item: ParsedItem, example: ParsedItem) -> bool:
+    """True when an extracted item repeats the prompt's example: small models do
+    (the 1.5B model put the example's content under 4 of 15 titles in one run)."""
+    content, ex = _norm(item.content), _norm(example.content)
+    if ex and (content == ex or (len(ex) > 40 and ex in content)):
+        return True
+    return SequenceMatcher(None, content, ex).ratio() >= 0.85 or _norm(item.title) == _norm(example.title)
+
+
 class Extractor:
     """Turn a trajectory and its verdict into at most ``max_items`` memory items."""
 
@@ -274,6 +302,11 @@ class Extractor:
         if len(parsed) > self.max_items:
             notes.append(f"extractor returned {len(parsed)} items; kept the first {self.max_items}")
             parsed = parsed[: self.max_items]
+        examples = prompt_examples(messages[0]["content"])
+        kept = [p for p in parsed if not any(copies_example(p, ex) for ex in examples)]
+        if len(kept) < len(parsed):
+            notes.append(f"dropped {len(parsed) - len(kept)} item(s) copying the prompt's example")
+            parsed = kept
         literals = query_literals(trajectory.query) if self.generalize_literals else []
         replaced = 0
         items: list[MemoryItem] = []
