@@ -274,7 +274,10 @@ def render_report(
 ) -> str:
     """The Markdown report of a run (does not write anything)."""
     run = load_run(run_dir, methods)
-    metrics = compute_metrics(run)
+    return _render(run, compute_metrics(run), plots)
+
+
+def _render(run: RunData, metrics: dict[str, Any], plots: list[Path] | None) -> str:
     lines = [
         f"# Benchmark report: {run.run_dir.name}",
         "",
@@ -343,9 +346,10 @@ def write_report(run_dir: str | Path, methods: list[str] | None = None) -> Writt
     from .plots import write_plots
 
     run = load_run(run_dir, methods)
+    metrics = compute_metrics(run)
     suffix = report_suffix(methods)
     plots = write_plots(run, suffix=suffix)
-    text = render_report(run.run_dir, plots=plots, methods=methods)
+    text = _render(run, metrics, plots)
     path = run.run_dir / (Path(REPORT_FILE).stem + suffix + Path(REPORT_FILE).suffix)
     path.write_text(text, encoding="utf-8")
-    return WrittenReport(text=text, path=path, plots=plots, metrics=compute_metrics(run))
+    return WrittenReport(text=text, path=path, plots=plots, metrics=metrics)

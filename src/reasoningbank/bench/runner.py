@@ -426,16 +426,17 @@ def _run_episode(
 
 
 def _sources(method: Method, items: list[MemoryItem]) -> list[str | None]:
-    """The task each retrieved item was learned from (None when unknown)."""
+    """The task each retrieved item was learned from (None when unknown); one store
+    read per experience (a top-1 hit brings all items of one experience)."""
     store = getattr(method, "store", None)
     scope = getattr(method, "scope", "default")
-    out: list[str | None] = []
-    for it in items:
+    tasks: dict[str, str | None] = {}
+    for exp_id in dict.fromkeys(it.experience_id for it in items if it.experience_id):
         try:
-            out.append(store.get(scope, it.experience_id).task_id if store and it.experience_id else None)
+            tasks[exp_id] = store.get(scope, exp_id).task_id if store else None
         except KeyError:
-            out.append(None)
-    return out
+            tasks[exp_id] = None
+    return [tasks.get(it.experience_id) if it.experience_id else None for it in items]
 
 
 def _record(
