@@ -343,6 +343,10 @@ def test_cli_bench_miniwob_runs_the_stream_with_fakes(
     manifest = json.loads((run_dir / "run.json").read_text())
     assert manifest["methods"] == ["none", "synapse+failures"]
     assert [t["family"] for t in manifest["tasks"]] == ["name", "city", "name", "city"]
+    # no --model: the bundled local model's defaults (page after the history, JSON actions)
+    assert manifest["agent_kwargs"]["page_last"] is True and manifest["agent_kwargs"]["json_actions"] is True
+    later = [c.messages[1]["content"] for c in llm.calls if "# History" in c.messages[1]["content"]]
+    assert later and all(u.index("# History") < u.index("# Current page") for u in later)
     recs = read_records(run_dir / "synapse+failures" / "records.jsonl")
     assert [r["memory_size"] for r in recs] == [1, 2, 3, 4]  # failures stored too
     assert (run_dir / "report.md").exists()
