@@ -352,6 +352,43 @@ def test_cli_bench_miniwob_runs_the_stream_with_fakes(
     assert (run_dir / "report.md").exists()
 
 
+def test_cli_bench_miniwob_refuses_a_mismatched_resume_before_starting_the_model(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]
+) -> None:
+    import contextlib
+    from collections.abc import Iterator
+
+    import reasoningbank.envs.miniwob as miniwob_mod
+    from reasoningbank.bench import cli as bench_cli
+    from reasoningbank.cli import main
+
+    started: list[str] = []
+
+    @contextlib.contextmanager
+    def fake_llm(args: Any, log_dir: Path) -> Iterator[ScriptedLLM]:
+        started.append(args.run_dir)
+        llm = ScriptedLLM(default=respond)
+        llm.model = args.local_model  # what the bundled server's client reports
+        yield llm
+
+    monkeypatch.setattr(bench_cli, "_llm_for", fake_llm)
+    monkeypatch.setattr(miniwob_mod, "MiniWoBEnv", FamilyEnv)
+    run_dir = tmp_path / "cli-run"
+    argv = ["bench", "miniwob", "--methods", "none", "--tasks", "name", "--episodes", "1",
+            "--run-dir", str(run_dir), "--embedder", "hash", "--no-progress"]
+    assert main([*argv, "--max-steps", "3"]) == 0
+    before = (run_dir / "run.json").read_text()
+    capsys.readouterr()
+    assert main([*argv, "--max-steps", "4"]) == 2
+    err = capsys.readouterr().err
+    assert "refusing to resume" in err and "max_steps" in err and "Traceback" not in err
+    assert len(started) == 1  # the model was never started for the refused resume
+    assert (run_dir / "run.json").read_text() == before
+    # the same settings resume (nothing left to run) and do start the model
+    assert main([*argv, "--max-steps", "3"]) == 0
+    assert len(started) == 2
+
+
 def test_progress_bar_shows_each_method(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
     run_stream(
         FamilyEnv,

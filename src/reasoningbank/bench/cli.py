@@ -19,7 +19,7 @@ from typing import Any
 from ..llm import LLM
 from .methods import METHOD_SPECS, parse_method, with_failures
 from .report import results_table, write_report
-from .runner import make_stream, run_stream
+from .runner import check_resume, make_stream, run_stream
 
 # The main job's defaults: a short stream (a few minutes on 2 cores with the bundled 1.5B model) of
 # multi-step tasks the small model tends to fail without memory.
@@ -165,6 +165,15 @@ def cmd_miniwob(args: argparse.Namespace) -> int:
         "max_tokens": 200,  # a thought and one action; caps a model that rambles
         "page_last": args.page_order == "last" or (args.page_order == "auto" and local),
     }
+    settings: dict[str, Any] = {
+        "preset": preset,
+        "max_steps": args.max_steps,
+        "agent_kwargs": agent_kwargs,
+        "manifest_extra": {"benchmark": "miniwob", "order": args.order},
+    }
+    # Refuse a mismatched resume before the model server spends its start-up.
+    model_name = getattr(args, "model", None) or args.local_model
+    check_resume(args.run_dir, tasks, methods, model=model_name, embedder=embedder, **settings)
     with allow_real_calls(), _llm_for(args, Path(args.run_dir)) as llm:
         run_stream(
             MiniWoBEnv,
@@ -173,11 +182,8 @@ def cmd_miniwob(args: argparse.Namespace) -> int:
             llm,
             embedder,
             Path(args.run_dir),
-            preset=preset,
-            max_steps=args.max_steps,
-            agent_kwargs=agent_kwargs,
             progress=not args.no_progress,
-            manifest_extra={"benchmark": "miniwob", "order": args.order},
+            **settings,
         )
     return _print_report(args.run_dir, as_json=bool(getattr(args, "json", False)), table_only=True)
 

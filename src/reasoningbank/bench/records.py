@@ -34,8 +34,8 @@ _VOLATILE_KEYS = frozenset({"created_at", "versions"})
 _OPTIONAL_KEYS = frozenset({"prompt_fingerprint"})
 
 
-class ManifestMismatchError(RuntimeError):
-    """The run directory was created with a different configuration."""
+class ManifestMismatchError(ValueError):
+    """The run directory was created with a different configuration (a usage error in the CLI)."""
 
 
 def method_dir(run_dir: Path, method: str) -> Path:
@@ -109,19 +109,19 @@ def _comparable(manifest: dict[str, Any]) -> dict[str, Any]:
     return {k: v for k, v in manifest.items() if k not in _VOLATILE_KEYS}
 
 
-def check_or_write_manifest(run_dir: Path, manifest: dict[str, Any]) -> bool:
-    """Write the manifest of a new run, or verify it matches an existing one.
+def check_manifest(run_dir: Path, manifest: dict[str, Any]) -> list[str] | None:
+    """Verify ``manifest`` against the run in ``run_dir`` without writing anything.
 
-    Returns True when an existing run is being resumed. Raises
-    :class:`ManifestMismatchError` naming the differing keys otherwise. The
-    methods may differ: every method has its own bank and records, so a method
-    added to a run is run on the same stream (and a subset can be resumed); the
-    manifest then lists every method the run has seen.
+    Returns None when the run has no manifest yet (a new run), else the methods
+    that ``manifest`` adds to the run (possibly none). Raises
+    :class:`ManifestMismatchError` naming the differing keys when the settings
+    differ. The methods may differ: every method has its own bank and records,
+    so a method added to a run is run on the same stream (and a subset can be
+    resumed).
     """
     path = run_dir / MANIFEST
     if not path.exists():
-        write_json_atomic(path, manifest)
-        return False
+        return None
     old = read_json(path)
     if not isinstance(old, dict):
         raise ManifestMismatchError(f"{path} is not a JSON object")
@@ -139,7 +139,23 @@ def check_or_write_manifest(run_dir: Path, manifest: dict[str, Any]) -> bool:
             f"refusing to resume {run_dir}: its {MANIFEST} was written with a different "
             f"configuration ({details}). Use a new --run-dir or the original settings."
         )
-    added = [m for m in new_methods if m not in old_methods]
+    return [m for m in new_methods if m not in old_methods]
+
+
+def check_or_write_manifest(run_dir: Path, manifest: dict[str, Any]) -> bool:
+    """Write the manifest of a new run, or verify it matches an existing one.
+
+    Returns True when an existing run is being resumed; raises
+    :class:`ManifestMismatchError` as :func:`check_manifest` does. Methods
+    added to the run are appended to its manifest, which then lists every
+    method the run has seen.
+    """
+    path = run_dir / MANIFEST
+    added = check_manifest(run_dir, manifest)
+    if added is None:
+        write_json_atomic(path, manifest)
+        return False
     if added:
-        write_json_atomic(path, {**old, "methods": old_methods + added})
+        old = read_json(path)
+        write_json_atomic(path, {**old, "methods": [*old.get("methods", []), *added]})
     return True

@@ -39,6 +39,7 @@ from .records import (
     RECORDS,
     TRAJECTORIES,
     append_record,
+    check_manifest,
     check_or_write_manifest,
     method_dir,
     read_json,
@@ -222,6 +223,37 @@ def build_manifest(
     if extra:
         manifest.update(extra)
     return manifest
+
+
+def check_resume(
+    run_dir: str | Path,
+    tasks: Sequence[TaskSpec],
+    methods: Sequence[str],
+    *,
+    model: str,
+    embedder: Embedder,
+    preset: str | Preset = "small-local",
+    max_steps: int = 10,
+    agent_kwargs: dict[str, Any] | None = None,
+    manifest_extra: dict[str, Any] | None = None,
+) -> bool:
+    """Check, writing nothing, that :func:`run_stream` with these settings may use ``run_dir``.
+
+    Lets a caller refuse a mismatched resume before it starts anything costly
+    (a model server). Returns True when ``run_dir`` holds a run to resume;
+    raises :class:`ManifestMismatchError` as :func:`run_stream` would.
+    """
+    manifest = build_manifest(
+        tasks,
+        methods,
+        model=model,
+        preset=get_preset(preset),
+        embedder=embedder,
+        max_steps=max_steps,
+        agent_kwargs=dict(agent_kwargs or {}),
+        extra=manifest_extra,
+    )
+    return check_manifest(Path(run_dir), manifest) is not None
 
 
 @dataclass
