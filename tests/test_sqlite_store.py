@@ -150,7 +150,7 @@ def test_single_adds_extend_the_cache_and_match_a_fresh_store(tmp_path: Path) ->
         if n % 7 == 0:
             vec = None  # stored, never a hit
         elif n % 5 == 0:
-            vec = vecs[n // 2]  # exact ties with an older row: storage order breaks them
+            vec = vecs[n // 2]  # exact ties with an older row: the newer comes first
         else:
             vec = rng.standard_normal(DIM).astype(np.float32)
         if vec is not None:
@@ -175,16 +175,16 @@ def test_add_that_sorts_before_cached_rows_rebuilds(tmp_path: Path) -> None:
     path = tmp_path / "bank.db"
     store = SQLiteStore(path)
     store.add_many([make_experience(n, vec=axis(0)) for n in (10, 11)])
-    assert [i for i, _ in hits(store, axis(0))] == ["e10", "e11"]
-    store.add(make_experience(5, vec=axis(0)))  # created earlier: ties now go to e5 first
+    assert [i for i, _ in hits(store, axis(0))] == ["e11", "e10"]  # ties: newest first
+    store.add(make_experience(5, vec=axis(0)))  # created earlier: it sorts before the cached rows
     assert (
         [i for i, _ in hits(store, axis(0))]
-        == ["e5", "e10", "e11"]
+        == ["e11", "e10", "e5"]
         == [i for i, _ in fresh_hits(path, axis(0))]
     )
     assert (store.cache_rebuilds, store.cache_extends) == (2, 0)
     store.add(make_experience(11, vec=axis(0), exp_id="e11b"))  # same created_at as the last row: appended
-    assert [i for i, _ in hits(store, axis(0))] == ["e5", "e10", "e11", "e11b"]
+    assert [i for i, _ in hits(store, axis(0))] == ["e11b", "e11", "e10", "e5"]
     assert (store.cache_rebuilds, store.cache_extends) == (2, 1)
     store.close()
 
@@ -207,10 +207,10 @@ def test_removals_from_another_connection_rebuild(tmp_path: Path) -> None:
     path = tmp_path / "bank.db"
     a, b = SQLiteStore(path), SQLiteStore(path)
     a.add_many([make_experience(n, vec=axis(n)) for n in range(1, 4)])
-    assert [i for i, _ in hits(a, axis(2))] == ["e2", "e1", "e3"]
+    assert [i for i, _ in hits(a, axis(2))] == ["e2", "e3", "e1"]
     assert a.cache_rebuilds == 1
     b.delete("s", "e2")
-    assert [i for i, _ in hits(a, axis(2))] == ["e1", "e3"]
+    assert [i for i, _ in hits(a, axis(2))] == ["e3", "e1"]
     assert a.cache_rebuilds == 2
     # a delete followed by an insert: the largest seq moves too, still a rebuild
     b.delete("s", "e3")
@@ -326,11 +326,11 @@ def test_opens_and_upgrades_a_version_1_file(tmp_path: Path) -> None:
     conn.close()
     store = SQLiteStore(path)
     assert store.schema_version() == SCHEMA_VERSION == 2
-    assert [i for i, _ in hits(store, axis(2))] == ["e2", "e1", "e3"]
+    assert [i for i, _ in hits(store, axis(2))] == ["e2", "e3", "e1"]
     store.add(make_experience(4, vec=axis(2)))
-    assert [i for i, _ in hits(store, axis(2))][:2] == ["e2", "e4"]
+    assert [i for i, _ in hits(store, axis(2))][:2] == ["e4", "e2"]
     store.delete("s", "e2")
-    assert [i for i, _ in hits(store, axis(2))] == ["e4", "e1", "e3"]
+    assert [i for i, _ in hits(store, axis(2))] == ["e4", "e3", "e1"]
     assert (store.cache_rebuilds, store.cache_extends) == (2, 1)
     store.close()
 

@@ -158,7 +158,13 @@ def query_vector(
 
 
 def top_k(scores: npt.NDArray[np.float32], mask: npt.NDArray[np.bool_] | None, k: int) -> list[int]:
-    """Indices of the ``k`` best scores, best first; ties keep storage order."""
+    """Indices of the ``k`` best scores, best first; equal scores go newest (last stored) first.
+
+    Newest first matters when queries repeat: identical past queries tie exactly,
+    and the newest of them carries the bank's latest lesson for that query. Had
+    the oldest won, a repeated task would be shown its first experience forever
+    and the memory would never evolve for it.
+    """
     if k < 0:
         raise ValueError(f"k must be >= 0, got {k}")
     if mask is not None:
@@ -170,6 +176,11 @@ def top_k(scores: npt.NDArray[np.float32], mask: npt.NDArray[np.bool_] | None, k
     if k == 0:
         return []
     n = scores.shape[0]
-    cand = np.argpartition(-scores, k - 1)[:k] if k < n else np.arange(n)
-    order = np.lexsort((cand, -scores[cand]))
+    if k < n:
+        # Every index scoring at least the k-th best, so ties at the cut are all candidates.
+        kth = np.partition(scores, n - k)[n - k]
+        cand = np.flatnonzero(scores >= kth)
+    else:
+        cand = np.arange(n)
+    order = np.lexsort((-cand, -scores[cand]))[:k]
     return [int(i) for i in cand[order]]

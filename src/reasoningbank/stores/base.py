@@ -82,7 +82,10 @@ class Store(Protocol):
         model: str,
         exclude_task_id: str | None = None,
     ) -> builtins.list[RetrievedExperience]:
-        """Top-k experiences by cosine similarity of their query vector.
+        """Top-k experiences by cosine similarity of their query vector, best first.
+
+        Equal scores go newest first (the reverse of :meth:`list` order), so a
+        repeated query is shown the latest experience of its kind, not the first.
 
         Raises :class:`EmbeddingMismatchError` if ``model``/``len(vector)``
         differ from the scope's binding. Experiences whose ``task_id`` equals

@@ -296,6 +296,17 @@ class StoreConformance:
         with pytest.raises(ValueError):
             store.search("s", q, -1, model=MODEL)
 
+    def test_search_ties_go_newest_first(self, store: Store) -> None:
+        # Repeated queries embed identically; the newest experience must win the tie,
+        # also when the tie straddles the k-th place.
+        store.add_many([make_experience(n, vec=axis(0)) for n in (3, 1, 2)])
+        store.add(make_experience(4, vec=axis(1)))
+        store.add(make_experience(5, vec=axis(0)))
+        assert [h.experience.id for h in store.search("s", axis(0), 1, model=MODEL)] == ["e5"]
+        ids = [h.experience.id for h in store.search("s", axis(0), 10, model=MODEL)]
+        assert ids == ["e5", "e3", "e2", "e1", "e4"]
+        assert [h.experience.id for h in store.search("s", axis(0), 2, model=MODEL)] == ["e5", "e3"]
+
     def test_search_accepts_row_vector_and_unnormalised_query(self, store: Store) -> None:
         store.add_many([make_experience(1, vec=axis(0)), make_experience(2, vec=axis(1))])
         hits = store.search("s", (axis(1) * 3)[None, :], 1, model=MODEL)
