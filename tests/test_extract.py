@@ -162,6 +162,25 @@ def test_query_literals_quotes_but_not_apostrophes() -> None:
     assert query_literals("Focus into the textbox.") == []
 
 
+@pytest.mark.parametrize(
+    ("query", "values", "masked"),
+    [
+        ("Select DKkQH and click Submit.", ["DKkQH"], 'Select "…" and click Submit.'),
+        ("Select nZyXV4, 9PfV and click Submit.", ["nZyXV4", "9PfV"], 'Select "…", "…" and click Submit.'),
+        ("Select AU and click Submit.", ["AU"], 'Select "…" and click Submit.'),
+        # words, numbers, hyphenated and possessive words are not codes; lower-case codes are missed
+        ("Click button 5 in the e-mail's Inbox", [], "Click button 5 in the e-mail's Inbox"),
+        ("Select fzzqo, NYYyS82 and click Submit.", ["NYYyS82"], 'Select fzzqo, "…" and click Submit.'),
+        ('Type "AU" then AU2', ["AU2", "AU"], 'Type "…" then "…"'),
+    ],
+)
+def test_unquoted_codes_are_values(query: str, values: list[str], masked: str) -> None:
+    from reasoningbank.literals import mask_literals
+
+    assert query_literals(query) == values
+    assert mask_literals(query) == masked
+
+
 def test_generalize_literals_quoted_and_whole_words_only() -> None:
     text = "Type 'karrie' then \"AU\"; AU again, but not AUTO or karries."
     out = generalize_literals(text, ["karrie", "AU"])

@@ -7,6 +7,14 @@ differ (all-MiniLM-L6-v2: ``Enter "Bob" into the text field`` is nearer to
 ``Select AU and click Submit`` than to ``Enter "Agustina" into the text
 field``). The helpers here find the values, replace them in text, or mask them
 before embedding.
+
+Values are also given unquoted, as codes (``Select DKkQH and click Submit``,
+``Select HF2, 9PfV``). An unquoted word counts as a value when it is shaped like
+a code rather than a word: it has a letter and also a digit or a capital
+letter after its first character (``DKkQH``, ``HF2``, ``AU``). Bare numbers are
+not taken (``click(5)`` in a lesson is an element id, not the task's value). The
+price: acronyms and camel-case names (``OK``, ``iPhone``) count as values too;
+lower-case codes (``fzzqo``) look like words and are missed.
 """
 
 from __future__ import annotations
@@ -20,9 +28,27 @@ LITERAL_PLACEHOLDER = "the value given in the task"
 _QUOTED_RE = re.compile(r'"([^"\n]{1,200})"|“([^”\n]{1,200})”|(?<![\w\'])\'([^\'\n]{1,200})\'(?![\w\'])')
 
 
+# An unquoted word: letters and digits, not glued to other word characters,
+# apostrophes or hyphens (so "user's" and "e-mail" stay words).
+_WORD_RE = re.compile(r"(?<![\w'’-])[^\W_]+(?![\w'’-])")
+
+
+def is_code(word: str) -> bool:
+    """True for a word shaped like a code: a letter, and a digit or a capital after its first character."""
+    if not any(c.isalpha() for c in word):
+        return False
+    return any(c.isdigit() for c in word) or any(c.isupper() for c in word[1:])
+
+
+def _codes(text: str) -> set[str]:
+    return {m.group(0) for m in _WORD_RE.finditer(text) if is_code(m.group(0))}
+
+
 def query_literals(query: str) -> list[str]:
-    """The quoted values of a task query, longest first, without duplicates."""
+    """The values of a task query, longest first, without duplicates: quoted
+    values, and unquoted words shaped like codes (see :func:`is_code`)."""
     found = {next(g for g in m.groups() if g is not None).strip() for m in _QUOTED_RE.finditer(query)}
+    found |= _codes(_QUOTED_RE.sub(" ", query))
     return sorted((f for f in found if f), key=lambda f: (-len(f), f))
 
 
@@ -42,5 +68,6 @@ MASK = '"…"'
 
 
 def mask_literals(query: str) -> str:
-    """``query`` with each quoted value replaced by ``"…"`` (for embedding)."""
-    return _QUOTED_RE.sub(MASK, query)
+    """``query`` with each value (quoted, or an unquoted code) replaced by ``"…"`` (for embedding)."""
+    masked = _QUOTED_RE.sub(MASK, query)
+    return _WORD_RE.sub(lambda m: MASK if is_code(m.group(0)) else m.group(0), masked)
