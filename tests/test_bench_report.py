@@ -218,3 +218,26 @@ def test_retrieval_table_counts_same_family_sources(run_dir: Path) -> None:
     assert m["methods"]["none"]["retrieval"]["same_family"] is None
     text = render_report(run_dir)
     assert "| reasoningbank | 3 | 1.0 | 66.7 |" in text and "| none | 0 | 0.0 | – |" in text
+
+
+def test_significance_against_the_none_baseline(run_dir: Path) -> None:
+    m = compute_metrics(load_run(run_dir))
+    assert m["baseline"] == "none"
+    none, rb = m["methods"]["none"]["significance"], m["methods"]["reasoningbank"]["significance"]
+    assert "vs_baseline" not in none
+    lo, hi = rb["ci95"]
+    assert lo == pytest.approx(0.150, abs=1e-3) and hi == pytest.approx(0.850, abs=1e-3)
+    vs = rb["vs_baseline"]
+    # none solved task 0; reasoningbank solved tasks 0 and 2
+    assert (vs["both"], vs["only_method"], vs["only_baseline"], vs["neither"]) == (1, 1, 0, 2)
+    assert vs["difference"] == pytest.approx(0.25) and vs["p_value"] == 1.0
+    text = render_report(run_dir)
+    assert "## How sure is the difference" in text
+    assert "| none | 25.0 | 4.6–69.9 | (baseline) | | | |" in text
+    assert "| reasoningbank | 50.0 | 15.0–85.0 | 1 | 0 | +25.0 | 1.00 |" in text
+
+
+def test_significance_baseline_is_the_first_method_without_none(run_dir: Path) -> None:
+    text = render_report(run_dir, methods=["reasoningbank"])
+    assert "compared with `reasoningbank`" in text
+    assert "| reasoningbank | 50.0 | 15.0–85.0 | (baseline) | | | |" in text

@@ -2,8 +2,9 @@
 
 from __future__ import annotations
 
+import os
 from pathlib import Path
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, Any
 
 if TYPE_CHECKING:
     from .report import RunData
@@ -39,8 +40,7 @@ def write_plots(run: RunData, suffix: str = "") -> list[Path]:
     ax.grid(alpha=0.3)
     ax.legend()
     path = run.run_dir / SUCCESS_PLOT.replace(".png", f"{suffix}.png")
-    fig.tight_layout()
-    fig.savefig(path, dpi=100)
+    _save(fig, path)
     plt.close(fig)
     out.append(path)
 
@@ -56,8 +56,15 @@ def write_plots(run: RunData, suffix: str = "") -> list[Path]:
     ax.grid(alpha=0.3)
     ax.legend()
     path = run.run_dir / MEMORY_PLOT.replace(".png", f"{suffix}.png")
-    fig.tight_layout()
-    fig.savefig(path, dpi=100)
+    _save(fig, path)
     plt.close(fig)
     out.append(path)
     return out
+
+
+def _save(fig: Any, path: Path) -> None:
+    """Save a PNG atomically: a crash never leaves a truncated plot behind."""
+    fig.tight_layout()
+    tmp = path.with_name(path.name + ".tmp")
+    fig.savefig(tmp, dpi=100, format="png")
+    os.replace(tmp, path)

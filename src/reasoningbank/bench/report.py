@@ -14,7 +14,8 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
-from .records import MANIFEST, RECORDS, read_json, read_records
+from .records import MANIFEST, RECORDS, read_json, read_records, write_text_atomic
+from .stats import paired, wilson_interval
 
 REPORT_FILE = "report.md"
 _ROLES = ("action", "judge", "extraction", "total")
@@ -133,6 +134,39 @@ def _retrieval(recs: list[dict[str, Any]]) -> dict[str, Any]:
     }
 
 
+def baseline_method(methods: list[str]) -> str | None:
+    """The method the others are compared against: ``none`` when it ran, else the first."""
+    if not methods:
+        return None
+    return "none" if "none" in methods else methods[0]
+
+
+def _significance(
+    by_method: dict[str, list[dict[str, Any]]], baseline: str | None
+) -> dict[str, Any]:
+    """Per method: a 95% Wilson interval on its success rate and, against the
+    baseline, the paired task counts and the exact McNemar p-value."""
+    out: dict[str, Any] = {}
+    base = {int(r["index"]): bool(r["success"]) for r in by_method.get(baseline or "", [])}
+    for m, recs in by_method.items():
+        wins = sum(1 for r in recs if r["success"])
+        entry: dict[str, Any] = {"ci95": list(wilson_interval(wins, len(recs))) if recs else None}
+        if baseline is not None and m != baseline and recs:
+            pr = paired([bool(r["success"]) for r in recs], [base[int(r["index"])] for r in recs])
+            entry["vs_baseline"] = {
+                "baseline": baseline,
+                "n": pr.n,
+                "both": pr.both,
+                "only_method": pr.only_method,
+                "only_baseline": pr.only_baseline,
+                "neither": pr.neither,
+                "difference": pr.difference,
+                "p_value": pr.p_value,
+            }
+        out[m] = entry
+    return out
+
+
 def _common_indices(run: RunData) -> set[int]:
     """Task indices every method has recorded: the only fair basis to compare on."""
     sets = [{int(r["index"]) for r in recs} for recs in run.records.values()]
@@ -146,11 +180,17 @@ def compute_metrics(run: RunData) -> dict[str, Any]:
     computed on the tasks all methods have finished (``compared_tasks``).
     """
     common = _common_indices(run)
+    compared = {
+        m: [r for r in all_recs if int(r["index"]) in common] for m, all_recs in run.records.items()
+    }
+    baseline = baseline_method(run.methods)
+    significance = _significance(compared, baseline)
     methods: dict[str, Any] = {}
     for m, all_recs in run.records.items():
-        recs = [r for r in all_recs if int(r["index"]) in common]
+        recs = compared[m]
         methods[m] = {
             "overall": _rate(recs),
+            "significance": significance[m],
             "families": {f: _rate([r for r in recs if r["family"] == f]) for f in run.families},
             "judge": _confusion(recs),
             "tokens": _tokens(recs),
@@ -168,6 +208,7 @@ def compute_metrics(run: RunData) -> dict[str, Any]:
         else run.manifest.get("preset"),
         "families": run.families,
         "compared_tasks": len(common),
+        "baseline": baseline,
         "methods": methods,
     }
 
@@ -202,6 +243,30 @@ def results_table(metrics: dict[str, Any]) -> str:
     for m, mm in metrics["methods"].items():
         cells = [_cell(mm["families"][f]) for f in fams] + [_cell(mm["overall"])]
         rows.append(f"| {m} | " + " | ".join(cells) + " |")
+    return "\n".join(rows)
+
+
+def significance_table(metrics: dict[str, Any]) -> str:
+    """Overall success with its 95% interval and the paired comparison with the baseline."""
+    base = metrics.get("baseline")
+    rows = [
+        f"| Method | success (%) | 95% interval | only this method solved | only {base} solved "
+        f"| difference (points) | McNemar p |",
+        "|---|---|---|---|---|---|---|",
+    ]
+    for m, mm in metrics["methods"].items():
+        sig = mm["significance"]
+        ci = sig["ci95"]
+        interval = "–" if ci is None else f"{_pct(ci[0])}–{_pct(ci[1])}"
+        vs = sig.get("vs_baseline")
+        if vs is None:
+            tail = "– | – | – | –" if m != base else "(baseline) | | |"
+        else:
+            tail = (
+                f"{vs['only_method']} | {vs['only_baseline']} | {100 * vs['difference']:+.1f} | "
+                f"{vs['p_value']:.2f}"
+            )
+        rows.append(f"| {m} | {_pct(mm['overall']['success_rate'])} | {interval} | {tail} |")
     return "\n".join(rows)
 
 
@@ -300,6 +365,15 @@ def _render(run: RunData, metrics: dict[str, Any], plots: list[Path] | None) -> 
         "",
         results_table(metrics),
         "",
+        "## How sure is the difference",
+        "",
+        f"Every method ran the same tasks with the same seeds, so each is compared with "
+        f"`{metrics['baseline']}` task by task. The interval is the Wilson 95% interval of the "
+        "success rate; the p-value is the exact McNemar test on the tasks only one of the two "
+        "solved (a p above 0.05 means the difference may be noise).",
+        "",
+        significance_table(metrics),
+        "",
         "## Judge vs benchmark",
         "",
         "Positive = the judge said success; truth = the benchmark score.",
@@ -351,5 +425,5 @@ def write_report(run_dir: str | Path, methods: list[str] | None = None) -> Writt
     plots = write_plots(run, suffix=suffix)
     text = _render(run, metrics, plots)
     path = run.run_dir / (Path(REPORT_FILE).stem + suffix + Path(REPORT_FILE).suffix)
-    path.write_text(text, encoding="utf-8")
+    write_text_atomic(path, text)
     return WrittenReport(text=text, path=path, plots=plots, metrics=metrics)
