@@ -143,6 +143,25 @@ def test_write_report_writes_markdown_and_valid_pngs(run_dir: Path) -> None:
         assert f"![{p.stem}]({p.name})" in written.text
 
 
+def test_failed_plot_save_keeps_old_plot_and_leaves_no_temp_file(
+    run_dir: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    written = write_report(run_dir)
+    before = {p: p.read_bytes() for p in written.plots}
+
+    def broken_savefig(self: Any, fname: Any, **kwargs: Any) -> None:
+        Path(fname).write_bytes(b"half a png")  # a partial write, then the failure
+        raise OSError("disk full")
+
+    from matplotlib.figure import Figure
+
+    monkeypatch.setattr(Figure, "savefig", broken_savefig)
+    with pytest.raises(OSError, match="disk full"):
+        write_report(run_dir)
+    assert {p: p.read_bytes() for p in written.plots} == before
+    assert not list(run_dir.glob("*.tmp"))
+
+
 def test_incomplete_run_is_flagged_and_torn_line_ignored(run_dir: Path) -> None:
     path = run_dir / "none" / "records.jsonl"
     lines = path.read_text().splitlines()

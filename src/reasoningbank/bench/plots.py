@@ -66,5 +66,9 @@ def _save(fig: Any, path: Path) -> None:
     """Save a PNG atomically: a crash never leaves a truncated plot behind."""
     fig.tight_layout()
     tmp = path.with_name(path.name + ".tmp")
-    fig.savefig(tmp, dpi=100, format="png")
-    os.replace(tmp, path)
+    try:
+        fig.savefig(tmp, dpi=100, format="png")
+        os.replace(tmp, path)
+    except BaseException:
+        tmp.unlink(missing_ok=True)
+        raise
