@@ -332,9 +332,24 @@ def test_cli_bench_miniwob_runs_the_stream_with_fakes(
     run_dir = tmp_path / "cli-run"
     code = main(
         [
-            "bench", "miniwob", "--methods", "none,synapse", "--tasks", "name,city", "--episodes", "2",
-            "--run-dir", str(run_dir), "--embedder", "hash", "--preset", "paper", "--max-steps", "3",
-            "--include-failures", "--no-progress",
+            "bench",
+            "miniwob",
+            "--methods",
+            "none,synapse",
+            "--tasks",
+            "name,city",
+            "--episodes",
+            "2",
+            "--run-dir",
+            str(run_dir),
+            "--embedder",
+            "hash",
+            "--preset",
+            "paper",
+            "--max-steps",
+            "3",
+            "--include-failures",
+            "--no-progress",
         ]
     )
     assert code == 0
@@ -374,8 +389,21 @@ def test_cli_bench_miniwob_refuses_a_mismatched_resume_before_starting_the_model
     monkeypatch.setattr(bench_cli, "_llm_for", fake_llm)
     monkeypatch.setattr(miniwob_mod, "MiniWoBEnv", FamilyEnv)
     run_dir = tmp_path / "cli-run"
-    argv = ["bench", "miniwob", "--methods", "none", "--tasks", "name", "--episodes", "1",
-            "--run-dir", str(run_dir), "--embedder", "hash", "--no-progress"]
+    argv = [
+        "bench",
+        "miniwob",
+        "--methods",
+        "none",
+        "--tasks",
+        "name",
+        "--episodes",
+        "1",
+        "--run-dir",
+        str(run_dir),
+        "--embedder",
+        "hash",
+        "--no-progress",
+    ]
     assert main([*argv, "--max-steps", "3"]) == 0
     before = (run_dir / "run.json").read_text()
     capsys.readouterr()

@@ -349,9 +349,7 @@ def test_stats_human_and_scopes(env: Env, capsys: pytest.CaptureFixture[str]) ->
     assert res.code == 0 and "hash-embedder-64" in res.out and "web (1)" in res.out
 
 
-def test_global_options_before_command_and_config_file(
-    env: Env, capsys: pytest.CaptureFixture[str]
-) -> None:
+def test_global_options_before_command_and_config_file(env: Env, capsys: pytest.CaptureFixture[str]) -> None:
     cfg = env.tmp / "bank.toml"
     cfg.write_text(f'store = "sqlite:///{env.tmp / "cfg.db"}"\nscope = "fromfile"\npreset = "small-local"\n')
     argv = ["--config", str(cfg), "--json", "--embedder", "hash", "add", "--title", "t", "--content", "c"]
@@ -367,7 +365,7 @@ def test_global_options_before_command_and_config_file(
 
 def test_bad_config_and_bad_store(env: Env, capsys: pytest.CaptureFixture[str]) -> None:
     cfg = env.tmp / "bank.toml"
-    cfg.write_text('nonsense_key = 1\n')
+    cfg.write_text("nonsense_key = 1\n")
     res = run(capsys, "stats", "--config", str(cfg))
     assert res.code == 2 and "nonsense_key" in res.err
     res = run(capsys, "stats", "--store", "ftp://nowhere")

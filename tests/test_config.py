@@ -36,7 +36,7 @@ def test_toml_file_with_overrides(tmp_path: Path) -> None:
     p = tmp_path / "rb.toml"
     p.write_text(
         'store = "memory://"\nscope = "shop"\nmodel = "m"\nembedder = "hash"\npreset = "paper"\n'
-        "[preset_overrides]\nk = 2\nconsolidation = \"dedup\"\n"
+        '[preset_overrides]\nk = 2\nconsolidation = "dedup"\n'
     )
     cfg = BankConfig.from_file(p)
     assert cfg.scope == "shop" and cfg.model == "m"

@@ -111,7 +111,9 @@ def _common_options(parser: argparse.ArgumentParser) -> None:
     g = parser.add_argument_group("common options")
     g.add_argument("--config", metavar="PATH", default=s, help="bank config file (TOML or JSON)")
     g.add_argument(
-        "--store", metavar="URL", default=s,
+        "--store",
+        metavar="URL",
+        default=s,
         help=f"store URL: memory://, sqlite:///path.db or path.db (default ${STORE_ENV} or {DEFAULT_STORE})",
     )
     g.add_argument("--scope", default=s, help="memory scope (partition) to use (default: 'default')")
@@ -245,8 +247,10 @@ def cmd_init(args: argparse.Namespace) -> int:
         _emit_json(info)
         return EXIT_OK
     out = _console()
-    out.print(f"Bank ready at [bold]{location}[/bold] (store {cfg.store}), scope [bold]{cfg.scope}[/bold]: "
-              f"{n} experience(s).")
+    out.print(
+        f"Bank ready at [bold]{location}[/bold] (store {cfg.store}), scope [bold]{cfg.scope}[/bold]: "
+        f"{n} experience(s)."
+    )
     if not persistent:
         out.print("Note: memory:// keeps nothing after this command exits.")
     return EXIT_OK
@@ -310,8 +314,13 @@ def cmd_learn(args: argparse.Namespace) -> int:
     for r in results:
         titles = "\n".join(f"- {i['title']}" for i in r["items"]) or "(none)"
         table.add_row(
-            r["task_id"], r["verdict"], titles, str(r["calls"]), str(r["tokens"]),
-            f"${r['cost']:.4f}", f"{r['seconds']:.2f}",
+            r["task_id"],
+            r["verdict"],
+            titles,
+            str(r["calls"]),
+            str(r["tokens"]),
+            f"${r['cost']:.4f}",
+            f"{r['seconds']:.2f}",
         )
     out = _console()
     out.print(table)
@@ -414,7 +423,11 @@ def cmd_list(args: argparse.Namespace) -> int:
     for e in exps:
         s = _experience_summary(e)
         table.add_row(
-            e.id, e.task_id, s["verdict"] or "manual", str(s["items"]), _short(e.query, 50),
+            e.id,
+            e.task_id,
+            s["verdict"] or "manual",
+            str(s["items"]),
+            _short(e.query, 50),
             e.created_at.strftime("%Y-%m-%d %H:%M"),
         )
     _console().print(table)
@@ -629,7 +642,8 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--task-id", help="leave out experiences recorded for this task id")
     p.add_argument("--render", action="store_true", help="print the system-prompt memory block")
     p.add_argument(
-        "--local-model", metavar="NAME",
+        "--local-model",
+        metavar="NAME",
         help="accepted so learn and retrieve take the same options; retrieval calls no LLM",
     )
 
@@ -716,8 +730,11 @@ def main(argv: Sequence[str] | None = None) -> int:
             setattr(args, key, value)
     func: Callable[[argparse.Namespace], int] | None = getattr(args, "func", None)
     if func is None:  # a registered command group invoked without its subcommand
-        return _fail(f"'{args.command}' needs a subcommand; see 'reasoningbank {args.command} --help'",
-                     EXIT_USAGE, sys.stderr)
+        return _fail(
+            f"'{args.command}' needs a subcommand; see 'reasoningbank {args.command} --help'",
+            EXIT_USAGE,
+            sys.stderr,
+        )
     try:
         return int(func(args))
     except CLIError as exc:

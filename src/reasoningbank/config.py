@@ -190,4 +190,3 @@ def _describe(exc: ValidationError) -> str:
         else:
             parts.append(f"{loc!r}: {err['msg']}")
     return "; ".join(parts)
-

@@ -188,9 +188,7 @@ def _cap(text: str, limit: int) -> str:
 # ----------------------------------------------------------------------------- extractor
 
 
-_EXAMPLE_RE = re.compile(
-    r'\{"title": "([^"]*)", "description": "([^"]*)", "content": "([^"]*)"\}'
-)
+_EXAMPLE_RE = re.compile(r'\{"title": "([^"]*)", "description": "([^"]*)", "content": "([^"]*)"\}')
 
 
 def prompt_examples(system_prompt: str) -> list[ParsedItem]:

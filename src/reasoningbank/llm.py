@@ -164,8 +164,7 @@ class ScriptedLLM:
                 nxt = self.default
         if nxt is None:
             raise RuntimeError(
-                f"ScriptedLLM ran out of responses after {len(self.calls) - 1} calls "
-                "and has no default"
+                f"ScriptedLLM ran out of responses after {len(self.calls) - 1} calls and has no default"
             )
         text = nxt(messages) if callable(nxt) else nxt
         prompt_tokens = sum(len(m["content"].split()) for m in messages)

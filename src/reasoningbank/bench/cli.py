@@ -79,7 +79,8 @@ def register(subparsers: Any) -> None:
         "auto = last for the bundled local model",
     )
     p.add_argument(
-        "--include-failures", action="store_true",
+        "--include-failures",
+        action="store_true",
         help="synapse/awm also learn from judged failures (Fig. 7 ablation)",
     )
     p.add_argument("--no-progress", action="store_true", help="no progress bar")

@@ -141,9 +141,7 @@ def baseline_method(methods: list[str]) -> str | None:
     return "none" if "none" in methods else methods[0]
 
 
-def _significance(
-    by_method: dict[str, list[dict[str, Any]]], baseline: str | None
-) -> dict[str, Any]:
+def _significance(by_method: dict[str, list[dict[str, Any]]], baseline: str | None) -> dict[str, Any]:
     """Per method: a 95% Wilson interval on its success rate and, against the
     baseline, the paired task counts and the exact McNemar p-value."""
     out: dict[str, Any] = {}
@@ -180,9 +178,7 @@ def compute_metrics(run: RunData) -> dict[str, Any]:
     computed on the tasks all methods have finished (``compared_tasks``).
     """
     common = _common_indices(run)
-    compared = {
-        m: [r for r in all_recs if int(r["index"]) in common] for m, all_recs in run.records.items()
-    }
+    compared = {m: [r for r in all_recs if int(r["index"]) in common] for m, all_recs in run.records.items()}
     baseline = baseline_method(run.methods)
     significance = _significance(compared, baseline)
     methods: dict[str, Any] = {}

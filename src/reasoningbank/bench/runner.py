@@ -155,9 +155,7 @@ class _PrefetchedEnv:
 
 def scrub_trajectory(traj: Trajectory) -> Trajectory:
     """A copy without meta keys that could carry the benchmark score."""
-    meta = {
-        k: v for k, v in traj.meta.items() if not any(part in k.lower() for part in _SCORE_KEY_PARTS)
-    }
+    meta = {k: v for k, v in traj.meta.items() if not any(part in k.lower() for part in _SCORE_KEY_PARTS)}
     return traj.model_copy(update={"meta": meta})
 
 

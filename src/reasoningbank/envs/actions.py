@@ -52,6 +52,7 @@ def canonical_action_name(name: str) -> str:
     low = name.strip().lower()
     return _ALIASES.get(low, low)
 
+
 _CALL_RE = re.compile(r"^\s*([A-Za-z_]+)\s*\((.*)\)\s*;?\s*$", re.DOTALL)
 _INT_RE = re.compile(r"\s*\[?\s*(\d+)\s*\]?\s*")
 _DQ_RE = re.compile(r'\s*"((?:[^"\\]|\\.)*)"\s*', re.DOTALL)

@@ -31,8 +31,7 @@ def vector_of(ref: EmbeddingRef) -> npt.NDArray[np.float32]:
     arr = np.asarray(ref.vector, dtype=np.float32)
     if arr.ndim != 1 or arr.shape[0] != ref.dim:
         raise EmbeddingMismatchError(
-            f"embedding of model {ref.model!r} declares dim={ref.dim} but its vector has "
-            f"{arr.size} values"
+            f"embedding of model {ref.model!r} declares dim={ref.dim} but its vector has {arr.size} values"
         )
     if not np.all(np.isfinite(arr)):
         raise EmbeddingMismatchError(f"embedding of model {ref.model!r} holds NaN or infinite values")

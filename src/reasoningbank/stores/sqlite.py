@@ -453,10 +453,14 @@ class SQLiteStore:
         return self._binding(self._conn(), scope)
 
     def has_item_hash(self, scope: str, content_hash: str) -> bool:
-        row = self._conn().execute(
-            "SELECT 1 FROM items WHERE scope = ? AND hash = ? AND superseded_by IS NULL LIMIT 1",
-            (scope, content_hash),
-        ).fetchone()
+        row = (
+            self._conn()
+            .execute(
+                "SELECT 1 FROM items WHERE scope = ? AND hash = ? AND superseded_by IS NULL LIMIT 1",
+                (scope, content_hash),
+            )
+            .fetchone()
+        )
         return row is not None
 
     def _scope_lock(self, scope: str) -> threading.Lock:
