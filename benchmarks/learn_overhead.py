@@ -143,7 +143,7 @@ def run_size(n: int, calls: int, tmp: Path, rng: np.random.Generator) -> dict[st
     queries = [t.query for t in base]
     out: dict[str, float] = {"build_s": build_s}
 
-    with ReasoningBank(store, embedder, make_llm(), scope=SCOPE, preset=PRESET) as bank:
+    with ReasoningBank.from_preset(store, embedder, make_llm(), PRESET, scope=SCOPE) as bank:
         bank.retrieve(queries[0])  # load the matrix once
         # learn, repeated
         trajs = trajectories(base, calls, f"learn-{n}")

@@ -8,10 +8,16 @@ from collections.abc import Sequence
 
 import pytest
 
-from reasoningbank.agent import ACTION_JSON_SCHEMA, AgentResult, OutputFormatError, ReActAgent, parse_output
-from reasoningbank.envs.base import Environment, TaskSpec
-from reasoningbank.envs.browser import find_chrome_binary, find_chromedriver
-from reasoningbank.envs.scripted import ScriptedEnvironment
+from reasoningbank.bench.agent import (
+    ACTION_JSON_SCHEMA,
+    AgentResult,
+    OutputFormatError,
+    ReActAgent,
+    parse_output,
+)
+from reasoningbank.bench.envs.base import Environment, TaskSpec
+from reasoningbank.bench.envs.browser import find_chrome_binary, find_chromedriver
+from reasoningbank.bench.envs.scripted import ScriptedEnvironment
 from reasoningbank.llm import Message, Responder, ScriptedLLM
 
 TASK = TaskSpec("form", 1)
@@ -220,7 +226,7 @@ def _form_policy(messages: Sequence[Message]) -> str:
     reason="Chromium and chromedriver are not installed (apt-get install chromium chromium-driver)",
 )
 def test_agent_on_real_enter_text() -> None:
-    from reasoningbank.envs.miniwob import MiniWoBEnv
+    from reasoningbank.bench.envs.miniwob import MiniWoBEnv
 
     with MiniWoBEnv() as env:
         result = ReActAgent(ScriptedLLM(default=_form_policy), max_steps=5).run(

@@ -31,7 +31,8 @@ def _traj(task_id: str = "t1", query: str = "buy a red coffee mug") -> Trajector
 
 
 def _bank(llm: ScriptedLLM, **kw: object) -> ReasoningBank:
-    return ReasoningBank(InMemoryStore(), HashEmbedder(), llm, **kw)  # type: ignore[arg-type]
+    preset = kw.pop("preset", "paper")
+    return ReasoningBank.from_preset(InMemoryStore(), HashEmbedder(), llm, preset, **kw)  # type: ignore[arg-type]
 
 
 def test_learn_end_to_end_paper_preset() -> None:
@@ -147,8 +148,8 @@ def test_learn_without_llm_is_a_clear_error() -> None:
 def test_separate_judge_and_extractor_llms_and_scope() -> None:
     judge_llm = ScriptedLLM(["Status: success"], model="judge-m")
     ext_llm = ScriptedLLM([_md("a")], model="ext-m")
-    bank = ReasoningBank(
-        InMemoryStore(), HashEmbedder(), judge_llm=judge_llm, extractor_llm=ext_llm, scope="shop"
+    bank = ReasoningBank.from_preset(
+        InMemoryStore(), HashEmbedder(), None, judge_llm=judge_llm, extractor_llm=ext_llm, scope="shop"
     )
     report = bank.learn(_traj())
     exp = bank.store.get("shop", report.experience_id)

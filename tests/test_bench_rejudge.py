@@ -14,7 +14,7 @@ from reasoningbank.bench import cli as bench_cli
 from reasoningbank.bench.records import read_records
 from reasoningbank.bench.rejudge import load_episodes, rejudge, summary_table
 from reasoningbank.cli import main
-from reasoningbank.judge import Judge
+from reasoningbank.judge import LLMJudge
 from reasoningbank.llm import Message, ScriptedLLM
 from test_bench_runner import TASKS, respond, run
 
@@ -51,7 +51,7 @@ def test_rejudge_compares_with_the_benchmark_and_the_recorded_judge(run_dir: Pat
     assert [e.success for e in rb] == [True, False, True] * 2
     assert [e.recorded_label for e in rb] == ["success", "failure", "failure"] * 2
     out = run_dir / "verdicts.jsonl"
-    results = rejudge(rb, Judge(always("success")), out_path=out)
+    results = rejudge(rb, LLMJudge(always("success")), out_path=out)
     assert [r.label for r in results] == ["success"] * 6
     table = summary_table(results, "always-success")
     assert "| recorded (the run's judge) | 6 | 2 | 0 | 2 | 2 | 66.7% | – |" in table

@@ -11,11 +11,11 @@ from typing import Any
 import pytest
 
 from reasoningbank.bench import runner as runner_mod
+from reasoningbank.bench.envs.base import Observation, TaskSpec
+from reasoningbank.bench.envs.scripted import ScriptedEnvironment
 from reasoningbank.bench.records import ManifestMismatchError, append_record, read_records
 from reasoningbank.bench.runner import make_stream, run_stream
 from reasoningbank.embed import HashEmbedder
-from reasoningbank.envs.base import Observation, TaskSpec
-from reasoningbank.envs.scripted import ScriptedEnvironment
 from reasoningbank.llm import Message, ScriptedLLM
 from reasoningbank.stores import SQLiteStore
 
@@ -317,7 +317,7 @@ def test_cli_bench_miniwob_runs_the_stream_with_fakes(
     import contextlib
     from collections.abc import Iterator
 
-    import reasoningbank.envs.miniwob as miniwob_mod
+    import reasoningbank.bench.envs.miniwob as miniwob_mod
     from reasoningbank.bench import cli as bench_cli
     from reasoningbank.cli import main
 
@@ -373,7 +373,7 @@ def test_cli_bench_miniwob_refuses_a_mismatched_resume_before_starting_the_model
     import contextlib
     from collections.abc import Iterator
 
-    import reasoningbank.envs.miniwob as miniwob_mod
+    import reasoningbank.bench.envs.miniwob as miniwob_mod
     from reasoningbank.bench import cli as bench_cli
     from reasoningbank.cli import main
 

@@ -15,8 +15,9 @@ from typing import Any
 import pytest
 
 from reasoningbank import cli
-from reasoningbank.bank import ReasoningBank, make_embedder
+from reasoningbank.bank import ReasoningBank
 from reasoningbank.config import BankConfig
+from reasoningbank.embed import make_embedder
 from reasoningbank.llm import LLM, ScriptedLLM
 from reasoningbank.models import EmbeddingRef, Experience, Step, Trajectory
 from reasoningbank.stores import open_store
@@ -58,12 +59,12 @@ def env(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Env:
 
     def fake_build(cfg: BankConfig, *, llm: LLM | None = None) -> ReasoningBank:
         e.built.append(cfg)
-        return ReasoningBank(
+        return ReasoningBank.from_preset(
             open_store(cfg.store),
             make_embedder(cfg.embedder),
             llm or e.llm,
+            cfg.resolved_preset(),
             scope=cfg.scope,
-            preset=cfg.resolved_preset(),
         )
 
     monkeypatch.setattr(cli, "build_bank", fake_build)
@@ -422,7 +423,7 @@ class _ServerError(RuntimeError):
 
 def _fake_localmodel(monkeypatch: pytest.MonkeyPatch, llm: ScriptedLLM, fail: str = "") -> list[str]:
     events: list[str] = []
-    module = types.ModuleType("reasoningbank.localmodel")
+    module = types.ModuleType("reasoningbank.llm.local")
 
     @contextlib.contextmanager
     def local_llm(name: str) -> Iterator[ScriptedLLM]:
@@ -456,7 +457,7 @@ def _fake_localmodel(monkeypatch: pytest.MonkeyPatch, llm: ScriptedLLM, fail: st
     module.LlamaServer = FakeServer  # type: ignore[attr-defined]
     module.ModelAssemblyError = _AssemblyError  # type: ignore[attr-defined]
     module.ModelServerError = _ServerError  # type: ignore[attr-defined]
-    monkeypatch.setitem(sys.modules, "reasoningbank.localmodel", module)
+    monkeypatch.setitem(sys.modules, "reasoningbank.llm.local", module)
     return events
 
 

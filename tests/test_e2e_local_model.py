@@ -17,9 +17,9 @@ import pytest
 
 from reasoningbank import trajio
 from reasoningbank.bank import ReasoningBank
-from reasoningbank.litellm_client import LiteLLMClient
 from reasoningbank.llm import allow_real_calls
-from reasoningbank.localmodel import local_llm
+from reasoningbank.llm.litellm_client import LiteLLMClient
+from reasoningbank.llm.local import local_llm
 from reasoningbank.models import LearnReport
 from reasoningbank.stores import SQLiteStore
 
@@ -40,7 +40,7 @@ def real_llm() -> Iterator[LiteLLMClient]:
 
 
 def test_core_loop_on_real_model(real_llm: LiteLLMClient, tmp_path: Path) -> None:
-    from reasoningbank.embed_local import SentenceTransformerEmbedder
+    from reasoningbank.embed.local import SentenceTransformerEmbedder
 
     trajectories = trajio.load_trajectories(trajio.example_path())
     assert len(trajectories) == 2
@@ -48,7 +48,7 @@ def test_core_loop_on_real_model(real_llm: LiteLLMClient, tmp_path: Path) -> Non
 
     store = SQLiteStore(tmp_path / "bank.db")
     embedder = SentenceTransformerEmbedder()
-    with ReasoningBank(store, embedder, real_llm, scope=SCOPE, preset="small-local") as bank:
+    with ReasoningBank.from_preset(store, embedder, real_llm, "small-local", scope=SCOPE) as bank:
         reports: list[LearnReport] = []
         with allow_real_calls():
             for traj in trajectories:
@@ -132,13 +132,13 @@ def test_core_loop_on_real_model(real_llm: LiteLLMClient, tmp_path: Path) -> Non
 
 @pytest.mark.browser
 def test_react_agent_on_real_miniwob(real_llm: LiteLLMClient) -> None:
-    from reasoningbank.agent import ReActAgent
-    from reasoningbank.envs.base import TaskSpec
-    from reasoningbank.envs.browser import find_chrome_binary, find_chromedriver
+    from reasoningbank.bench.agent import ReActAgent
+    from reasoningbank.bench.envs.base import TaskSpec
+    from reasoningbank.bench.envs.browser import find_chrome_binary, find_chromedriver
 
     if find_chrome_binary() is None or find_chromedriver() is None:
         pytest.skip("Chromium and chromedriver are not installed")
-    from reasoningbank.envs.miniwob import MiniWoBEnv
+    from reasoningbank.bench.envs.miniwob import MiniWoBEnv
 
     task = TaskSpec("click-button", 1)
     agent = ReActAgent(real_llm, max_steps=4, max_reasks=2, json_actions=True, max_tokens=128)

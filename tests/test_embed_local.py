@@ -8,9 +8,9 @@ from typing import Any
 import numpy as np
 import pytest
 
-from reasoningbank import embed_local
 from reasoningbank.embed import PAPER_QUERY_INSTRUCTION, Embedder, instruct_query
-from reasoningbank.embed_local import (
+from reasoningbank.embed import local as embed_local
+from reasoningbank.embed.local import (
     LocalEmbedderUnavailableError,
     SentenceTransformerEmbedder,
     default_model_path,

@@ -5,7 +5,7 @@ import json
 import pytest
 
 from reasoningbank.extract import (
-    Extractor,
+    LLMExtractor,
     extraction_schema,
     generalize_literals,
     parse_json_items,
@@ -69,7 +69,7 @@ def test_json_parser_tolerates_fences_and_text() -> None:
 
 def test_success_prompt_chosen_and_user_content() -> None:
     llm = ScriptedLLM([_md(2)])
-    res = Extractor(llm).extract(_traj(), SUCCESS)
+    res = LLMExtractor(llm).extract(_traj(), SUCCESS)
     call = llm.calls[0]
     assert call.temperature == 1.0 and call.json_schema is None
     assert "successfully" in call.messages[0]["content"] and "at most 3" in call.messages[0]["content"]
@@ -84,20 +84,20 @@ def test_success_prompt_chosen_and_user_content() -> None:
 
 def test_failure_prompt_chosen() -> None:
     llm = ScriptedLLM([_md(1)])
-    res = Extractor(llm).extract(_traj(), FAILURE)
+    res = LLMExtractor(llm).extract(_traj(), FAILURE)
     assert "failed" in llm.calls[0].messages[0]["content"]
     assert res.items[0].origin == "failure" and res.prompt_version == "extract_failure@1"
 
 
 def test_five_items_capped_at_three() -> None:
-    res = Extractor(ScriptedLLM([_md(5)])).extract(_traj(), SUCCESS)
+    res = LLMExtractor(ScriptedLLM([_md(5)])).extract(_traj(), SUCCESS)
     assert [i.title for i in res.items] == ["Strategy 1", "Strategy 2", "Strategy 3"]
     assert "kept the first 3" in res.note
 
 
 def test_garbage_retry_then_no_items_with_note_and_raw_kept() -> None:
     llm = ScriptedLLM(["I cannot help.", "Still nothing."])
-    res = Extractor(llm).extract(_traj(), SUCCESS)
+    res = LLMExtractor(llm).extract(_traj(), SUCCESS)
     assert res.items == []
     assert "no valid memory item" in res.note
     assert res.attempts == ["I cannot help.", "Still nothing."]
@@ -108,7 +108,7 @@ def test_garbage_retry_then_no_items_with_note_and_raw_kept() -> None:
 
 
 def test_retry_recovers() -> None:
-    res = Extractor(ScriptedLLM(["nope", _md(1)])).extract(_traj(), SUCCESS)
+    res = LLMExtractor(ScriptedLLM(["nope", _md(1)])).extract(_traj(), SUCCESS)
     assert len(res.items) == 1 and "retried once" in res.note
 
 
@@ -116,7 +116,9 @@ def test_json_style_passes_schema_and_temperature() -> None:
     item = {"title": "Type first", "description": "d", "content": "Type, then submit."}
     out = json.dumps({"items": [item]})
     llm = ScriptedLLM([out])
-    res = Extractor(llm, temperature=0.3, style="json", max_items=2, max_tokens=500).extract(_traj(), FAILURE)
+    res = LLMExtractor(llm, temperature=0.3, style="json", max_items=2, max_tokens=500).extract(
+        _traj(), FAILURE
+    )
     call = llm.calls[0]
     assert call.temperature == 0.3 and call.max_tokens == 500
     assert call.json_schema == extraction_schema(2)
@@ -126,9 +128,9 @@ def test_json_style_passes_schema_and_temperature() -> None:
 
 def test_bad_arguments() -> None:
     with pytest.raises(ValueError, match="style"):
-        Extractor(ScriptedLLM(), style="yaml")  # type: ignore[arg-type]
+        LLMExtractor(ScriptedLLM(), style="yaml")  # type: ignore[arg-type]
     with pytest.raises(ValueError, match="max_items"):
-        Extractor(ScriptedLLM(), max_items=0)
+        LLMExtractor(ScriptedLLM(), max_items=0)
 
 
 def test_json_items_are_capped_to_schema_lengths() -> None:
@@ -149,8 +151,8 @@ def test_final_state_shown_only_when_asked() -> None:
         steps=[Step(thought="submit now", action="click(2)", observation="[1] input_text value=''")],
     )
     verdict = Verdict(label="failure")
-    plain = Extractor(ScriptedLLM(), style="json").messages(traj, verdict)[1]["content"]
-    with_state = Extractor(ScriptedLLM(), style="json", show_final_state=True)
+    plain = LLMExtractor(ScriptedLLM(), style="json").messages(traj, verdict)[1]["content"]
+    with_state = LLMExtractor(ScriptedLLM(), style="json", show_final_state=True)
     shown = with_state.messages(traj, verdict)[1]["content"]
     assert "Final state" not in plain and "value=''" not in plain
     assert "**Final state:**" in shown and "[1] input_text value=''" in shown
@@ -175,7 +177,7 @@ def test_query_literals_quotes_but_not_apostrophes() -> None:
     ],
 )
 def test_unquoted_codes_are_values(query: str, values: list[str], masked: str) -> None:
-    from reasoningbank.literals import mask_literals
+    from reasoningbank.text.literals import mask_literals
 
     assert query_literals(query) == values
     assert mask_literals(query) == masked
@@ -202,9 +204,9 @@ def test_extractor_generalizes_the_task_values_when_asked() -> None:
         "content": "Click the field, type Agustina, then press Submit.",
     }
     out = json.dumps({"items": [item]})
-    kept = Extractor(ScriptedLLM([out]), style="json").extract(traj, FAILURE)
+    kept = LLMExtractor(ScriptedLLM([out]), style="json").extract(traj, FAILURE)
     assert kept.items[0].title == "Type 'Agustina' first" and kept.note == ""
-    res = Extractor(ScriptedLLM([out]), style="json", generalize_literals=True).extract(traj, FAILURE)
+    res = LLMExtractor(ScriptedLLM([out]), style="json", generalize_literals=True).extract(traj, FAILURE)
     assert res.items[0].title == "Type the value given in the task first"
     assert res.items[0].content == "Click the field, type the value given in the task, then press Submit."
     assert res.items[0].description == "The field was empty."
@@ -232,11 +234,11 @@ def test_items_copying_the_prompts_example_are_dropped() -> None:
         {"title": "Click Submit last", "description": "d", "content": "Type every value, then click Submit."},
     ]
     llm = ScriptedLLM([json.dumps({"items": items})])
-    extractor = Extractor(llm, style="json")
+    extractor = LLMExtractor(llm, style="json")
     system = extractor.messages(_traj(), FAILURE)[0]["content"]
     examples = prompt_examples(system)
     assert len(examples) == 1 and examples[0].content == ex  # the schema line ("...") is not an example
     res = extractor.extract(_traj(), FAILURE)
     assert [i.title for i in res.items] == ["Click Submit last"]
     assert "dropped 2 item(s) copying the prompt's example" in res.note
-    assert prompt_examples(Extractor(ScriptedLLM(["x"])).messages(_traj(), FAILURE)[0]["content"]) == []
+    assert prompt_examples(LLMExtractor(ScriptedLLM(["x"])).messages(_traj(), FAILURE)[0]["content"]) == []

@@ -4,7 +4,7 @@ import json
 
 import pytest
 
-from reasoningbank.judge import JUDGE_JSON_SCHEMA, Judge, normalise_status, parse_verdict_text
+from reasoningbank.judge import JUDGE_JSON_SCHEMA, LLMJudge, normalise_status, parse_verdict_text
 from reasoningbank.llm import ScriptedLLM
 from reasoningbank.models import Step, Trajectory
 
@@ -50,7 +50,7 @@ def test_judge_prompt_content_and_temperature() -> None:
     llm = ScriptedLLM(['Thoughts: fine\nStatus: "success"'])
     traj = _traj(3, final_answer="Bought it", meta={"gt_score": "SECRET-GROUND-TRUTH"})
     traj.steps[-1].observation = "Order #1 confirmed"
-    verdict, usage = Judge(llm).judge(traj)
+    verdict, usage = LLMJudge(llm).judge(traj)
     assert verdict.label == "success" and verdict.parsed and verdict.thoughts == "fine"
     assert verdict.judge_model == "scripted"
     call = llm.calls[0]
@@ -66,14 +66,14 @@ def test_judge_prompt_content_and_temperature() -> None:
 
 def test_final_state_falls_back_to_last_thought() -> None:
     llm = ScriptedLLM(["Status: failure"])
-    Judge(llm).judge(_traj(2))
+    LLMJudge(llm).judge(_traj(2))
     assert "thinking 2" in llm.calls[0].messages[1]["content"]
     assert "N/A" in llm.calls[0].messages[1]["content"]
 
 
 def test_garbage_retries_once_then_unparsed_failure() -> None:
     llm = ScriptedLLM(["blah blah", "still nothing useful"])
-    verdict, usage = Judge(llm).judge(_traj())
+    verdict, usage = LLMJudge(llm).judge(_traj())
     assert verdict.label == "failure" and not verdict.parsed
     assert "could not be parsed" in verdict.thoughts
     assert "blah blah" in verdict.raw and "still nothing useful" in verdict.raw
@@ -85,13 +85,13 @@ def test_garbage_retries_once_then_unparsed_failure() -> None:
 
 def test_retry_success() -> None:
     llm = ScriptedLLM(["???", 'Thoughts: ok\nStatus: "success"'])
-    verdict, usage = Judge(llm).judge(_traj())
+    verdict, usage = LLMJudge(llm).judge(_traj())
     assert verdict.label == "success" and verdict.parsed and usage.calls == 2
 
 
 def test_small_local_uses_json_schema() -> None:
     llm = ScriptedLLM(['{"thoughts": "typed first", "status": "success"}'])
-    verdict, _ = Judge(llm, prompt="small-local", max_tokens=300).judge(_traj())
+    verdict, _ = LLMJudge(llm, prompt="small-local", max_tokens=300).judge(_traj())
     assert verdict.label == "success" and verdict.thoughts == "typed first"
     assert llm.calls[0].json_schema == JUDGE_JSON_SCHEMA and llm.calls[0].max_tokens == 300
     assert "JSON" in llm.calls[0].messages[0]["content"]
@@ -99,7 +99,7 @@ def test_small_local_uses_json_schema() -> None:
 
 def test_long_trajectory_is_truncated_with_elision_note() -> None:
     llm = ScriptedLLM(["Status: success"])
-    Judge(llm).judge(_traj(100))
+    LLMJudge(llm).judge(_traj(100))
     user = llm.calls[0].messages[1]["content"]
     assert "1: click(1)" in user and "100: click(100)" in user
     assert "50: click(50)" not in user
@@ -108,11 +108,11 @@ def test_long_trajectory_is_truncated_with_elision_note() -> None:
 
 def test_unknown_prompt_rejected() -> None:
     with pytest.raises(ValueError, match="unknown judge prompt"):
-        Judge(ScriptedLLM(), prompt="nope")  # type: ignore[arg-type]
+        LLMJudge(ScriptedLLM(), prompt="nope")  # type: ignore[arg-type]
 
 
 def test_action_history_names_the_target_of_each_action() -> None:
-    from reasoningbank.formatting import action_history, think_action_blocks
+    from reasoningbank.text.formatting import action_history, think_action_blocks
 
     traj = Trajectory(
         task_id="t",

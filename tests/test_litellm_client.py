@@ -15,9 +15,9 @@ import numpy as np
 import pytest
 
 from reasoningbank.embed import Embedder
-from reasoningbank.embed_litellm import LiteLLMEmbedder
-from reasoningbank.litellm_client import LiteLLMClient, LLMCallError, resolve_model
+from reasoningbank.embed.litellm_embedder import LiteLLMEmbedder
 from reasoningbank.llm import LLM, RealCallBlockedError, allow_real_calls
+from reasoningbank.llm.litellm_client import LiteLLMClient, LLMCallError, resolve_model
 
 
 @dataclass
@@ -287,7 +287,7 @@ def test_embedder_query_instruction_and_dim_checks(fake: tuple[FakeOpenAI, str])
 
 def test_json_object_mode_drops_grammar_unsafe_string_limits() -> None:
     """llama.cpp's grammar compiler dies on large maxLength values; the client strips them."""
-    from reasoningbank.litellm_client import LiteLLMClient
+    from reasoningbank.llm.litellm_client import LiteLLMClient
 
     schema = {
         "type": "object",

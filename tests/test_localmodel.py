@@ -13,19 +13,17 @@ from pathlib import Path
 
 import pytest
 
-from reasoningbank import localmodel
-from reasoningbank.litellm_client import LiteLLMClient
 from reasoningbank.llm import allow_real_calls
-from reasoningbank.localmodel import (
+from reasoningbank.llm import gguf as localmodel
+from reasoningbank.llm.gguf import (
     REGISTRY,
-    LlamaServer,
     ModelAssemblyError,
-    ModelServerError,
     ModelSpec,
     assemble_model,
     default_cache_dir,
-    local_llm,
 )
+from reasoningbank.llm.litellm_client import LiteLLMClient
+from reasoningbank.llm.local import LlamaServer, ModelServerError, local_llm
 
 # --------------------------------------------------------------------------- assembly
 

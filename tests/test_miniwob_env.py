@@ -7,9 +7,9 @@ from collections.abc import Iterator
 
 import pytest
 
-from reasoningbank.envs.actions import parse_action
-from reasoningbank.envs.base import ActionError, Environment, Observation, TaskSpec
-from reasoningbank.envs.browser import find_chrome_binary, find_chromedriver
+from reasoningbank.bench.envs.actions import parse_action
+from reasoningbank.bench.envs.base import ActionError, Environment, Observation, TaskSpec
+from reasoningbank.bench.envs.browser import find_chrome_binary, find_chromedriver
 
 pytestmark = [
     pytest.mark.browser,
@@ -47,7 +47,7 @@ def quoted(goal: str) -> list[str]:
 
 @pytest.fixture(scope="module")
 def env() -> Iterator[Environment]:
-    from reasoningbank.envs.miniwob import MiniWoBEnv
+    from reasoningbank.bench.envs.miniwob import MiniWoBEnv
 
     with MiniWoBEnv() as e:
         yield e
@@ -155,7 +155,7 @@ def test_select_and_date_and_link(env: Environment) -> None:
 
 
 def test_unknown_family_is_named() -> None:
-    from reasoningbank.envs.miniwob import MiniWoBEnv
+    from reasoningbank.bench.envs.miniwob import MiniWoBEnv
 
     env = MiniWoBEnv()  # the browser starts lazily, so this costs nothing
     with pytest.raises(ValueError, match="no-such-task"):
@@ -186,7 +186,7 @@ def test_action_parser_round_trip() -> None:
 def test_episode_time_limit_is_configurable(env: Environment) -> None:
     import time
 
-    from reasoningbank.envs.miniwob import MiniWoBEnv
+    from reasoningbank.bench.envs.miniwob import MiniWoBEnv
 
     assert isinstance(env, MiniWoBEnv)
     saved = env.episode_time_limit_ms
@@ -209,7 +209,7 @@ def test_non_interactable_element_is_an_action_error_not_a_crash(monkeypatch: py
     """Selenium refusing an element (hidden, disabled) is the agent's mistake: it gets a message."""
     from selenium.common.exceptions import ElementNotInteractableException
 
-    from reasoningbank.envs.miniwob import MiniWoBEnv
+    from reasoningbank.bench.envs.miniwob import MiniWoBEnv
 
     env = MiniWoBEnv()  # no browser is started: _apply is replaced
 

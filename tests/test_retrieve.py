@@ -111,7 +111,7 @@ def test_consolidator_dedup_store_and_batch() -> None:
 
 def test_masked_literals_match_queries_of_the_same_kind() -> None:
     from reasoningbank.bank import ReasoningBank
-    from reasoningbank.literals import mask_literals
+    from reasoningbank.text.literals import mask_literals
 
     masked = mask_literals('Enter "Bob" and \u201cX\u201d, not the user\'s')
     assert masked == 'Enter "…" and "…", not the user\'s'

@@ -15,10 +15,9 @@ from typing import Any
 
 from .config import BankConfig, Preset, get_preset
 from .consolidate import Consolidator
-from .embed import Embedder, HashEmbedder
-from .extract import Extractor
-from .judge import Judge
-from .literals import mask_literals
+from .embed import Embedder, make_embedder
+from .extract import Extractor, LLMExtractor
+from .judge import Judge, LLMJudge
 from .llm import LLM
 from .models import (
     EmbeddingRef,
@@ -32,6 +31,7 @@ from .models import (
 )
 from .retrieve import Retriever, header_version, items_of, render
 from .stores.base import Store
+from .text.literals import mask_literals
 
 
 class LearnError(RuntimeError):
@@ -45,24 +45,23 @@ class NoLLMError(RuntimeError):
 class ReasoningBank:
     """Memory for an agent: ``retrieve`` before a task, ``learn`` after it.
 
-    ``llm`` is the default model for both the judge and the extractor;
-    ``judge_llm`` / ``extractor_llm`` override it, and ready-made ``judge`` /
-    ``extractor`` objects override the preset entirely.
+    The bank is assembled from ready parts: a store, an embedder, a judge and an
+    extractor (both optional: without them the bank retrieves but cannot learn
+    unless a verdict is passed in), a consolidator, and the preset whose
+    retrieval and rendering settings it uses. :meth:`from_preset` builds the
+    judge and the extractor from one LLM and a preset.
     """
 
     def __init__(
         self,
         store: Store,
         embedder: Embedder,
-        llm: LLM | None = None,
         *,
-        scope: str = "default",
-        preset: str | Preset = "paper",
-        judge_llm: LLM | None = None,
-        extractor_llm: LLM | None = None,
         judge: Judge | None = None,
         extractor: Extractor | None = None,
         consolidator: Consolidator | None = None,
+        preset: str | Preset = "paper",
+        scope: str = "default",
     ) -> None:
         if not scope.strip():
             raise ValueError("scope must not be empty")
@@ -70,40 +69,45 @@ class ReasoningBank:
         self.embedder = embedder
         self.scope = scope
         self.preset = get_preset(preset)
-        p = self.preset
-        j_llm = judge_llm or llm
-        x_llm = extractor_llm or llm
-        self.judge: Judge | None = judge or (
-            Judge(
-                j_llm, temperature=p.judge_temperature, prompt=p.judge_prompt, max_tokens=p.judge_max_tokens
-            )
-            if j_llm is not None
-            else None
-        )
-        self.extractor: Extractor | None = extractor or (
-            Extractor(
-                x_llm,
-                temperature=p.extractor_temperature,
-                style=p.extractor_style,
-                max_items=p.max_items,
-                max_tokens=p.extractor_max_tokens,
-                show_final_state=p.extractor_final_state,
-                generalize_literals=p.extractor_generalize_literals,
-            )
-            if x_llm is not None
-            else None
-        )
-        self.consolidator = consolidator or Consolidator(p.consolidation)
+        self.judge = judge
+        self.extractor = extractor
+        self.consolidator = consolidator or Consolidator(self.preset.consolidation)
         self.retriever = Retriever(
             store,
             embedder,
             scope,
-            k=p.k,
-            query_instruction=p.query_instruction,
-            mask_literals=p.query_mask_literals,
+            k=self.preset.k,
+            query_instruction=self.preset.query_instruction,
+            mask_literals=self.preset.query_mask_literals,
         )
 
     # ------------------------------------------------------------------ construction
+
+    @classmethod
+    def from_preset(
+        cls,
+        store: Store,
+        embedder: Embedder,
+        llm: LLM | None,
+        preset: str | Preset = "paper",
+        *,
+        scope: str = "default",
+        judge_llm: LLM | None = None,
+        extractor_llm: LLM | None = None,
+    ) -> ReasoningBank:
+        """A bank whose judge and extractor are the preset's, on ``llm`` (or on
+        ``judge_llm`` / ``extractor_llm`` where given). With no LLM at all the bank
+        can retrieve but not learn."""
+        p = get_preset(preset)
+        j_llm, x_llm = judge_llm or llm, extractor_llm or llm
+        return cls(
+            store,
+            embedder,
+            judge=make_judge(j_llm, p) if j_llm is not None else None,
+            extractor=make_extractor(x_llm, p) if x_llm is not None else None,
+            preset=p,
+            scope=scope,
+        )
 
     @classmethod
     def from_config(cls, config: BankConfig | str | os.PathLike[str]) -> ReasoningBank:
@@ -111,18 +115,14 @@ class ReasoningBank:
         cfg = config if isinstance(config, BankConfig) else BankConfig.from_file(config)
         from .stores import open_store
 
-        preset = cfg.resolved_preset()
-        embedder = make_embedder(cfg.embedder, api_base=cfg.api_base)
-        judge_llm = _make_llm(cfg.effective_judge_model, cfg.api_base)
-        extractor_llm = _make_llm(cfg.effective_extractor_model, cfg.api_base)
-        store = open_store(cfg.store)
-        return cls(
-            store,
-            embedder,
+        return cls.from_preset(
+            open_store(cfg.store),
+            make_embedder(cfg.embedder, api_base=cfg.api_base),
+            None,
+            cfg.resolved_preset(),
             scope=cfg.scope,
-            preset=preset,
-            judge_llm=judge_llm,
-            extractor_llm=extractor_llm,
+            judge_llm=_make_llm(cfg.effective_judge_model, cfg.api_base),
+            extractor_llm=_make_llm(cfg.effective_extractor_model, cfg.api_base),
         )
 
     # ------------------------------------------------------------------ retrieval
@@ -179,8 +179,9 @@ class ReasoningBank:
         if self.extractor is None or (verdict is None and self.judge is None):
             missing = "extractor" if self.extractor is None else "judge"
             raise NoLLMError(
-                f"learn needs an LLM for the {missing}: pass llm= (or {missing}_llm=) to ReasoningBank, "
-                "or set model / REASONINGBANK_MODEL in the config"
+                f"learn needs a {missing}: build the bank with ReasoningBank.from_preset(store, embedder, "
+                f"llm, preset), pass {missing}= to ReasoningBank, or set model / REASONINGBANK_MODEL "
+                "in the config"
             )
         judge_usage = None
         if verdict is None:
@@ -294,25 +295,33 @@ class ReasoningBank:
         self.close()
 
 
-def make_embedder(spec: str, *, api_base: str | None = None) -> Embedder:
-    """Build an embedder from ``"local"``, ``"hash"`` or ``"litellm:<model>"``."""
-    if spec == "hash":
-        return HashEmbedder()
-    if spec == "local":
-        from .embed_local import SentenceTransformerEmbedder  # heavy import: only when asked
+def make_judge(llm: LLM, preset: Preset) -> LLMJudge:
+    """The judge a preset describes, on ``llm``."""
+    return LLMJudge(
+        llm,
+        temperature=preset.judge_temperature,
+        prompt=preset.judge_prompt,
+        max_tokens=preset.judge_max_tokens,
+    )
 
-        return SentenceTransformerEmbedder()
-    if spec.startswith("litellm:") and spec[len("litellm:") :].strip():
-        from .embed_litellm import LiteLLMEmbedder
 
-        return LiteLLMEmbedder(spec[len("litellm:") :].strip(), api_base=api_base)
-    raise ValueError(f"unknown embedder {spec!r}; expected 'local', 'hash' or 'litellm:<model>'")
+def make_extractor(llm: LLM, preset: Preset) -> LLMExtractor:
+    """The extractor a preset describes, on ``llm``."""
+    return LLMExtractor(
+        llm,
+        temperature=preset.extractor_temperature,
+        style=preset.extractor_style,
+        max_items=preset.max_items,
+        max_tokens=preset.extractor_max_tokens,
+        show_final_state=preset.extractor_final_state,
+        generalize_literals=preset.extractor_generalize_literals,
+    )
 
 
 def _make_llm(model: str | None, api_base: str | None) -> LLM | None:
     if model is None:
         return None
-    from .litellm_client import LiteLLMClient
+    from .llm.litellm_client import LiteLLMClient
 
     client: Any = LiteLLMClient(model, api_base=api_base)
     llm: LLM = client

@@ -30,8 +30,9 @@ from typing import Any, TextIO
 from rich.console import Console
 from rich.table import Table
 
-from .bank import LearnError, NoLLMError, ReasoningBank, make_embedder
+from .bank import LearnError, NoLLMError, ReasoningBank
 from .config import API_BASE_ENV, MODEL_ENV, PRESETS, BankConfig, ConfigError
+from .embed import make_embedder
 from .llm import LLM, RealCallBlockedError
 from .models import Experience, LearnReport, MemoryItem, RetrievedExperience
 from .stores import export_jsonl, import_jsonl, open_store
@@ -73,14 +74,14 @@ def build_bank(cfg: BankConfig, *, llm: LLM | None = None) -> ReasoningBank:
         return ReasoningBank.from_config(cfg)
     embedder = make_embedder(cfg.embedder, api_base=cfg.api_base)
     store = open_store(cfg.store)
-    return ReasoningBank(store, embedder, llm, scope=cfg.scope, preset=cfg.resolved_preset())
+    return ReasoningBank.from_preset(store, embedder, llm, cfg.resolved_preset(), scope=cfg.scope)
 
 
 def _import_localmodel(what: str) -> Any:
     try:
-        return importlib.import_module("reasoningbank.localmodel")
+        return importlib.import_module("reasoningbank.llm.local")
     except ImportError as exc:
-        raise CLIError(f"{what} needs reasoningbank.localmodel, which cannot be imported: {exc}") from exc
+        raise CLIError(f"{what} needs reasoningbank.llm.local, which cannot be imported: {exc}") from exc
 
 
 @contextlib.contextmanager

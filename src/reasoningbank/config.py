@@ -15,14 +15,15 @@ import json
 import os
 import tomllib
 from pathlib import Path
-from typing import Any
+from typing import Any, Literal
 
 from pydantic import BaseModel, ConfigDict, Field, ValidationError
 
-from .consolidate import ConsolidationMode
-from .extract import ExtractorStyle
-from .judge import JudgePrompt
-from .retrieve import RenderTemplate
+# The choices of each setting. The modules that implement them import these names.
+JudgePrompt = Literal["paper", "small-local"]
+ExtractorStyle = Literal["markdown", "json"]
+RenderTemplate = Literal["title_content", "all"]
+ConsolidationMode = Literal["append", "dedup"]
 
 MODEL_ENV = "REASONINGBANK_MODEL"
 API_BASE_ENV = "REASONINGBANK_API_BASE"

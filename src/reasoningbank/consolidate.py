@@ -10,12 +10,10 @@ from __future__ import annotations
 
 from collections.abc import Sequence
 from dataclasses import dataclass
-from typing import Literal
 
+from .config import ConsolidationMode
 from .models import MemoryItem, item_hash
 from .stores.base import Store
-
-ConsolidationMode = Literal["append", "dedup"]
 
 
 @dataclass(frozen=True)

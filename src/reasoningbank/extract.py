@@ -19,20 +19,18 @@ from __future__ import annotations
 import re
 from dataclasses import dataclass, field
 from difflib import SequenceMatcher
-from typing import Any, Literal
+from typing import Any, Protocol, runtime_checkable
 
 from pydantic import ValidationError
 
-from .formatting import Limits, final_state, think_action_blocks
-from .jsontext import find_json
-from .literals import LITERAL_PLACEHOLDER, generalize_literals, query_literals
+from .config import ExtractorStyle
 from .llm import LLM, Message
+from .llm.ask import ask_parsed
 from .models import MemoryItem, Origin, Trajectory, Usage, Verdict
 from .prompts import get_prompt
-
-ExtractorStyle = Literal["markdown", "json"]
-
-ATTEMPT_SEPARATOR = "\n\n----- retry -----\n\n"
+from .text.formatting import Limits, final_state, think_action_blocks
+from .text.jsontext import find_json
+from .text.literals import LITERAL_PLACEHOLDER, generalize_literals, query_literals
 
 TITLE_MAX_CHARS = 100
 DESCRIPTION_MAX_CHARS = 200
@@ -213,8 +211,15 @@ def copies_example(item: ParsedItem, example: ParsedItem) -> bool:
     return SequenceMatcher(None, content, ex).ratio() >= 0.85 or _norm(item.title) == _norm(example.title)
 
 
-class Extractor:
-    """Turn a trajectory and its verdict into at most ``max_items`` memory items."""
+@runtime_checkable
+class Extractor(Protocol):
+    """Distils memory items from a judged trajectory."""
+
+    def extract(self, trajectory: Trajectory, verdict: Verdict) -> ExtractionResult: ...
+
+
+class LLMExtractor:
+    """Turn a trajectory and its verdict into at most ``max_items`` memory items with an LLM."""
 
     def __init__(
         self,
@@ -270,30 +275,19 @@ class Extractor:
     def extract(self, trajectory: Trajectory, verdict: Verdict) -> ExtractionResult:
         """Extract memory items; origin is the verdict's label."""
         messages = self.messages(trajectory, verdict)
-        schema = extraction_schema(self.max_items) if self.style == "json" else None
         origin: Origin = verdict.label
-        usage = Usage()
-        attempts: list[str] = []
-        model = getattr(self.llm, "model", "")
-        parsed: list[ParsedItem] = []
-        for attempt in range(2):
-            resp = self.llm.complete(
-                messages, temperature=self.temperature, max_tokens=self.max_tokens, json_schema=schema
-            )
-            usage = usage + resp.usage
-            model = resp.model or model
-            attempts.append(resp.text)
-            parsed = self.parse(resp.text)
-            if parsed:
-                break
-            if attempt == 0:
-                messages = [
-                    *messages,
-                    {"role": "assistant", "content": resp.text},
-                    {"role": "user", "content": self._retry.render(max_items=self.max_items)},
-                ]
+        answer = ask_parsed(
+            self.llm,
+            messages,
+            lambda text: self.parse(text) or None,
+            self._retry.render(max_items=self.max_items),
+            temperature=self.temperature,
+            max_tokens=self.max_tokens,
+            json_schema=extraction_schema(self.max_items) if self.style == "json" else None,
+        )
+        parsed = answer.value or []
         notes: list[str] = []
-        if len(attempts) > 1:
+        if answer.retried:
             notes.append("first extraction output had no readable memory item; retried once")
         if not parsed:
             notes.append("no valid memory item could be read from the extractor output; stored none")
@@ -326,10 +320,10 @@ class Extractor:
             )
         return ExtractionResult(
             items=items,
-            raw=ATTEMPT_SEPARATOR.join(attempts),
+            raw=answer.raw,
             note="; ".join(notes),
-            usage=usage,
+            usage=answer.usage,
             prompt_version=self.prompt_version(verdict),
-            attempts=attempts,
-            model=model,
+            attempts=answer.attempts,
+            model=answer.model,
         )

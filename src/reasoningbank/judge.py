@@ -9,15 +9,28 @@ reminder; after that the verdict is ``failure`` with ``parsed=False``.
 from __future__ import annotations
 
 import re
-from typing import Any, Literal
+from typing import Any, Protocol, runtime_checkable
 
-from .formatting import DEFAULT_LIMITS, Limits, action_history, final_state
-from .jsontext import find_json
+from .config import JudgePrompt
 from .llm import LLM, Message
+from .llm.ask import ask_parsed
 from .models import Label, Trajectory, Usage, Verdict
 from .prompts import get_prompt
+from .text.formatting import DEFAULT_LIMITS, Limits, action_history, final_state
+from .text.jsontext import find_json
 
-JudgePrompt = Literal["paper", "small-local"]
+
+@runtime_checkable
+class Judge(Protocol):
+    """Labels a finished trajectory; never sees the benchmark's score."""
+
+    @property
+    def prompt_version(self) -> str: ...
+
+    def judge(self, trajectory: Trajectory) -> tuple[Verdict, Usage]:
+        """The verdict and the usage of every model call made for it."""
+        ...
+
 
 JUDGE_JSON_SCHEMA: dict[str, Any] = {
     "type": "object",
@@ -84,8 +97,8 @@ def parse_verdict_text(text: str) -> tuple[Label | None, str]:
     return None, thoughts
 
 
-class Judge:
-    """Label a trajectory success or failure with an LLM.
+class LLMJudge:
+    """Label a trajectory success or failure with an LLM (the paper's judge).
 
     ``prompt="paper"`` uses the two-line ``Thoughts:``/``Status:`` format;
     ``"small-local"`` asks for JSON under :data:`JUDGE_JSON_SCHEMA`.
@@ -132,38 +145,34 @@ class Judge:
 
     def judge(self, trajectory: Trajectory) -> tuple[Verdict, Usage]:
         """Judge ``trajectory``; return the verdict and the usage of all calls made."""
-        messages = self.messages(trajectory)
-        schema = JUDGE_JSON_SCHEMA if self.prompt == "small-local" else None
-        usage = Usage()
-        raws: list[str] = []
-        model = getattr(self.llm, "model", "")
-        for attempt in range(2):
-            resp = self.llm.complete(
-                messages, temperature=self.temperature, max_tokens=self.max_tokens, json_schema=schema
+        answer = ask_parsed(
+            self.llm,
+            self.messages(trajectory),
+            _readable_verdict,
+            self._retry.render(),
+            temperature=self.temperature,
+            max_tokens=self.max_tokens,
+            json_schema=JUDGE_JSON_SCHEMA if self.prompt == "small-local" else None,
+        )
+        if answer.value is not None:
+            label, thoughts = answer.value
+            verdict = Verdict(
+                label=label, thoughts=thoughts, judge_model=answer.model, parsed=True, raw=answer.attempts[-1]
             )
-            usage = usage + resp.usage
-            model = resp.model or model
-            raws.append(resp.text)
-            label, thoughts = parse_verdict_text(resp.text)
-            if label is not None:
-                return (
-                    Verdict(label=label, thoughts=thoughts, judge_model=model, parsed=True, raw=resp.text),
-                    usage,
-                )
-            if attempt == 0:
-                messages = [
-                    *messages,
-                    {"role": "assistant", "content": resp.text},
-                    {"role": "user", "content": self._retry.render()},
-                ]
+            return verdict, answer.usage
         verdict = Verdict(
             label="failure",
             thoughts=(
                 "The judge's output could not be parsed after one retry, so the trajectory "
                 "is labelled failure by default."
             ),
-            judge_model=model,
+            judge_model=answer.model,
             parsed=False,
-            raw="\n\n----- retry -----\n\n".join(raws),
+            raw=answer.raw,
         )
-        return verdict, usage
+        return verdict, answer.usage
+
+
+def _readable_verdict(text: str) -> tuple[Label, str] | None:
+    label, thoughts = parse_verdict_text(text)
+    return None if label is None else (label, thoughts)

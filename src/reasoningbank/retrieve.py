@@ -9,15 +9,13 @@ duplicate) are skipped, so they never take one of the k slots.
 from __future__ import annotations
 
 from collections.abc import Sequence
-from typing import Literal
 
+from .config import RenderTemplate
 from .embed import Embedder, instruct_query
-from .literals import mask_literals
 from .models import MemoryItem, RetrievedExperience
 from .prompts import get_prompt
 from .stores.base import Store
-
-RenderTemplate = Literal["title_content", "all"]
+from .text.literals import mask_literals
 
 
 class Retriever:

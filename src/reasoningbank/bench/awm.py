@@ -14,9 +14,10 @@ from dataclasses import dataclass
 from pydantic import ValidationError
 
 from ..extract import ExtractionResult
-from ..formatting import Limits, think_action_blocks
 from ..llm import LLM, Message
-from ..models import MemoryItem, Trajectory, Usage, Verdict
+from ..llm.ask import ask_parsed
+from ..models import MemoryItem, Trajectory, Verdict
+from ..text.formatting import Limits, think_action_blocks
 
 WORKFLOW_PROMPT_VERSION = "awm_workflow@1"
 
@@ -130,27 +131,17 @@ class WorkflowExtractor:
         return [{"role": "system", "content": system}, {"role": "user", "content": user}]
 
     def extract(self, trajectory: Trajectory, verdict: Verdict) -> ExtractionResult:
-        messages = self.messages(trajectory, verdict)
-        usage = Usage()
-        attempts: list[str] = []
-        model = getattr(self.llm, "model", "")
-        parsed: list[ParsedWorkflow] = []
-        for attempt in range(2):
-            resp = self.llm.complete(messages, temperature=self.temperature, max_tokens=self.max_tokens)
-            usage = usage + resp.usage
-            model = resp.model or model
-            attempts.append(resp.text)
-            parsed = parse_workflows(resp.text)
-            if parsed:
-                break
-            if attempt == 0:
-                messages = [
-                    *messages,
-                    {"role": "assistant", "content": resp.text},
-                    {"role": "user", "content": RETRY_MESSAGE},
-                ]
+        answer = ask_parsed(
+            self.llm,
+            self.messages(trajectory, verdict),
+            lambda text: parse_workflows(text) or None,
+            RETRY_MESSAGE,
+            temperature=self.temperature,
+            max_tokens=self.max_tokens,
+        )
+        parsed = answer.value or []
         notes: list[str] = []
-        if len(attempts) > 1:
+        if answer.retried:
             notes.append("first workflow output had no readable workflow; retried once")
         if not parsed:
             notes.append("no workflow could be read from the output; stored none")
@@ -170,10 +161,10 @@ class WorkflowExtractor:
                 notes.append(f"dropped an invalid workflow ({exc.errors()[0]['msg']})")
         return ExtractionResult(
             items=items,
-            raw="\n\n----- retry -----\n\n".join(attempts),
+            raw=answer.raw,
             note="; ".join(notes),
-            usage=usage,
+            usage=answer.usage,
             prompt_version=WORKFLOW_PROMPT_VERSION,
-            attempts=attempts,
-            model=model,
+            attempts=answer.attempts,
+            model=answer.model,
         )

@@ -20,6 +20,7 @@ from ..llm import LLM
 from .methods import METHOD_SPECS, parse_method, with_failures
 from .report import results_table, write_report
 from .runner import check_resume, make_stream, run_stream
+from .settings import BENCH_PRESET
 
 # The main job's defaults: a short stream (a few minutes on 2 cores with the bundled 1.5B model) of
 # multi-step tasks the small model tends to fail without memory.
@@ -132,11 +133,11 @@ def _split(text: str) -> list[str]:
 def _llm_for(args: argparse.Namespace, log_dir: Path) -> Iterator[LLM]:
     model = getattr(args, "model", None)
     if model:
-        from ..litellm_client import LiteLLMClient
+        from ..llm.litellm_client import LiteLLMClient
 
         yield LiteLLMClient(model, api_base=getattr(args, "api_base", None))
         return
-    from ..localmodel import local_llm
+    from ..llm.local import local_llm
 
     log_dir.mkdir(parents=True, exist_ok=True)
     with local_llm(args.local_model, log_path=log_dir / "llama-server.log") as client:
@@ -144,9 +145,9 @@ def _llm_for(args: argparse.Namespace, log_dir: Path) -> Iterator[LLM]:
 
 
 def cmd_miniwob(args: argparse.Namespace) -> int:
-    from ..bank import make_embedder
-    from ..envs.miniwob import MINIWOB_FAMILIES_DEFAULT, MiniWoBEnv
+    from ..embed import make_embedder
     from ..llm import allow_real_calls
+    from .envs.miniwob import MINIWOB_FAMILIES_DEFAULT, MiniWoBEnv
 
     methods = _split(args.methods)
     for m in methods:
@@ -157,7 +158,7 @@ def cmd_miniwob(args: argparse.Namespace) -> int:
     tasks = make_stream(families, args.episodes, seed=args.seed, order=args.order)
     api_base = getattr(args, "api_base", None)
     embedder = make_embedder(getattr(args, "embedder", None) or "local", api_base=api_base)
-    preset = getattr(args, "preset", None) or "small-local"
+    preset = getattr(args, "preset", None) or BENCH_PRESET
     local = not getattr(args, "model", None)
     json_actions = args.json_actions == "on" or (args.json_actions == "auto" and local)
     agent_kwargs: dict[str, Any] = {
@@ -191,7 +192,7 @@ def cmd_miniwob(args: argparse.Namespace) -> int:
 
 def cmd_rejudge(args: argparse.Namespace) -> int:
     from ..config import get_preset
-    from ..judge import Judge
+    from ..judge import LLMJudge
     from ..llm import allow_real_calls
     from .rejudge import load_episodes, progress_bar, rejudge, summary_table
 
@@ -206,7 +207,7 @@ def cmd_rejudge(args: argparse.Namespace) -> int:
         episodes = episodes[: args.limit]
     if not episodes:
         raise ValueError(f"{run_dir} has no recorded episode with a stored trajectory to re-judge")
-    p = get_preset(getattr(args, "preset", None) or "small-local")
+    p = get_preset(getattr(args, "preset", None) or BENCH_PRESET)
     prompt = args.judge_prompt or p.judge_prompt
     temperature = p.judge_temperature if args.temperature is None else args.temperature
     max_tokens = p.judge_max_tokens if args.max_tokens is None else args.max_tokens
@@ -215,7 +216,7 @@ def cmd_rejudge(args: argparse.Namespace) -> int:
     if out.exists():
         out.unlink()  # a fresh file per invocation: its lines are exactly this run's verdicts
     with allow_real_calls(), _llm_for(args, run_dir / "rejudge-logs") as llm:
-        judge = Judge(llm, temperature=temperature, prompt=prompt, max_tokens=max_tokens)
+        judge = LLMJudge(llm, temperature=temperature, prompt=prompt, max_tokens=max_tokens)
         with progress_bar(not args.no_progress and not getattr(args, "json", False), len(episodes)) as done:
             results = rejudge(episodes, judge, out_path=out, on_done=done)
     if getattr(args, "json", False):

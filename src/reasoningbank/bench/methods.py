@@ -22,18 +22,19 @@ from __future__ import annotations
 
 from collections.abc import Sequence
 from dataclasses import dataclass, field
-from typing import Literal, Protocol, cast, runtime_checkable
+from typing import Literal, Protocol, runtime_checkable
 
-from ..bank import ReasoningBank
+from ..bank import ReasoningBank, make_extractor, make_judge
 from ..config import Preset, get_preset
 from ..embed import Embedder
 from ..extract import ExtractionResult, Extractor
-from ..formatting import Limits, think_action_blocks
 from ..judge import Judge
 from ..llm import LLM
 from ..models import MemoryItem, Trajectory, Usage, Verdict
 from ..stores.base import Store
+from ..text.formatting import Limits, think_action_blocks
 from .awm import WorkflowExtractor
+from .settings import BENCH_PRESET
 
 Kind = Literal["none", "synapse", "awm", "reasoningbank"]
 
@@ -119,6 +120,14 @@ class Method(Protocol):
         """The update already committed for ``task_id`` (crash recovery), else None."""
         ...
 
+    def sources(self, items: Sequence[MemoryItem]) -> list[str | None]:
+        """The task each item was learned from (None when unknown), in item order."""
+        ...
+
+    def close(self) -> None:
+        """Release the method's bank."""
+        ...
+
 
 # --------------------------------------------------------------------------- extractors
 
@@ -182,6 +191,12 @@ class NoMemory:
     def recover(self, task_id: str) -> MethodUpdate | None:
         return None
 
+    def sources(self, items: Sequence[MemoryItem]) -> list[str | None]:
+        return [None for _ in items]
+
+    def close(self) -> None:
+        return None
+
 
 class BankMethod:
     """A memory method over a :class:`ReasoningBank`; only the extractor differs."""
@@ -240,6 +255,19 @@ class BankMethod:
                 return MethodUpdate(verdict=exp.verdict, items=list(exp.items), recovered=True)
         return None
 
+    def sources(self, items: Sequence[MemoryItem]) -> list[str | None]:
+        # One store read per experience: a top-1 hit brings all items of one experience.
+        tasks: dict[str, str | None] = {}
+        for exp_id in dict.fromkeys(it.experience_id for it in items if it.experience_id):
+            try:
+                tasks[exp_id] = self.store.get(self.scope, exp_id).task_id
+            except KeyError:
+                tasks[exp_id] = None
+        return [tasks.get(it.experience_id) if it.experience_id else None for it in items]
+
+    def close(self) -> None:
+        self.bank.close()
+
 
 def build_method(
     name: str,
@@ -247,7 +275,7 @@ def build_method(
     store: Store | None,
     embedder: Embedder,
     llm: LLM,
-    preset: str | Preset = "small-local",
+    preset: str | Preset = BENCH_PRESET,
     judge_llm: LLM | None = None,
     extractor_llm: LLM | None = None,
     scope: str = "default",
@@ -264,35 +292,19 @@ def build_method(
         raise ValueError(f"method {name!r} needs a store")
     own_preset = split_method(name)[1]
     p = get_preset(own_preset or preset)
-    judge = Judge(
-        judge_llm or llm,
-        temperature=p.judge_temperature,
-        prompt=p.judge_prompt,
-        max_tokens=p.judge_max_tokens,
-    )
-    extractor: TrajectoryExtractor | WorkflowExtractor | None
+    x_llm = extractor_llm or llm
+    extractor: Extractor
     if kind == "synapse":
         extractor = TrajectoryExtractor()
     elif kind == "awm":
         extractor = WorkflowExtractor(
-            extractor_llm or llm,
+            x_llm,
             temperature=p.extractor_temperature,
             max_workflows=p.max_items,
             max_tokens=p.extractor_max_tokens,
         )
     else:
-        extractor = None  # the bank's own extractor from the preset
-    bank = ReasoningBank(
-        store,
-        embedder,
-        llm,
-        scope=scope,
-        preset=p,
-        judge_llm=judge_llm,
-        extractor_llm=extractor_llm,
-        judge=judge,
-        # ReasoningBank types its extractor as the concrete Extractor class; ours are
-        # duck-typed equivalents (extract(trajectory, verdict) -> ExtractionResult).
-        extractor=cast(Extractor, extractor) if extractor is not None else None,
-    )
+        extractor = make_extractor(x_llm, p)
+    judge = make_judge(judge_llm or llm, p)
+    bank = ReasoningBank(store, embedder, judge=judge, extractor=extractor, preset=p, scope=scope)
     return BankMethod(name, bank, judge, include_failures=include_failures, k=p.k)

@@ -28,10 +28,10 @@ from typing import Any, Literal, Protocol
 
 from ..config import Preset, get_preset
 from ..embed import Embedder
-from ..envs.base import Environment, Observation, TaskSpec
 from ..llm import LLM
 from ..models import MemoryItem, Trajectory, Usage
 from ..stores.sqlite import SQLiteStore
+from .envs.base import Environment, Observation, TaskSpec
 from .methods import Method, MethodUpdate, build_method, parse_method
 from .records import (
     BANK,
@@ -47,6 +47,7 @@ from .records import (
     usage_dict,
     write_json_atomic,
 )
+from .settings import BENCH_PRESET
 
 Order = Literal["interleaved", "blocked", "shuffled"]
 
@@ -114,8 +115,8 @@ AgentFactory = Callable[[str], AgentLike]
 
 
 def react_agent_factory(llm: LLM, *, max_steps: int, **agent_kwargs: Any) -> AgentFactory:
-    """The default: a :class:`~reasoningbank.agent.ReActAgent` per task."""
-    from ..agent import ReActAgent
+    """The default: a :class:`~reasoningbank.bench.agent.ReActAgent` per task."""
+    from .agent import ReActAgent
 
     def make(memory_text: str) -> AgentLike:
         agent: AgentLike = ReActAgent(llm, max_steps=max_steps, memory_text=memory_text, **agent_kwargs)
@@ -173,9 +174,9 @@ def prompt_fingerprint() -> dict[str, str]:
     """Short hashes of every text the models are shown: the prompt templates, and
     the agent's instructions with the action grammar. A run refuses to resume when
     they changed, so one run never mixes two versions of a prompt."""
-    from ..agent import ACTION_JSON_SCHEMA, BASE_INSTRUCTIONS, JSON_FORMAT, XML_FORMAT
-    from ..envs.actions import ACTION_GRAMMAR
     from ..prompts import available_prompts, get_prompt
+    from .agent import ACTION_JSON_SCHEMA, BASE_INSTRUCTIONS, JSON_FORMAT, XML_FORMAT
+    from .envs.actions import ACTION_GRAMMAR
 
     def digest(text: str) -> str:
         return hashlib.sha256(text.encode("utf-8")).hexdigest()[:16]
@@ -230,7 +231,7 @@ def check_resume(
     *,
     model: str,
     embedder: Embedder,
-    preset: str | Preset = "small-local",
+    preset: str | Preset = BENCH_PRESET,
     max_steps: int = 10,
     agent_kwargs: dict[str, Any] | None = None,
     manifest_extra: dict[str, Any] | None = None,
@@ -292,7 +293,7 @@ def run_stream(
     embedder: Embedder,
     run_dir: str | Path,
     *,
-    preset: str | Preset = "small-local",
+    preset: str | Preset = BENCH_PRESET,
     max_steps: int = 10,
     agent_kwargs: dict[str, Any] | None = None,
     agent_factory: AgentFactory | None = None,
@@ -376,9 +377,7 @@ def run_stream(
     finally:
         env.close()
         for st in states:
-            closer = getattr(st.method, "close", None)
-            if callable(closer):
-                closer()
+            st.method.close()
     return StreamResult(
         run_dir=root,
         records={st.name: read_records(st.records_path) for st in states},
@@ -448,25 +447,11 @@ def _run_episode(
         "action_usage": result.usage.model_dump(mode="json"),
         "retrieved": [
             {"title": it.title, "origin": it.origin, "from_task": src}
-            for it, src in zip(retrieved, _sources(st.method, retrieved), strict=True)
+            for it, src in zip(retrieved, st.method.sources(retrieved), strict=True)
         ],
         "memory_chars": len(memory_text),
         "episode_seconds": time.perf_counter() - started,
     }
-
-
-def _sources(method: Method, items: list[MemoryItem]) -> list[str | None]:
-    """The task each retrieved item was learned from (None when unknown); one store
-    read per experience (a top-1 hit brings all items of one experience)."""
-    store = getattr(method, "store", None)
-    scope = getattr(method, "scope", "default")
-    tasks: dict[str, str | None] = {}
-    for exp_id in dict.fromkeys(it.experience_id for it in items if it.experience_id):
-        try:
-            tasks[exp_id] = store.get(scope, exp_id).task_id if store else None
-        except KeyError:
-            tasks[exp_id] = None
-    return [tasks.get(it.experience_id) if it.experience_id else None for it in items]
 
 
 def _record(

@@ -11,7 +11,7 @@ from __future__ import annotations
 from collections.abc import Sequence
 from dataclasses import dataclass
 
-from .models import Step, Trajectory
+from ..models import Step, Trajectory
 
 
 @dataclass(frozen=True)

@@ -13,15 +13,15 @@ from typing import Any
 
 import numpy as np
 
-from .embed import Vectors, instruct_query, l2_normalise
-from .litellm_client import (
+from ..llm import check_real_call
+from ..llm.litellm_client import (
     _DUMMY_API_KEY,
     LLMCallError,
     call_with_retries,
     import_litellm,
     resolve_model,
 )
-from .llm import check_real_call
+from . import Vectors, instruct_query, l2_normalise
 
 
 class LiteLLMEmbedder:

@@ -17,7 +17,7 @@ the element)::
     [7] checkbox 'xyz' checked=false
     [8] text 'Some static text'
 
-Actions: see :mod:`reasoningbank.envs.actions` (``click``, ``type``,
+Actions: see :mod:`reasoningbank.bench.envs.actions` (``click``, ``type``,
 ``select``, ``submit``, ``done``).
 
 Scoring: ``evaluate()`` maps MiniWoB's raw reward (``WOB_RAW_REWARD_GLOBAL``,

@@ -1,4 +1,4 @@
-"""A ReAct agent over the :class:`~reasoningbank.envs.base.Environment` protocol.
+"""A ReAct agent over the :class:`~reasoningbank.bench.envs.base.Environment` protocol.
 
 Follows the paper's web agent (PAPER §9.1) in a compact form: one model call
 per step; the system message holds the base instructions (task, action
@@ -27,6 +27,8 @@ import re
 from dataclasses import dataclass
 from typing import Any
 
+from ..llm import LLM, Message
+from ..models import Step, Trajectory, Usage
 from .envs.actions import (
     ACTION_GRAMMAR,
     ACTION_SIGNATURES,
@@ -35,8 +37,6 @@ from .envs.actions import (
     parse_action,
 )
 from .envs.base import ActionError, Environment, TaskSpec
-from .llm import LLM, Message
-from .models import Step, Trajectory, Usage
 
 BASE_INSTRUCTIONS = """\
 You are an agent that completes tasks on web pages. At every step you are shown \

@@ -1,6 +1,6 @@
 """A small in-memory environment for tests: a form to fill and submit.
 
-``ScriptedEnvironment`` implements the :class:`~reasoningbank.envs.base.Environment`
+``ScriptedEnvironment`` implements the :class:`~reasoningbank.bench.envs.base.Environment`
 protocol with the same action grammar as the MiniWoB++ environment. A task is
 a set of text fields and a Submit button; the goal names the value each field
 must hold. Clicking Submit ends the episode; ``evaluate()`` is 1.0 when every

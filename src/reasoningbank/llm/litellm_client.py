@@ -22,7 +22,7 @@ from collections.abc import Awaitable, Callable, Sequence
 from types import ModuleType
 from typing import Any, Literal, TypeVar
 
-from .llm import LLMResponse, Message, check_real_call
+from . import LLMResponse, Message, check_real_call
 
 log = logging.getLogger(__name__)
 

@@ -1,0 +1,108 @@
+"""The LLM protocol and the guard that forbids real model calls (the test suite turns it on)."""
+
+from __future__ import annotations
+
+import contextlib
+import os
+import threading
+from collections.abc import Iterator, Sequence
+from dataclasses import dataclass
+from typing import Any, Protocol, TypedDict, runtime_checkable
+
+from ..models import Usage
+
+BLOCK_ENV = "REASONINGBANK_BLOCK_REAL_CALLS"
+
+
+class Message(TypedDict):
+    role: str
+    content: str
+
+
+@dataclass(frozen=True)
+class LLMResponse:
+    text: str
+    model: str
+    prompt_tokens: int = 0
+    completion_tokens: int = 0
+    cost: float = 0.0
+    seconds: float = 0.0
+
+    @property
+    def usage(self) -> Usage:
+        return Usage(
+            calls=1,
+            prompt_tokens=self.prompt_tokens,
+            completion_tokens=self.completion_tokens,
+            cost=self.cost,
+            seconds=self.seconds,
+        )
+
+
+@runtime_checkable
+class LLM(Protocol):
+    """Anything that turns chat messages into text.
+
+    ``json_schema`` asks for JSON output matching the schema where the backend
+    supports it (grammar-constrained on llama.cpp); callers still validate.
+    """
+
+    model: str
+
+    def complete(
+        self,
+        messages: Sequence[Message],
+        *,
+        temperature: float | None = None,
+        max_tokens: int | None = None,
+        json_schema: dict[str, Any] | None = None,
+        seed: int | None = None,
+    ) -> LLMResponse: ...
+
+    async def acomplete(
+        self,
+        messages: Sequence[Message],
+        *,
+        temperature: float | None = None,
+        max_tokens: int | None = None,
+        json_schema: dict[str, Any] | None = None,
+        seed: int | None = None,
+    ) -> LLMResponse: ...
+
+
+# --------------------------------------------------------------------------- guard
+
+
+class RealCallBlockedError(RuntimeError):
+    """Raised when code tries to reach a real model while real calls are blocked."""
+
+
+_state = threading.local()
+
+
+def real_calls_blocked() -> bool:
+    """True when real model calls are forbidden (``REASONINGBANK_BLOCK_REAL_CALLS=1``),
+    unless inside :func:`allow_real_calls`."""
+    if getattr(_state, "allowed", 0) > 0:
+        return False
+    return os.environ.get(BLOCK_ENV, "") not in ("", "0", "false", "False")
+
+
+@contextlib.contextmanager
+def allow_real_calls() -> Iterator[None]:
+    """Allow real model calls in this thread for the duration of the block."""
+    _state.allowed = getattr(_state, "allowed", 0) + 1
+    try:
+        yield
+    finally:
+        _state.allowed -= 1
+
+
+def check_real_call(what: str) -> None:
+    """Raise :class:`RealCallBlockedError` if real calls are blocked."""
+    if real_calls_blocked():
+        raise RealCallBlockedError(
+            f"refusing a real model call to {what}: real calls are blocked "
+            f"({BLOCK_ENV} is set). Use reasoningbank.llm.ScriptedLLM in tests, or wrap "
+            "the call in reasoningbank.llm.allow_real_calls()."
+        )
