@@ -318,7 +318,7 @@ def test_cli_bench_miniwob_runs_the_stream_with_fakes(
     from collections.abc import Iterator
 
     import reasoningbank.bench.envs.miniwob as miniwob_mod
-    from reasoningbank.bench import cli as bench_cli
+    from reasoningbank.cli import bench as bench_cli
     from reasoningbank.cli import main
 
     llm = ScriptedLLM(default=respond)
@@ -374,7 +374,7 @@ def test_cli_bench_miniwob_refuses_a_mismatched_resume_before_starting_the_model
     from collections.abc import Iterator
 
     import reasoningbank.bench.envs.miniwob as miniwob_mod
-    from reasoningbank.bench import cli as bench_cli
+    from reasoningbank.cli import bench as bench_cli
     from reasoningbank.cli import main
 
     started: list[str] = []

@@ -18,7 +18,7 @@ from reasoningbank.stores import InMemoryStore, SQLiteStore, StoreError, open_st
 from reasoningbank.stores.sqlite import MIGRATIONS, SCHEMA_VERSION
 from reasoningbank.testing.store_conformance import DIM, MODEL, axis, make_experience
 
-SRC = str(Path(__file__).resolve().parents[1] / "src")
+SRC = str(Path(__file__).resolve().parents[2] / "src")
 
 
 def run_child(code: str, *args: str) -> subprocess.Popen[str]:

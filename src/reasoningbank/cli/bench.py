@@ -16,11 +16,11 @@ from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
 
+from ..bench.methods import METHOD_SPECS, parse_method, with_failures
+from ..bench.report import results_table, write_report
+from ..bench.runner import check_resume, make_stream, run_stream
+from ..bench.settings import BENCH_PRESET
 from ..llm import LLM
-from .methods import METHOD_SPECS, parse_method, with_failures
-from .report import results_table, write_report
-from .runner import check_resume, make_stream, run_stream
-from .settings import BENCH_PRESET
 
 # The main job's defaults: a short stream (a few minutes on 2 cores with the bundled 1.5B model) of
 # multi-step tasks the small model tends to fail without memory.
@@ -30,7 +30,7 @@ DEFAULT_EPISODES = 2
 
 
 def _add_common(parser: argparse.ArgumentParser) -> None:
-    from ..cli import add_common_options
+    from . import add_common_options
 
     add_common_options(parser)
 
@@ -145,9 +145,9 @@ def _llm_for(args: argparse.Namespace, log_dir: Path) -> Iterator[LLM]:
 
 
 def cmd_miniwob(args: argparse.Namespace) -> int:
+    from ..bench.envs.miniwob import MINIWOB_FAMILIES_DEFAULT, MiniWoBEnv
     from ..embed import make_embedder
     from ..llm import allow_real_calls
-    from .envs.miniwob import MINIWOB_FAMILIES_DEFAULT, MiniWoBEnv
 
     methods = _split(args.methods)
     for m in methods:
@@ -191,10 +191,10 @@ def cmd_miniwob(args: argparse.Namespace) -> int:
 
 
 def cmd_rejudge(args: argparse.Namespace) -> int:
+    from ..bench.rejudge import load_episodes, progress_bar, rejudge, summary_table
     from ..config import get_preset
     from ..judge import LLMJudge
     from ..llm import allow_real_calls
-    from .rejudge import load_episodes, progress_bar, rejudge, summary_table
 
     run_dir = Path(args.run_dir)
     episodes = load_episodes(run_dir, _split(args.methods) if args.methods else None)
@@ -220,7 +220,7 @@ def cmd_rejudge(args: argparse.Namespace) -> int:
         with progress_bar(not args.no_progress and not getattr(args, "json", False), len(episodes)) as done:
             results = rejudge(episodes, judge, out_path=out, on_done=done)
     if getattr(args, "json", False):
-        from .report import confusion
+        from ..bench.report import confusion
 
         sys.stdout.write(
             json.dumps(

@@ -30,18 +30,17 @@ from typing import Any, TextIO
 from rich.console import Console
 from rich.table import Table
 
-from .bank import LearnError, NoLLMError, ReasoningBank
-from .config import API_BASE_ENV, MODEL_ENV, PRESETS, BankConfig, ConfigError
-from .embed import make_embedder
-from .llm import LLM, RealCallBlockedError
-from .models import Experience, LearnReport, MemoryItem, RetrievedExperience
-from .stores import export_jsonl, import_jsonl, open_store
-from .stores.base import EmbeddingMismatchError, NotFoundError, Store, StoreError
-from .trajio import TrajectoryFileError, load_trajectories
+from ..bank import LearnError, NoLLMError, ReasoningBank
+from ..config import API_BASE_ENV, MODEL_ENV, PRESETS, BankConfig, ConfigError
+from ..embed import make_embedder
+from ..llm import LLM, RealCallBlockedError
+from ..models import Experience, LearnReport, MemoryItem, RetrievedExperience
+from ..stores import export_jsonl, import_jsonl, open_store
+from ..stores.base import EmbeddingMismatchError, NotFoundError, Store, StoreError
+from ..trajio import TrajectoryFileError, load_trajectories
 
 STORE_ENV = "REASONINGBANK_STORE"
 DEFAULT_STORE = "sqlite:///reasoningbank.db"
-BENCH_CLI_MODULE = "reasoningbank.bench.cli"
 
 EXIT_OK = 0
 EXIT_FAILURE = 1
@@ -684,10 +683,9 @@ def build_parser() -> argparse.ArgumentParser:
 
 
 def _register_plugins(sub: Any) -> None:
-    if importlib.util.find_spec(BENCH_CLI_MODULE) is None:
-        return
-    module = importlib.import_module(BENCH_CLI_MODULE)
-    module.register(sub)
+    from .bench import register
+
+    register(sub)
 
 
 # --------------------------------------------------------------------------- main
