@@ -1,0 +1,115 @@
+"""Consolidator: which newly extracted items enter the bank (append keeps all, dedup drops exact copies)."""
+
+from __future__ import annotations
+
+import pytest
+
+from reasoningbank.consolidate import Consolidation, Consolidator
+from reasoningbank.models import Experience, MemoryItem
+from reasoningbank.stores import InMemoryStore
+
+
+def item(title: str, content: str, item_id: str = "") -> MemoryItem:
+    made = MemoryItem(title=title, content=content)
+    return made.model_copy(update={"id": item_id}) if item_id else made
+
+
+def stored(store: InMemoryStore, *items: MemoryItem, scope: str = "default", exp_id: str = "e1") -> None:
+    store.add(Experience(id=exp_id, scope=scope, task_id=f"t-{exp_id}", query="q", items=list(items)))
+
+
+def test_append_keeps_every_item_even_exact_duplicates() -> None:
+    store = InMemoryStore()
+    stored(store, item("Sort first", "Sort by price."))
+    batch = [item("Sort first", "Sort by price."), item("Sort first", "Sort by price."), item("B", "b")]
+    res = Consolidator().consolidate(batch, store, "default")
+    assert Consolidator().mode == "append"
+    assert res.kept == batch
+    assert res.duplicates == []
+    assert res.note == ""
+
+
+def test_append_returns_a_new_list() -> None:
+    batch = [item("A", "a")]
+    res = Consolidator("append").consolidate(batch, InMemoryStore(), "default")
+    res.kept.append(item("B", "b"))
+    assert len(batch) == 1
+
+
+def test_dedup_drops_duplicates_within_the_batch_keeping_the_first() -> None:
+    first, second, other = (
+        item("Check the box", "Click it.", "i1"),
+        item("check  THE box", "click it.", "i2"),
+        item("Other", "x", "i3"),
+    )
+    res = Consolidator("dedup").consolidate([first, other, second], InMemoryStore(), "default")
+    assert [i.id for i in res.kept] == ["i1", "i3"]
+    assert [i.id for i in res.duplicates] == ["i2"]
+    assert res.note == "dropped 1 exact duplicate item(s)"
+
+
+def test_dedup_drops_items_already_current_in_the_store_case_and_space_insensitively() -> None:
+    store = InMemoryStore()
+    stored(store, item("Use the search box", "Type the name, then press Enter."))
+    batch = [item("  use the SEARCH box", "type the name,   then press enter."), item("New", "lesson")]
+    res = Consolidator("dedup").consolidate(batch, store, "default")
+    assert [i.title for i in res.kept] == ["New"]
+    assert [i.title for i in res.duplicates] == ["use the SEARCH box"]
+    assert res.note == "dropped 1 exact duplicate item(s)"
+
+
+def test_dedup_compares_title_and_content_together() -> None:
+    store = InMemoryStore()
+    stored(store, item("Title", "Body"))
+    batch = [item("Title", "Another body"), item("Another title", "Body")]
+    res = Consolidator("dedup").consolidate(batch, store, "default")
+    assert res.kept == batch
+    assert res.duplicates == []
+
+
+def test_dedup_looks_only_in_the_given_scope() -> None:
+    store = InMemoryStore()
+    stored(store, item("Shared", "lesson"), scope="elsewhere")
+    res = Consolidator("dedup").consolidate([item("Shared", "lesson")], store, "default")
+    assert [i.title for i in res.kept] == ["Shared"]
+    res = Consolidator("dedup").consolidate([item("Shared", "lesson")], store, "elsewhere")
+    assert res.kept == []
+
+
+def test_superseded_items_do_not_count_as_duplicates() -> None:
+    store = InMemoryStore()
+    stored(store, item("Old advice", "Do X.", "old"))
+    store.supersede_item("default", "old", item("New advice", "Do Y.", "new"))
+    res = Consolidator("dedup").consolidate(
+        [item("Old advice", "Do X."), item("New advice", "Do Y.")], store, "default"
+    )
+    assert [i.title for i in res.kept] == ["Old advice"]
+    assert [i.title for i in res.duplicates] == ["New advice"]
+
+
+def test_note_counts_every_dropped_item() -> None:
+    store = InMemoryStore()
+    stored(store, item("A", "a"))
+    batch = [item("A", "a"), item("B", "b"), item("b", "B"), item("B", "b ")]
+    res = Consolidator("dedup").consolidate(batch, store, "default")
+    assert [i.title for i in res.kept] == ["B"]
+    assert len(res.duplicates) == 3
+    assert res.note == "dropped 3 exact duplicate item(s)"
+    assert Consolidation(kept=[], duplicates=[]).note == ""
+
+
+def test_dedup_of_nothing() -> None:
+    res = Consolidator("dedup").consolidate([], InMemoryStore(), "default")
+    assert (res.kept, res.duplicates, res.note) == ([], [], "")
+
+
+def test_dedup_does_not_write_to_the_store() -> None:
+    store = InMemoryStore()
+    Consolidator("dedup").consolidate([item("A", "a")], store, "default")
+    assert store.count("default") == 0
+    assert store.count_items("default") == 0
+
+
+def test_unknown_mode_is_refused() -> None:
+    with pytest.raises(ValueError, match="unknown consolidation mode 'merge'"):
+        Consolidator("merge")  # type: ignore[arg-type]
