@@ -306,3 +306,75 @@ def test_json_object_mode_drops_grammar_unsafe_string_limits() -> None:
     assert sent["properties"]["items"]["maxItems"] == 3
     assert "maxLength" not in sent["properties"]["items"]["items"]["properties"]["t"]
     assert schema["properties"]["items"]["items"]["properties"]["t"]["maxLength"] == 400  # not mutated
+
+
+def test_missing_credentials_are_not_retried(fake: tuple[FakeOpenAI, str]) -> None:
+    # LiteLLM reports OpenAI's missing key as a 500 "InternalServerError": it must not be retried.
+    state, base = fake
+    state.script = [
+        Reply(status=500, body={"error": {"message": "Missing credentials. Please pass an api_key"}})
+    ]
+    client = LiteLLMClient("tiny", api_base=base, max_retries=3, backoff=5.0)
+    start = time.perf_counter()
+    with allow_real_calls(), pytest.raises(LLMCallError, match="non-retryable") as info:
+        client.complete(MSGS)  # type: ignore[arg-type]
+    assert not info.value.retryable
+    assert len(state.requests) == 1 and time.perf_counter() - start < 2.0
+
+
+def test_unauthorised_is_not_retried(fake: tuple[FakeOpenAI, str]) -> None:
+    state, base = fake
+    state.script = [Reply(status=401)] * 3
+    client = LiteLLMClient("tiny", api_base=base, max_retries=3, backoff=0.01)
+    with allow_real_calls(), pytest.raises(LLMCallError, match="non-retryable"):
+        client.complete(MSGS)  # type: ignore[arg-type]
+    assert len(state.requests) == 1
+
+
+def test_hosted_model_without_its_key_fails_before_any_call(monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.delenv("OPENAI_API_KEY", raising=False)
+    client = LiteLLMClient("gpt-4o-mini")
+    with allow_real_calls(), pytest.raises(LLMCallError) as info:
+        client.complete(MSGS)  # type: ignore[arg-type]
+    msg = str(info.value)
+    assert "OPENAI_API_KEY" in msg and "no call was made" in msg and "\n" not in msg
+    assert info.value.attempts == 0 and not info.value.retryable
+
+
+def test_health_check_stops_retries_at_once(fake: tuple[FakeOpenAI, str]) -> None:
+    state, base = fake
+    state.script = [Reply(status=500)] * 5
+
+    class Gone(RuntimeError):
+        pass
+
+    def health() -> None:
+        raise Gone("the server died")
+
+    client = LiteLLMClient("tiny", api_base=base, max_retries=3, backoff=5.0, health_check=health)
+    with allow_real_calls(), pytest.raises(Gone):
+        client.complete(MSGS)  # type: ignore[arg-type]
+    assert len(state.requests) == 1
+
+
+def test_top_logprobs_are_requested_and_parsed(fake: tuple[FakeOpenAI, str]) -> None:
+    state, base = fake
+    body = state.chat_body({"model": "tiny"})
+    body["choices"][0]["logprobs"] = {
+        "content": [
+            {
+                "token": "yes",
+                "logprob": -0.2,
+                "top_logprobs": [{"token": "yes", "logprob": -0.2}, {"token": "no", "logprob": -1.8}],
+            }
+        ]
+    }
+    state.script = [Reply(body=body)]
+    client = LiteLLMClient("tiny", api_base=base)
+    with allow_real_calls():
+        resp = client.complete(MSGS, top_logprobs=2)  # type: ignore[arg-type]
+    sent = state.requests[0][1]
+    assert sent["logprobs"] is True and sent["top_logprobs"] == 2
+    assert [(t.token, round(t.logprob, 3)) for t in resp.logprobs] == [("yes", -0.2)]
+    assert resp.logprobs[0].top == {"yes": pytest.approx(-0.2), "no": pytest.approx(-1.8)}
+    assert "logprobs" not in LiteLLMClient("tiny", api_base=base).request_kwargs(MSGS)  # type: ignore[arg-type]

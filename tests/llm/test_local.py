@@ -7,6 +7,7 @@ import json
 import os
 import sys
 import textwrap
+import time
 import urllib.request
 import uuid
 from pathlib import Path
@@ -23,7 +24,7 @@ from reasoningbank.llm.gguf import (
     default_cache_dir,
 )
 from reasoningbank.llm.litellm_client import LiteLLMClient
-from reasoningbank.llm.local import LlamaServer, ModelServerError, local_llm
+from reasoningbank.llm.local import LlamaServer, ModelServerError, describe_exit, local_llm
 
 # --------------------------------------------------------------------------- assembly
 
@@ -149,6 +150,7 @@ FAKE_SERVER = textwrap.dedent(
                 "--cache", "--cache_type", "--cache_size"):
         p.add_argument(opt)
     p.add_argument("--crash", action="store_true")
+    p.add_argument("--die-on-post", action="store_true")
     p.add_argument("--delay", type=float, default=0.0)
     a = p.parse_args()
     print("fake server argv", sys.argv[1:], flush=True)
@@ -170,11 +172,21 @@ FAKE_SERVER = textwrap.dedent(
         def do_GET(self):
             self._send({"object": "list", "data": [{"id": a.model_alias, "object": "model"}]})
         def do_POST(self):
+            if a.die_on_post:  # a build that faults at the first completion
+                import os, signal
+                os.kill(os.getpid(), signal.SIGSEGV)
             body = json.loads(self.rfile.read(int(self.headers["Content-Length"])))
+            choice = {"index": 0, "finish_reason": "stop",
+                      "message": {"role": "assistant", "content": "served " + body["model"]}}
+            if body.get("logprobs"):
+                top = [{"token": "served", "logprob": -0.1, "bytes": None},
+                       {"token": "failed", "logprob": -2.5, "bytes": None}]
+                choice["logprobs"] = {"content": [
+                    {"token": "served", "logprob": -0.1, "bytes": None,
+                     "top_logprobs": top[: body.get("top_logprobs", 1)]}]}
             self._send({
                 "id": "x", "object": "chat.completion", "created": 0, "model": body["model"],
-                "choices": [{"index": 0, "finish_reason": "stop",
-                             "message": {"role": "assistant", "content": "served " + body["model"]}}],
+                "choices": [choice],
                 "usage": {"prompt_tokens": 3, "completion_tokens": 2, "total_tokens": 5},
             })
 
@@ -217,6 +229,51 @@ def test_server_lifecycle(fake_launcher: list[str], model_file: Path, tmp_path: 
     text = log.read_text()
     assert "--n_ctx', '1024'" in text and "--chat_format', 'chatml'" in text and "--n_threads', '2'" in text
     assert "--cache" not in text  # the prompt-prefix cache crashed the server: off unless asked
+
+
+def test_logprobs_come_back_when_asked(fake_launcher: list[str], model_file: Path) -> None:
+    with LlamaServer(model_file, launcher=fake_launcher) as srv, allow_real_calls():
+        client = LiteLLMClient(srv.model_alias, api_base=srv.api_base)
+        plain = client.complete([{"role": "user", "content": "hi"}])
+        scored = client.complete([{"role": "user", "content": "hi"}], top_logprobs=2)
+    assert plain.logprobs == ()
+    assert len(scored.logprobs) == 1
+    first = scored.logprobs[0]
+    assert first.token == "served" and first.logprob == pytest.approx(-0.1)
+    assert first.top == {"served": pytest.approx(-0.1), "failed": pytest.approx(-2.5)}
+
+
+def test_dead_server_is_reported_in_one_line_without_retries(
+    fake_launcher: list[str], model_file: Path
+) -> None:
+    server = LlamaServer(model_file, launcher=fake_launcher, extra_args=["--die-on-post"])
+    with server as srv, allow_real_calls():
+        client = LiteLLMClient(
+            srv.model_alias, api_base=srv.api_base, max_retries=3, backoff=5.0, health_check=srv.check_alive
+        )
+        started = time.monotonic()
+        with pytest.raises(ModelServerError) as err:
+            client.complete([{"role": "user", "content": "hi"}])
+        elapsed = time.monotonic() - started
+    message = str(err.value)
+    assert "\n" not in message
+    assert "'tiny' died" in message and "SIGSEGV" in message and f"log: {server.log_path}" in message
+    assert elapsed < 5.0  # no backoff: a retry would have slept at least 2.5 s
+    assert server.log_path is not None and server.log_path.exists()  # kept: the message points at it
+    server.log_path.unlink()
+
+
+def test_temp_log_is_removed_after_a_clean_stop(fake_launcher: list[str], model_file: Path) -> None:
+    server = LlamaServer(model_file, launcher=fake_launcher)
+    with server:
+        log = server.log_path
+        assert log is not None and log.exists()
+    assert not log.exists()
+
+
+def test_describe_exit() -> None:
+    assert describe_exit(-11) == "was killed by signal SIGSEGV (11)"
+    assert describe_exit(3) == "exited with code 3"
 
 
 def test_server_exit_reports_log_tail(fake_launcher: list[str], model_file: Path) -> None:

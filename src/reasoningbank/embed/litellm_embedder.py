@@ -14,14 +14,9 @@ from typing import Any
 import numpy as np
 
 from ..llm import check_real_call
-from ..llm.litellm_client import (
-    _DUMMY_API_KEY,
-    LLMCallError,
-    call_with_retries,
-    import_litellm,
-    resolve_model,
-)
-from . import Vectors, instruct_query, l2_normalise
+from ..llm.litellm_base import DUMMY_API_KEY, import_litellm, resolve_model
+from ..llm.retry import LLMCallError, call_with_retries
+from .base import Vectors, instruct_query, l2_normalise
 
 
 class LiteLLMEmbedder:
@@ -93,7 +88,7 @@ class LiteLLMEmbedder:
             kwargs["api_base"] = self.api_base
         api_key = self.api_key
         if api_key is None and self.api_base and routed.startswith("openai/"):
-            api_key = _DUMMY_API_KEY
+            api_key = DUMMY_API_KEY
         if api_key is not None:
             kwargs["api_key"] = api_key
         kwargs.update(self.extra)

@@ -18,7 +18,7 @@ from typing import Any
 
 import numpy as np
 
-from . import Vectors, instruct_query, l2_normalise
+from .base import Vectors, instruct_query, l2_normalise
 
 DEFAULT_MODEL_NAME = "all-MiniLM-L6-v2"
 DEFAULT_MODEL_DIM = 384

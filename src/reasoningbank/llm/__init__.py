@@ -12,11 +12,12 @@ from .base import (
     LLMResponse,
     Message,
     RealCallBlockedError,
+    TokenLogprob,
     allow_real_calls,
     check_real_call,
     real_calls_blocked,
 )
-from .scripted import RecordedCall, Responder, ScriptedLLM, json_text
+from .scripted import RecordedCall, Reply, Responder, ScriptedLLM, json_text
 
 __all__ = [
     "BLOCK_ENV",
@@ -25,8 +26,10 @@ __all__ = [
     "Message",
     "RealCallBlockedError",
     "RecordedCall",
+    "Reply",
     "Responder",
     "ScriptedLLM",
+    "TokenLogprob",
     "allow_real_calls",
     "check_real_call",
     "json_text",

@@ -6,7 +6,7 @@ import contextlib
 import os
 import threading
 from collections.abc import Iterator, Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from typing import Any, Protocol, TypedDict, runtime_checkable
 
 from ..models import Usage
@@ -20,13 +20,26 @@ class Message(TypedDict):
 
 
 @dataclass(frozen=True)
+class TokenLogprob:
+    """One generated token, its log-probability, and the most likely alternatives at its place."""
+
+    token: str
+    logprob: float
+    top: dict[str, float] = field(default_factory=dict)
+
+
+@dataclass(frozen=True)
 class LLMResponse:
+    """A model's reply. ``logprobs`` holds one entry per generated token when they were asked
+    for (``top_logprobs``) and the backend returns them; it is empty otherwise."""
+
     text: str
     model: str
     prompt_tokens: int = 0
     completion_tokens: int = 0
     cost: float = 0.0
     seconds: float = 0.0
+    logprobs: tuple[TokenLogprob, ...] = ()
 
     @property
     def usage(self) -> Usage:
@@ -45,6 +58,9 @@ class LLM(Protocol):
 
     ``json_schema`` asks for JSON output matching the schema where the backend
     supports it (grammar-constrained on llama.cpp); callers still validate.
+    ``top_logprobs=N`` asks for the N most likely tokens at every generated
+    position (``LLMResponse.logprobs``); a backend that cannot return them
+    returns none, and callers must cope.
     """
 
     model: str
@@ -57,6 +73,7 @@ class LLM(Protocol):
         max_tokens: int | None = None,
         json_schema: dict[str, Any] | None = None,
         seed: int | None = None,
+        top_logprobs: int | None = None,
     ) -> LLMResponse: ...
 
     async def acomplete(
@@ -67,6 +84,7 @@ class LLM(Protocol):
         max_tokens: int | None = None,
         json_schema: dict[str, Any] | None = None,
         seed: int | None = None,
+        top_logprobs: int | None = None,
     ) -> LLMResponse: ...
 
 

@@ -12,130 +12,21 @@ download a price list. Every request passes the real-call guard
 
 from __future__ import annotations
 
-import asyncio
 import logging
-import os
-import random
 import re
 import time
-from collections.abc import Awaitable, Callable, Sequence
-from types import ModuleType
+from collections.abc import Sequence
 from typing import Any, Literal, TypeVar
 
-from . import LLMResponse, Message, check_real_call
+from .base import LLMResponse, Message, TokenLogprob, check_real_call
+from .litellm_base import DUMMY_API_KEY, describe, import_litellm, resolve_model
+from .retry import HealthCheck, LLMCallError, acall_with_retries, call_with_retries
 
 log = logging.getLogger(__name__)
 
 JsonMode = Literal["auto", "json_object", "json_schema", "none"]
 _JSON_MODES: tuple[str, ...] = ("auto", "json_object", "json_schema", "none")
-_DUMMY_API_KEY = "sk-no-key-needed"
 _T = TypeVar("_T")
-
-
-class LLMCallError(RuntimeError):
-    """A model call failed (after any retries). ``__cause__`` holds the backend error."""
-
-    def __init__(self, message: str, *, attempts: int, retryable: bool) -> None:
-        super().__init__(message)
-        self.attempts = attempts
-        self.retryable = retryable
-
-
-def import_litellm() -> ModuleType:
-    """Import LiteLLM without letting it fetch a remote price list."""
-    os.environ.setdefault("LITELLM_LOCAL_MODEL_COST_MAP", "True")
-    import litellm
-
-    # LiteLLM prints provider hints to stdout on some errors (e.g. an unpriced model).
-    litellm.suppress_debug_info = True
-    return litellm
-
-
-def is_retryable(exc: BaseException) -> bool:
-    """Timeouts, connection errors, rate limits and 5xx answers are worth retrying."""
-    litellm = import_litellm()
-    transient = (
-        litellm.Timeout,
-        litellm.APIConnectionError,
-        litellm.RateLimitError,
-        litellm.ServiceUnavailableError,
-        litellm.InternalServerError,
-        litellm.BadGatewayError,
-    )
-    if isinstance(exc, transient):
-        return True
-    status = getattr(exc, "status_code", None)
-    if isinstance(status, int):
-        return status == 429 or status >= 500
-    return isinstance(exc, TimeoutError | ConnectionError)
-
-
-def backoff_delay(attempt: int, backoff: float) -> float:
-    """Exponential backoff with full jitter: ``backoff * 2**attempt * U(0.5, 1.5)``."""
-    if backoff <= 0:
-        return 0.0
-    return float(backoff * (2**attempt) * random.uniform(0.5, 1.5))
-
-
-def resolve_model(model: str, api_base: str | None) -> str:
-    """``openai/<model>`` for a bare model name served at ``api_base``; else unchanged."""
-    if api_base is None:
-        return model
-    prefix = model.split("/", 1)[0] if "/" in model else ""
-    if prefix:
-        litellm = import_litellm()
-        known = {str(getattr(p, "value", p)) for p in litellm.provider_list}
-        if prefix in known:
-            return model
-    return f"openai/{model}"
-
-
-def _describe(model: str, api_base: str | None) -> str:
-    return f"model {model!r}" + (f" at {api_base}" if api_base else "")
-
-
-def _fail(where: str, exc: BaseException, attempts: int, retryable: bool) -> LLMCallError:
-    kind = "after the last retry" if retryable else "with a non-retryable error"
-    return LLMCallError(
-        f"call to {where} failed {kind} ({attempts} attempt{'s' if attempts != 1 else ''}): "
-        f"{type(exc).__name__}: {exc}",
-        attempts=attempts,
-        retryable=retryable,
-    )
-
-
-def call_with_retries(fn: Callable[[], _T], *, where: str, max_retries: int, backoff: float) -> _T:
-    """Run ``fn``; retry transient failures ``max_retries`` times with backoff."""
-    attempt = 0
-    while True:
-        try:
-            return fn()
-        except Exception as exc:
-            retryable = is_retryable(exc)
-            if not retryable or attempt >= max_retries:
-                raise _fail(where, exc, attempt + 1, retryable) from exc
-            delay = backoff_delay(attempt, backoff)
-            log.warning("call to %s failed (%s); retry %d in %.1fs", where, exc, attempt + 1, delay)
-            time.sleep(delay)
-            attempt += 1
-
-
-async def acall_with_retries(
-    fn: Callable[[], Awaitable[_T]], *, where: str, max_retries: int, backoff: float
-) -> _T:
-    """Async twin of :func:`call_with_retries`."""
-    attempt = 0
-    while True:
-        try:
-            return await fn()
-        except Exception as exc:
-            retryable = is_retryable(exc)
-            if not retryable or attempt >= max_retries:
-                raise _fail(where, exc, attempt + 1, retryable) from exc
-            delay = backoff_delay(attempt, backoff)
-            log.warning("call to %s failed (%s); retry %d in %.1fs", where, exc, attempt + 1, delay)
-            await asyncio.sleep(delay)
-            attempt += 1
 
 
 def _schema_name(schema: dict[str, Any]) -> str:
@@ -187,6 +78,7 @@ class LiteLLMClient:
         default_temperature: float | None = None,
         extra: dict[str, Any] | None = None,
         json_mode: JsonMode = "auto",
+        health_check: HealthCheck | None = None,
     ) -> None:
         if not model:
             raise ValueError("LiteLLMClient needs a model name")
@@ -205,7 +97,10 @@ class LiteLLMClient:
         self.default_temperature = default_temperature
         self.extra: dict[str, Any] = dict(extra or {})
         self.json_mode: JsonMode = json_mode
+        # Called when a request fails: a local server wrapper raises there if its server died.
+        self.health_check = health_check
         self._routed: str | None = None
+        self._keys_checked = False
 
     def __repr__(self) -> str:
         return f"LiteLLMClient(model={self.model!r}, api_base={self.api_base!r})"
@@ -246,6 +141,7 @@ class LiteLLMClient:
         max_tokens: int | None = None,
         json_schema: dict[str, Any] | None = None,
         seed: int | None = None,
+        top_logprobs: int | None = None,
     ) -> dict[str, Any]:
         """The keyword arguments for ``litellm.completion`` (no call is made)."""
         kwargs: dict[str, Any] = {
@@ -259,7 +155,7 @@ class LiteLLMClient:
             kwargs["api_base"] = self.api_base
         api_key = self.api_key
         if api_key is None and self.api_base and self.routed_model.startswith("openai/"):
-            api_key = _DUMMY_API_KEY
+            api_key = DUMMY_API_KEY
         if api_key is not None:
             kwargs["api_key"] = api_key
         temp = temperature if temperature is not None else self.default_temperature
@@ -269,6 +165,9 @@ class LiteLLMClient:
             kwargs["max_tokens"] = max_tokens
         if seed is not None:
             kwargs["seed"] = seed
+        if top_logprobs:
+            kwargs["logprobs"] = True
+            kwargs["top_logprobs"] = top_logprobs
         fmt = self.response_format(json_schema)
         if fmt is not None:
             kwargs["response_format"] = fmt
@@ -278,7 +177,7 @@ class LiteLLMClient:
     # ------------------------------------------------------------------ calls
 
     def _where(self) -> str:
-        return _describe(self.model, self.api_base)
+        return describe(self.model, self.api_base)
 
     def complete(
         self,
@@ -288,10 +187,17 @@ class LiteLLMClient:
         max_tokens: int | None = None,
         json_schema: dict[str, Any] | None = None,
         seed: int | None = None,
+        top_logprobs: int | None = None,
     ) -> LLMResponse:
         check_real_call(self._where())
+        self._check_keys()
         kwargs = self.request_kwargs(
-            messages, temperature=temperature, max_tokens=max_tokens, json_schema=json_schema, seed=seed
+            messages,
+            temperature=temperature,
+            max_tokens=max_tokens,
+            json_schema=json_schema,
+            seed=seed,
+            top_logprobs=top_logprobs,
         )
         litellm = import_litellm()
         start = time.perf_counter()
@@ -300,6 +206,7 @@ class LiteLLMClient:
             where=self._where(),
             max_retries=self.max_retries,
             backoff=self.backoff,
+            health_check=self.health_check,
         )
         return self._parse(resp, time.perf_counter() - start)
 
@@ -311,10 +218,17 @@ class LiteLLMClient:
         max_tokens: int | None = None,
         json_schema: dict[str, Any] | None = None,
         seed: int | None = None,
+        top_logprobs: int | None = None,
     ) -> LLMResponse:
         check_real_call(self._where())
+        self._check_keys()
         kwargs = self.request_kwargs(
-            messages, temperature=temperature, max_tokens=max_tokens, json_schema=json_schema, seed=seed
+            messages,
+            temperature=temperature,
+            max_tokens=max_tokens,
+            json_schema=json_schema,
+            seed=seed,
+            top_logprobs=top_logprobs,
         )
         litellm = import_litellm()
         start = time.perf_counter()
@@ -323,7 +237,11 @@ class LiteLLMClient:
             return await litellm.acompletion(**kwargs)
 
         resp = await acall_with_retries(
-            once, where=self._where(), max_retries=self.max_retries, backoff=self.backoff
+            once,
+            where=self._where(),
+            max_retries=self.max_retries,
+            backoff=self.backoff,
+            health_check=self.health_check,
         )
         return self._parse(resp, time.perf_counter() - start)
 
@@ -346,7 +264,60 @@ class LiteLLMClient:
             completion_tokens=completion_tokens,
             cost=response_cost(resp),
             seconds=seconds,
+            logprobs=parse_logprobs(resp),
         )
+
+    def _check_keys(self) -> None:
+        """Fail at once, in one line, when a hosted provider's API key is not set.
+
+        Checked once per client, and only when neither ``api_key`` nor
+        ``api_base`` is given (a local server needs no key).
+        """
+        if self._keys_checked or self.api_key is not None or self.api_base is not None:
+            return
+        litellm = import_litellm()
+        try:
+            missing = list(litellm.validate_environment(model=self.routed_model).get("missing_keys") or [])
+        except Exception as exc:  # an unknown provider: let the call itself report
+            log.debug("could not check the environment for %s (%s)", self.model, exc)
+            missing = []
+        if missing:
+            raise LLMCallError(
+                f"{self._where()} needs {', '.join(missing)} set in the environment (or api_key=); "
+                "no call was made",
+                attempts=0,
+                retryable=False,
+            )
+        self._keys_checked = True
+
+
+def parse_logprobs(resp: Any) -> tuple[TokenLogprob, ...]:
+    """The OpenAI-style ``choices[0].logprobs.content`` of a response, or () when absent."""
+    try:
+        content = resp.choices[0].logprobs.content
+    except (AttributeError, IndexError, KeyError, TypeError):
+        content = None
+    if content is None:
+        try:
+            content = resp.choices[0].logprobs["content"]
+        except (AttributeError, IndexError, KeyError, TypeError):
+            return ()
+    out: list[TokenLogprob] = []
+    for entry in content or []:
+        token, logprob = _field(entry, "token"), _field(entry, "logprob")
+        if not isinstance(token, str) or not isinstance(logprob, int | float):
+            continue
+        top: dict[str, float] = {}
+        for alt in _field(entry, "top_logprobs") or []:
+            alt_token, alt_lp = _field(alt, "token"), _field(alt, "logprob")
+            if isinstance(alt_token, str) and isinstance(alt_lp, int | float):
+                top[alt_token] = max(top.get(alt_token, float("-inf")), float(alt_lp))
+        out.append(TokenLogprob(token=token, logprob=float(logprob), top=top))
+    return tuple(out)
+
+
+def _field(obj: Any, name: str) -> Any:
+    return obj.get(name) if isinstance(obj, dict) else getattr(obj, name, None)
 
 
 def response_cost(resp: Any) -> float:

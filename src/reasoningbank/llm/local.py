@@ -34,6 +34,17 @@ class ModelServerError(RuntimeError):
     """The local model server failed to start or answer."""
 
 
+def describe_exit(code: int) -> str:
+    """``"was killed by signal SIGSEGV (11)"`` for a negative return code, else ``"exited with code N"``."""
+    if code < 0:
+        try:
+            name = signal.Signals(-code).name
+        except ValueError:
+            name = "an unknown signal"
+        return f"was killed by signal {name} ({-code})"
+    return f"exited with code {code}"
+
+
 def _is_loopback(host: str) -> bool:
     if host == "localhost":
         return True
@@ -112,6 +123,8 @@ class LlamaServer:
         self.launcher = list(launcher) if launcher is not None else None
         self._proc: subprocess.Popen[bytes] | None = None
         self._log: IO[bytes] | None = None
+        self._temp_log = False  # the log is ours to delete after a clean stop
+        self._died: int | None = None  # exit code of a server that died under us
 
     @property
     def api_base(self) -> str:
@@ -154,6 +167,7 @@ class LlamaServer:
             fd, name = tempfile.mkstemp(prefix="reasoningbank-llama-", suffix=".log")
             os.close(fd)
             self.log_path = Path(name)
+            self._temp_log = True
         self._log = self.log_path.open("ab")
         self._proc = subprocess.Popen(
             self.command(),
@@ -185,9 +199,10 @@ class LlamaServer:
         while time.monotonic() < deadline:
             code = self._proc.poll()
             if code is not None:
+                self._died = code
                 raise ModelServerError(
-                    f"llama.cpp server exited with code {code} before it was ready; "
-                    f"log {self.log_path}:\n{_tail(self.log_path) if self.log_path else ''}"
+                    f"local model {self.model_alias!r}: the llama.cpp server {describe_exit(code)} before "
+                    f"it was ready; log {self.log_path}:\n{_tail(self.log_path) if self.log_path else ''}"
                 )
             if self._probe():
                 return
@@ -198,8 +213,25 @@ class LlamaServer:
             f"log {self.log_path}:\n{_tail(self.log_path) if self.log_path else ''}"
         )
 
+    def check_alive(self) -> None:
+        """Raise :class:`ModelServerError`, in one line, if the server has died since it started.
+
+        Clients call this when a request fails, so a crashed server (e.g. a llama.cpp
+        build that faults on this CPU) is reported at once instead of as connection
+        errors retried until they run out.
+        """
+        if self._proc is None or self._proc.poll() is None:
+            return
+        self._died = self._proc.returncode
+        raise ModelServerError(
+            f"local model {self.model_alias!r} died: the llama.cpp server {describe_exit(self._died)}; "
+            f"log: {self.log_path}"
+        )
+
     def stop(self, grace: float = 10.0) -> None:
         proc, self._proc = self._proc, None
+        if proc is not None and proc.poll() is not None and proc.returncode != 0:
+            self._died = proc.returncode
         if proc is not None and proc.poll() is None:
             with contextlib.suppress(ProcessLookupError):
                 os.killpg(proc.pid, signal.SIGTERM)
@@ -212,6 +244,10 @@ class LlamaServer:
         if self._log is not None:
             self._log.close()
             self._log = None
+        if self._temp_log and self._died is None and self.log_path is not None:
+            # A log we made in the temp folder is kept only when the server died: its path
+            # is in the error message. After a clean stop it is debris.
+            self.log_path.unlink(missing_ok=True)
 
     def __enter__(self) -> LlamaServer:
         return self.start()
@@ -243,7 +279,8 @@ def local_llm(
     path = assemble_model(name, cache_dir)
     client_kwargs.setdefault("json_mode", "json_object")
     with LlamaServer(path, n_ctx=n_ctx, n_threads=n_threads, log_path=log_path, model_alias=name) as server:
+        client_kwargs.setdefault("health_check", server.check_alive)
         yield LiteLLMClient(server.model_alias, api_base=server.api_base, **client_kwargs)
 
 
-__all__ = ["LlamaServer", "ModelAssemblyError", "ModelServerError", "free_port", "local_llm"]
+__all__ = ["LlamaServer", "ModelAssemblyError", "ModelServerError", "describe_exit", "free_port", "local_llm"]

@@ -6,12 +6,14 @@ import asyncio
 import json
 import threading
 from collections.abc import Callable, Sequence
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from typing import Any
 
 from .base import LLMResponse, Message
 
-Responder = Callable[[Sequence[Message]], str]
+Reply = str | LLMResponse
+"""A scripted answer: its text, or a whole :class:`LLMResponse` (to script log-probabilities)."""
+Responder = Callable[[Sequence[Message]], Reply]
 
 
 @dataclass
@@ -20,20 +22,24 @@ class RecordedCall:
     temperature: float | None
     max_tokens: int | None
     json_schema: dict[str, Any] | None
+    top_logprobs: int | None = None
 
 
 @dataclass
 class ScriptedLLM:
     """A fake LLM that answers from a script and records every call.
 
-    ``responses`` is consumed in order; each entry is a string or a callable
-    that receives the messages. When the script runs out, ``default`` is used
-    (or an error is raised if ``default`` is None). Token counts are the number
-    of whitespace-separated words, so usage accounting can be tested.
+    ``responses`` is consumed in order; each entry is a string, an
+    :class:`LLMResponse` (returned as given, with word-count usage filled in
+    when it has none; use it to script ``logprobs``) or a callable that receives
+    the messages and returns either. When the script runs out, ``default`` is
+    used (or an error is raised if ``default`` is None). Token counts are the
+    number of whitespace-separated words, so usage accounting can be tested.
+    Log-probabilities are returned only when the call asked for them.
     """
 
-    responses: list[str | Responder] = field(default_factory=list)
-    default: str | Responder | None = None
+    responses: list[Reply | Responder] = field(default_factory=list)
+    default: Reply | Responder | None = None
     model: str = "scripted"
     calls: list[RecordedCall] = field(default_factory=list)
     _lock: threading.Lock = field(default_factory=threading.Lock, repr=False)
@@ -46,26 +52,34 @@ class ScriptedLLM:
         max_tokens: int | None = None,
         json_schema: dict[str, Any] | None = None,
         seed: int | None = None,
+        top_logprobs: int | None = None,
     ) -> LLMResponse:
         with self._lock:
             self.calls.append(
-                RecordedCall([dict(m) for m in messages], temperature, max_tokens, json_schema)  # type: ignore[misc]
+                RecordedCall(
+                    [dict(m) for m in messages],  # type: ignore[misc]
+                    temperature,
+                    max_tokens,
+                    json_schema,
+                    top_logprobs,
+                )
             )
             if self.responses:
-                nxt: str | Responder | None = self.responses.pop(0)
+                nxt: Reply | Responder | None = self.responses.pop(0)
             else:
                 nxt = self.default
         if nxt is None:
             raise RuntimeError(
                 f"ScriptedLLM ran out of responses after {len(self.calls) - 1} calls and has no default"
             )
-        text = nxt(messages) if callable(nxt) else nxt
-        prompt_tokens = sum(len(m["content"].split()) for m in messages)
-        return LLMResponse(
-            text=text,
-            model=self.model,
-            prompt_tokens=prompt_tokens,
-            completion_tokens=len(text.split()),
+        reply = nxt(messages) if callable(nxt) else nxt
+        scripted = reply if isinstance(reply, LLMResponse) else LLMResponse(text=reply, model=self.model)
+        return replace(
+            scripted,
+            model=scripted.model or self.model,
+            prompt_tokens=scripted.prompt_tokens or sum(len(m["content"].split()) for m in messages),
+            completion_tokens=scripted.completion_tokens or len(scripted.text.split()),
+            logprobs=scripted.logprobs if top_logprobs else (),
         )
 
     async def acomplete(
@@ -76,6 +90,7 @@ class ScriptedLLM:
         max_tokens: int | None = None,
         json_schema: dict[str, Any] | None = None,
         seed: int | None = None,
+        top_logprobs: int | None = None,
     ) -> LLMResponse:
         return await asyncio.to_thread(
             self.complete,
@@ -84,6 +99,7 @@ class ScriptedLLM:
             max_tokens=max_tokens,
             json_schema=json_schema,
             seed=seed,
+            top_logprobs=top_logprobs,
         )
 
 
