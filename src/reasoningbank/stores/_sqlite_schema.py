@@ -1,0 +1,92 @@
+"""The SQLite store's schema: numbered migrations, applied in order and recorded.
+
+Every applied migration is a row of ``schema_migrations``; a file whose newest
+row is above :data:`SCHEMA_VERSION` was written by a newer reasoningbank and is
+refused.
+"""
+
+from __future__ import annotations
+
+import sqlite3
+from pathlib import Path
+
+from .base import StoreError
+
+# Each migration is a list of statements, applied in one transaction. Never edit
+# a released migration: append a new one.
+MIGRATIONS: list[list[str]] = [
+    [
+        """CREATE TABLE experiences (
+            seq INTEGER PRIMARY KEY AUTOINCREMENT,
+            scope TEXT NOT NULL,
+            id TEXT NOT NULL,
+            task_id TEXT NOT NULL,
+            created_at REAL NOT NULL,
+            emb_model TEXT,
+            emb_dim INTEGER,
+            vector BLOB,
+            json TEXT NOT NULL,
+            UNIQUE (scope, id)
+        )""",
+        "CREATE INDEX experiences_order ON experiences (scope, created_at, seq)",
+        "CREATE INDEX experiences_task ON experiences (scope, task_id)",
+        """CREATE TABLE items (
+            seq INTEGER PRIMARY KEY AUTOINCREMENT,
+            scope TEXT NOT NULL,
+            id TEXT NOT NULL,
+            experience_id TEXT NOT NULL,
+            hash TEXT NOT NULL,
+            version INTEGER NOT NULL,
+            superseded_by TEXT,
+            json TEXT NOT NULL,
+            UNIQUE (scope, id)
+        )""",
+        "CREATE INDEX items_experience ON items (scope, experience_id)",
+        "CREATE INDEX items_hash ON items (scope, hash)",
+        "CREATE TABLE meta (key TEXT PRIMARY KEY, value INTEGER NOT NULL)",
+        "INSERT INTO meta (key, value) VALUES ('generation', 0)",
+    ],
+    # 2: a counter of removed or rewritten experience rows, kept by triggers so that
+    # every connection (and any tool editing the file) maintains it. The search cache
+    # appends rows while it is unchanged and rebuilds when it moves.
+    [
+        "INSERT INTO meta (key, value) VALUES ('removals', 0)",
+        """CREATE TRIGGER experiences_removed AFTER DELETE ON experiences
+        BEGIN UPDATE meta SET value = value + 1 WHERE key = 'removals'; END""",
+        """CREATE TRIGGER experiences_rewritten AFTER UPDATE ON experiences
+        BEGIN UPDATE meta SET value = value + 1 WHERE key = 'removals'; END""",
+    ],
+]
+
+SCHEMA_VERSION = len(MIGRATIONS)
+
+
+def migrate(conn: sqlite3.Connection, path: Path) -> None:
+    """Bring the file on ``conn`` (an autocommit connection) to :data:`SCHEMA_VERSION` in one transaction."""
+    conn.execute("BEGIN IMMEDIATE")
+    try:
+        conn.execute(
+            "CREATE TABLE IF NOT EXISTS schema_migrations ("
+            "version INTEGER PRIMARY KEY, applied_at TEXT NOT NULL DEFAULT (datetime('now')))"
+        )
+        current = schema_version(conn)
+        if current > SCHEMA_VERSION:
+            raise StoreError(
+                f"{path} was written by a newer version of reasoningbank (store schema "
+                f"version {current}; this version knows up to {SCHEMA_VERSION}); upgrade reasoningbank"
+            )
+        for version in range(current + 1, SCHEMA_VERSION + 1):
+            for stmt in MIGRATIONS[version - 1]:
+                conn.execute(stmt)
+            conn.execute("INSERT INTO schema_migrations (version) VALUES (?)", (version,))
+    except BaseException:
+        if conn.in_transaction:
+            conn.execute("ROLLBACK")
+        raise
+    conn.execute("COMMIT")
+
+
+def schema_version(conn: sqlite3.Connection) -> int:
+    """The newest migration applied to the file on ``conn`` (0 for a new file)."""
+    row = conn.execute("SELECT MAX(version) FROM schema_migrations").fetchone()
+    return int(row[0] or 0)
