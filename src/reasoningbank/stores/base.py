@@ -13,13 +13,15 @@ Contract highlights:
 * Items are never edited in place: :meth:`Store.supersede_item` adds a new
   version and marks the old one superseded; superseded items are not returned
   by ``search`` / ``get`` items lists unless ``include_superseded`` is asked.
+* A store is a context manager that closes it; a closed store refuses every
+  call but ``close`` with :class:`StoreError`.
 """
 
 from __future__ import annotations
 
 import builtins
 from collections.abc import Sequence
-from typing import Protocol, runtime_checkable
+from typing import Protocol, Self, runtime_checkable
 
 import numpy as np
 import numpy.typing as npt
@@ -101,4 +103,15 @@ class Store(Protocol):
         """Store ``new_item`` as the next version of ``item_id``; return it as stored."""
         ...
 
-    def close(self) -> None: ...
+    def close(self) -> None:
+        """Release the store. Closing again does nothing; any other call on a closed
+        store raises :class:`StoreError`."""
+        ...
+
+    def __enter__(self) -> Self:
+        """The store itself: ``with open_store(url) as store:`` closes it when the block ends."""
+        ...
+
+    def __exit__(self, *exc: object) -> None:
+        """Close the store (also when the block raised; the exception propagates)."""
+        ...

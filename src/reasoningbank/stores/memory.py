@@ -58,6 +58,7 @@ class InMemoryStore:
         self.add_many([experience])
 
     def add_many(self, experiences: Sequence[Experience]) -> None:
+        self._check_open()
         batch = _shared.prepare_batch(experiences, deep_copy=True)
         with self._lock:
             self._check_open()
@@ -130,10 +131,11 @@ class InMemoryStore:
     def list(
         self, scope: str, *, limit: int | None = None, offset: int = 0, include_superseded: bool = False
     ) -> list[Experience]:
+        self._check_open()
         if offset < 0 or (limit is not None and limit < 0):
             raise ValueError("limit and offset must be >= 0")
         with self._lock:
-            self._check_open()
+            self._check_open()  # again: close() may have run since
             rows = self._sorted(self._scope(scope))
             end = None if limit is None else offset + limit
             return [self._view(e, include_superseded) for e in rows[offset:end]]
@@ -179,6 +181,7 @@ class InMemoryStore:
         model: str,
         exclude_task_id: str | None = None,
     ) -> builtins.list[RetrievedExperience]:
+        self._check_open()
         if k < 0:
             raise ValueError(f"k must be >= 0, got {k}")
         with self._lock:
@@ -208,3 +211,10 @@ class InMemoryStore:
     def close(self) -> None:
         with self._lock:
             self._closed = True
+            self._scopes.clear()
+
+    def __enter__(self) -> InMemoryStore:
+        return self
+
+    def __exit__(self, *exc: object) -> None:
+        self.close()

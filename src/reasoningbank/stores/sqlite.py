@@ -63,9 +63,12 @@ class SQLiteStore:
         return self._cache.extends
 
     # -- connections & transactions ---------------------------------------
-    def _conn(self) -> sqlite3.Connection:
+    def _check_open(self) -> None:
         if self._closed:
             raise StoreError(f"SQLiteStore {self.path} is closed")
+
+    def _conn(self) -> sqlite3.Connection:
+        self._check_open()
         conn: sqlite3.Connection | None = getattr(self._local, "conn", None)
         if conn is None:
             conn = sqlite3.connect(
@@ -117,6 +120,7 @@ class SQLiteStore:
         self.add_many([experience])
 
     def add_many(self, experiences: Sequence[Experience]) -> None:
+        self._check_open()
         batch = _shared.prepare_batch(experiences)
         if not batch:
             return
@@ -182,6 +186,7 @@ class SQLiteStore:
     def list(
         self, scope: str, *, limit: int | None = None, offset: int = 0, include_superseded: bool = False
     ) -> list[Experience]:
+        self._check_open()
         if offset < 0 or (limit is not None and limit < 0):
             raise ValueError("limit and offset must be >= 0")
         with self._read() as conn:
@@ -228,6 +233,7 @@ class SQLiteStore:
         model: str,
         exclude_task_id: str | None = None,
     ) -> builtins.list[RetrievedExperience]:
+        self._check_open()
         if k < 0:
             raise ValueError(f"k must be >= 0, got {k}")
         with self._read() as conn:
