@@ -9,101 +9,31 @@ Use it for your own backend with pytest::
             return MyStore(...)
 
 Every test gets a fresh store from :meth:`StoreConformance.make_store` and
-closes it afterwards.
+closes it afterwards. The lifecycle cases (``with`` blocks, closed stores) live in
+:mod:`~reasoningbank.testing.store_lifecycle`; the sample data (re-exported
+here) in :mod:`~reasoningbank.testing.store_samples`.
 """
 
 from __future__ import annotations
 
 import threading
-from collections.abc import Callable, Iterator
-from datetime import UTC, datetime, timedelta
+from collections.abc import Iterator
+from datetime import timedelta
 from pathlib import Path
 
 import numpy as np
-import numpy.typing as npt
 import pytest
 
 from ..models import EmbeddingRef, Experience, MemoryItem, Step, Trajectory, Verdict, item_hash
 from ..stores.base import EmbeddingMismatchError, NotFoundError, Store, StoreError
+from .store_lifecycle import StoreLifecycleCases
+from .store_samples import DIM, MODEL, T0, axis, make_experience, ref, unit
 
-MODEL = "conformance-embedder"
-DIM = 8
-_T0 = datetime(2025, 1, 1, tzinfo=UTC)
-
-
-def unit(values: npt.ArrayLike) -> npt.NDArray[np.float32]:
-    """A float32 unit vector."""
-    arr = np.asarray(values, dtype=np.float32)
-    out: npt.NDArray[np.float32] = (arr / np.linalg.norm(arr)).astype(np.float32)
-    return out
+__all__ = ["DIM", "MODEL", "StoreConformance", "axis", "make_experience", "ref", "unit"]
 
 
-def axis(i: int, dim: int = DIM) -> npt.NDArray[np.float32]:
-    v = np.zeros(dim, dtype=np.float32)
-    v[i] = 1.0
-    return v
-
-
-def ref(vec: npt.NDArray[np.float32], model: str = MODEL) -> EmbeddingRef:
-    return EmbeddingRef(model=model, dim=len(vec), vector=[float(x) for x in vec])
-
-
-def make_experience(
-    n: int,
-    *,
-    scope: str = "s",
-    vec: npt.NDArray[np.float32] | None = None,
-    model: str = MODEL,
-    task_id: str | None = None,
-    items: int = 1,
-    exp_id: str | None = None,
-) -> Experience:
-    """An experience numbered ``n`` (created ``n`` seconds after a fixed epoch)."""
-    eid = exp_id or f"e{n}"
-    return Experience(
-        id=eid,
-        scope=scope,
-        task_id=task_id or f"task-{n}",
-        query=f"query number {n}",
-        query_embedding=ref(vec, model) if vec is not None else None,
-        items=[
-            MemoryItem(
-                id=f"{scope}-{eid}-i{j}",
-                title=f"Title {n}.{j}",
-                content=f"Content of item {j} of experience {n}",
-                experience_id=eid,
-                created_at=_T0 + timedelta(seconds=n),
-            )
-            for j in range(items)
-        ],
-        created_at=_T0 + timedelta(seconds=n),
-    )
-
-
-# One call of every Store method, for checking that a closed store refuses them all.
-_CALLS: dict[str, Callable[[Store], object]] = {
-    "add": lambda s: s.add(make_experience(2, vec=axis(1))),
-    "add_many": lambda s: s.add_many([]),
-    "get": lambda s: s.get("s", "e1"),
-    "list": lambda s: s.list("s"),
-    "delete": lambda s: s.delete("s", "e1"),
-    "count": lambda s: s.count("s"),
-    "count_items": lambda s: s.count_items("s"),
-    "scopes": lambda s: s.scopes(),
-    "embedding_model": lambda s: s.embedding_model("s"),
-    "search": lambda s: s.search("s", axis(0), 1, model=MODEL),
-    "has_item_hash": lambda s: s.has_item_hash(
-        "s", item_hash("Title 1.0", "Content of item 0 of experience 1")
-    ),
-    "supersede_item": lambda s: s.supersede_item("s", "s-e1-i0", MemoryItem(title="t", content="c")),
-}
-
-
-class StoreConformance:
-    """Subclass with a ``Test`` name and implement :meth:`make_store`."""
-
-    def make_store(self, tmp_path: Path) -> Store:
-        raise NotImplementedError("implement make_store(tmp_path) -> Store in your subclass")
+class StoreConformance(StoreLifecycleCases):
+    """Subclass with a ``Test`` name and implement :meth:`make_store` (tmp_path -> a fresh Store)."""
 
     @pytest.fixture
     def store(self, tmp_path: Path) -> Iterator[Store]:
@@ -188,7 +118,7 @@ class StoreConformance:
                     content="Sort results by price before picking.",
                     origin="failure",
                     experience_id="full",
-                    created_at=_T0,
+                    created_at=T0,
                     version=3,
                 )
             ],
@@ -196,7 +126,7 @@ class StoreConformance:
             extraction_note="note é ✓",
             prompt_versions={"judge": "v1", "extract": "v2"},
             models={"agent": "a", "judge": "j"},
-            created_at=_T0 + timedelta(microseconds=123),
+            created_at=T0 + timedelta(microseconds=123),
         )
         store.add(exp)
         assert store.get("s", "full") == exp
@@ -416,30 +346,3 @@ class StoreConformance:
         assert errors == []
         assert store.count("s") == 40
         assert len(store.search("s", axis(0), 100, model=MODEL)) == 40
-
-    # -- lifecycle -------------------------------------------------------------
-    def test_with_block_yields_the_store_and_closes_it(self, tmp_path: Path) -> None:
-        store = self.make_store(tmp_path)
-        with store as s:
-            assert s is store
-            s.add(make_experience(1, vec=axis(0)))
-            assert s.count("s") == 1
-        with pytest.raises(StoreError, match="closed"):
-            store.count("s")
-
-    def test_with_block_closes_when_it_raises(self, tmp_path: Path) -> None:
-        store = self.make_store(tmp_path)
-        with pytest.raises(KeyError, match="raised inside"), store:
-            raise KeyError("raised inside")
-        with pytest.raises(StoreError, match="closed"):
-            store.scopes()
-
-    @pytest.mark.parametrize("method", sorted(_CALLS))
-    def test_closed_store_refuses_every_call(self, tmp_path: Path, method: str) -> None:
-        store = self.make_store(tmp_path)
-        store.add(make_experience(1, vec=axis(0)))
-        _CALLS[method](store)  # works while open
-        store.close()
-        store.close()  # closing again is allowed
-        with pytest.raises(StoreError, match="is closed"):
-            _CALLS[method](store)
