@@ -1,0 +1,223 @@
+"""The CLI commands that build memory and use it: ``learn``, ``retrieve`` and ``add``.
+
+They need a bank (an embedder, and for ``learn`` a model), which they get from
+:func:`reasoningbank.cli.common.build_bank`.
+"""
+
+from __future__ import annotations
+
+import argparse
+import contextlib
+import sys
+from pathlib import Path
+from typing import Any
+
+from rich.table import Table
+
+from ..bank import LearnError, NoLLMError
+from ..config import MODEL_ENV
+from ..llm import LLM
+from ..models import LearnReport, RetrievedExperience
+from ..trajio import load_trajectories
+from . import common
+from .common import add_command, load_config
+from .errors import EXIT_FAILURE, EXIT_OK, CLIError
+from .model import local_llm
+from .output import console, emit_json, item_json, one_line, short
+
+# --------------------------------------------------------------------------- learn
+
+
+def _report_json(task_id: str, rep: LearnReport) -> dict[str, Any]:
+    u = rep.usage
+    return {
+        "task_id": task_id,
+        "experience_id": rep.experience_id,
+        "stored": rep.stored,
+        "verdict": rep.verdict.label,
+        "verdict_parsed": rep.verdict.parsed,
+        "judge_thoughts": rep.verdict.thoughts,
+        "items": [item_json(i) for i in rep.items],
+        "note": rep.note,
+        "calls": u.calls,
+        "prompt_tokens": u.prompt_tokens,
+        "completion_tokens": u.completion_tokens,
+        "tokens": u.total_tokens,
+        "cost": u.cost,
+        "seconds": rep.seconds,
+    }
+
+
+def cmd_learn(args: argparse.Namespace) -> int:
+    cfg = load_config(args)
+    source = Path(args.file)
+    trajectories = load_trajectories(source, task_id=args.task_id, query=args.query)
+    results: list[dict[str, Any]] = []
+    with contextlib.ExitStack() as stack:
+        llm: LLM | None = None
+        if args.local_model and not cfg.model:
+            llm = stack.enter_context(local_llm(args.local_model))
+            if args.preset is None and cfg.preset == "paper":
+                # The paper's settings suit large hosted models; small local ones need the tuned preset.
+                cfg = cfg.model_copy(update={"preset": "small-local"})
+        bank = common.build_bank(cfg, llm=llm)
+        stack.callback(bank.close)
+        for traj in trajectories:
+            try:
+                rep = bank.learn(traj)
+            except NoLLMError as exc:
+                raise CLIError(
+                    "learn needs a model to judge and distil trajectories: pass --model MODEL "
+                    f"(or set ${MODEL_ENV}, or 'model' in --config), or --local-model NAME"
+                ) from exc
+            except LearnError as exc:
+                if args.json:
+                    emit_json({"results": results, "error": one_line(str(exc))})
+                raise CLIError(
+                    f"{exc} ({len(results)} of {len(trajectories)} trajectories were learned before it)",
+                    EXIT_FAILURE,
+                ) from exc
+            results.append(_report_json(traj.task_id, rep))
+    if args.json:
+        emit_json({"results": results})
+    else:
+        _print_learned(results, source)
+    return EXIT_OK
+
+
+def _print_learned(results: list[dict[str, Any]], source: Path) -> None:
+    numeric = ("calls", "tokens", "cost", "seconds")
+    table = Table(title=f"Learned {len(results)} trajectory(ies) from {source}")
+    for col in ("task", "verdict", "items", *numeric):
+        table.add_column(col, justify="right" if col in numeric else "left")
+    for r in results:
+        titles = "\n".join(f"- {i['title']}" for i in r["items"]) or "(none)"
+        table.add_row(
+            r["task_id"],
+            r["verdict"],
+            titles,
+            str(r["calls"]),
+            str(r["tokens"]),
+            f"${r['cost']:.4f}",
+            f"{r['seconds']:.2f}",
+        )
+    out = console()
+    out.print(table)
+    for r in results:
+        if r["note"]:
+            out.print(f"[dim]{r['task_id']}: {r['note']}[/dim]")
+
+
+# --------------------------------------------------------------------------- retrieve
+
+
+def _hit_json(hit: RetrievedExperience) -> dict[str, Any]:
+    exp = hit.experience
+    return {
+        "score": hit.score,
+        "experience_id": exp.id,
+        "task_id": exp.task_id,
+        "query": exp.query,
+        "verdict": exp.verdict.label if exp.verdict else None,
+        "items": [item_json(i) for i in exp.items if i.superseded_by is None],
+    }
+
+
+def cmd_retrieve(args: argparse.Namespace) -> int:
+    cfg = load_config(args)
+    if args.k is not None and args.k < 1:
+        raise CLIError(f"-k must be at least 1, got {args.k}")
+    bank = common.build_bank(cfg)
+    try:
+        hits = bank.retrieve_experiences(args.query, args.k, task_id=args.task_id)
+        items = [i for h in hits for i in h.experience.items if i.superseded_by is None]
+        rendered = bank.render(items) if args.render else None
+    finally:
+        bank.close()
+    nothing = f"No memory in scope {cfg.scope!r} for this query."
+    if args.json:
+        payload: dict[str, Any] = {"query": args.query, "hits": [_hit_json(h) for h in hits]}
+        if rendered is not None:
+            payload["rendered"] = rendered
+        emit_json(payload)
+    elif args.render:
+        sys.stdout.write(rendered or "")
+        if rendered and not rendered.endswith("\n"):
+            sys.stdout.write("\n")
+    elif not hits:
+        console().print(nothing)
+    else:
+        _print_hits(args.query, hits)
+    return EXIT_OK
+
+
+def _print_hits(query: str, hits: list[RetrievedExperience]) -> None:
+    table = Table(title=f"Memory for: {short(query, 60)}")
+    for col in ("score", "experience", "task", "verdict", "item"):
+        table.add_column(col)
+    for h in hits:
+        exp = h.experience
+        for n, item in enumerate(i for i in exp.items if i.superseded_by is None):
+            first = n == 0
+            table.add_row(
+                f"{h.score:.3f}" if first else "",
+                exp.id[:12] if first else "",
+                exp.task_id if first else "",
+                (exp.verdict.label if exp.verdict else "manual") if first else "",
+                f"[bold]{item.title}[/bold]\n{item.content}",
+            )
+    console().print(table)
+
+
+# --------------------------------------------------------------------------- add
+
+
+def cmd_add(args: argparse.Namespace) -> int:
+    cfg = load_config(args)
+    bank = common.build_bank(cfg)
+    try:
+        item = bank.add_item(
+            args.title, args.content, description=args.description, task_id=args.task_id, query=args.query
+        )
+    finally:
+        bank.close()
+    if args.json:
+        emit_json({"item": item_json(item), "experience_id": item.experience_id, "scope": cfg.scope})
+        return EXIT_OK
+    console().print(f"Added item {item.id} (experience {item.experience_id}) to scope {cfg.scope!r}.")
+    return EXIT_OK
+
+
+# --------------------------------------------------------------------------- parsers
+
+
+def register(sub: Any) -> None:
+    """Add ``learn``, ``retrieve`` and ``add`` to the subparsers ``sub``."""
+    p = add_command(sub, "learn", cmd_learn, "judge trajectories, distil memory items and store them")
+    p.add_argument("file", help="trajectory file: JSON, JSONL, OpenAI messages or mini-swe-agent .traj.json")
+    p.add_argument("--task-id", help="override the task id of every trajectory in the file")
+    p.add_argument("--query", help="override the query of every trajectory in the file")
+    p.add_argument(
+        "--local-model",
+        metavar="NAME",
+        help="start this bundled local model (e.g. qwen2.5-coder-1.5b) if no model is set; "
+        "uses the small-local preset unless --preset is given",
+    )
+
+    p = add_command(sub, "retrieve", cmd_retrieve, "show the memory retrieved for a query")
+    p.add_argument("query")
+    p.add_argument("-k", type=int, default=None, help="number of experiences (default: the preset's k)")
+    p.add_argument("--task-id", help="leave out experiences recorded for this task id")
+    p.add_argument("--render", action="store_true", help="print the system-prompt memory block")
+    p.add_argument(
+        "--local-model",
+        metavar="NAME",
+        help="accepted so learn and retrieve take the same options; retrieval calls no LLM",
+    )
+
+    p = add_command(sub, "add", cmd_add, "add a hand-written memory item")
+    p.add_argument("--title", required=True)
+    p.add_argument("--content", required=True)
+    p.add_argument("--description", default="")
+    p.add_argument("--query", help="text retrieval matches against (default: the title)")
+    p.add_argument("--task-id", help="task id to record (default: manual-<item id>)")

@@ -1,0 +1,277 @@
+"""The CLI commands on stored data: ``init list show delete export import stats``.
+
+They read and write the store only (no embedder, no model), which they get
+from :func:`reasoningbank.cli.common.open_cli_store`.
+"""
+
+from __future__ import annotations
+
+import argparse
+import sys
+from pathlib import Path
+from typing import Any
+
+from rich.table import Table
+
+from ..models import Experience
+from ..stores import export_jsonl, import_jsonl
+from ..stores.base import NotFoundError, Store
+from . import common
+from .common import add_command, load_config
+from .errors import EXIT_OK, CLIError
+from .output import console, emit_json, experience_json, experience_summary, short
+
+_ID_HELP = "experience id (or a unique prefix of at least 4 characters)"
+
+
+def resolve_id(store: Store, scope: str, ident: str) -> Experience:
+    """An experience by id, or by a unique id prefix (at least 4 characters)."""
+    try:
+        return store.get(scope, ident, include_superseded=True)
+    except NotFoundError:
+        pass
+    if len(ident) >= 4:
+        matches = [e for e in store.list(scope, include_superseded=True) if e.id.startswith(ident)]
+        if len(matches) == 1:
+            return matches[0]
+        if len(matches) > 1:
+            raise CLIError(f"id prefix {ident!r} is ambiguous in scope {scope!r} ({len(matches)} matches)")
+    raise CLIError(f"no experience with id {ident!r} in scope {scope!r}")
+
+
+def cmd_init(args: argparse.Namespace) -> int:
+    cfg = load_config(args)
+    store = common.open_cli_store(cfg)
+    try:
+        n = store.count(cfg.scope)
+        binding = store.embedding_model(cfg.scope)
+        location = str(getattr(store, "path", "")) or cfg.store
+        persistent = cfg.store.strip() != "memory://"
+    finally:
+        store.close()
+    info = {
+        "store": cfg.store,
+        "location": location,
+        "scope": cfg.scope,
+        "experiences": n,
+        "embedding_model": list(binding) if binding else None,
+        "persistent": persistent,
+    }
+    if args.json:
+        emit_json(info)
+        return EXIT_OK
+    out = console()
+    out.print(
+        f"Bank ready at [bold]{location}[/bold] (store {cfg.store}), "
+        f"scope [bold]{cfg.scope}[/bold]: {n} experience(s)."
+    )
+    if not persistent:
+        out.print("Note: memory:// keeps nothing after this command exits.")
+    return EXIT_OK
+
+
+def cmd_list(args: argparse.Namespace) -> int:
+    cfg = load_config(args)
+    if args.limit is not None and args.limit < 0:
+        raise CLIError(f"--limit must be >= 0, got {args.limit}")
+    if args.offset < 0:
+        raise CLIError(f"--offset must be >= 0, got {args.offset}")
+    store = common.open_cli_store(cfg)
+    try:
+        exps = store.list(cfg.scope, limit=args.limit, offset=args.offset)
+        total = store.count(cfg.scope)
+    finally:
+        store.close()
+    if args.json:
+        summaries = [experience_summary(e) for e in exps]
+        emit_json({"scope": cfg.scope, "total": total, "experiences": summaries})
+        return EXIT_OK
+    table = Table(title=f"Scope {cfg.scope!r}: {len(exps)} of {total} experience(s)")
+    for col in ("id", "task", "verdict", "items", "query", "created"):
+        table.add_column(col)
+    for e in exps:
+        table.add_row(
+            e.id,
+            e.task_id,
+            e.verdict.label if e.verdict else "manual",
+            str(len(e.items)),
+            short(e.query, 50),
+            e.created_at.strftime("%Y-%m-%d %H:%M"),
+        )
+    console().print(table)
+    return EXIT_OK
+
+
+def cmd_show(args: argparse.Namespace) -> int:
+    cfg = load_config(args)
+    store = common.open_cli_store(cfg)
+    try:
+        exp = resolve_id(store, cfg.scope, args.id)
+    finally:
+        store.close()
+    if args.json:
+        emit_json(experience_json(exp, with_vector=args.with_vector))
+        return EXIT_OK
+    out = console()
+    out.print(f"[bold]Experience {exp.id}[/bold]  scope {exp.scope!r}  task {exp.task_id!r}")
+    out.print(f"Query: {exp.query}")
+    if exp.verdict:
+        out.print(f"Verdict: [bold]{exp.verdict.label}[/bold] ({exp.verdict.judge_model or 'given'})")
+        if exp.verdict.thoughts:
+            out.print(f"Judge: {exp.verdict.thoughts}")
+    if exp.query_embedding:
+        out.print(f"Embedding: {exp.query_embedding.model} ({exp.query_embedding.dim}-d)")
+    if exp.trajectory:
+        out.print(f"Trajectory: {len(exp.trajectory.steps)} step(s)")
+        for n, step in enumerate(exp.trajectory.steps, start=1):
+            out.print(f"  {n}. {short(step.thought, 60)} -> {short(step.action, 60)}", markup=False)
+        if exp.trajectory.final_answer is not None:
+            out.print(f"Final answer: {short(exp.trajectory.final_answer, 100)}", markup=False)
+    table = Table(title="Memory items")
+    for col in ("id", "origin", "v", "title", "content"):
+        table.add_column(col)
+    for item in exp.items:
+        status = "" if item.superseded_by is None else " (superseded)"
+        row = (item.id, item.origin + status, str(item.version), item.title, item.content)
+        table.add_row(*row)
+    out.print(table)
+    return EXIT_OK
+
+
+def cmd_delete(args: argparse.Namespace) -> int:
+    cfg = load_config(args)
+    store = common.open_cli_store(cfg)
+    try:
+        exp = resolve_id(store, cfg.scope, args.id)
+        if not args.yes:
+            if not sys.stdin.isatty():
+                raise CLIError(f"refusing to delete {exp.id} without --yes (stdin is not a terminal)")
+            prompt = f"Delete experience {exp.id} ({exp.task_id}) and its {len(exp.items)} item(s)? [y/N] "
+            answer = input(prompt)
+            if answer.strip().lower() not in ("y", "yes"):
+                if args.json:
+                    emit_json({"deleted": None, "scope": cfg.scope})
+                else:
+                    console().print("Nothing deleted.")
+                return EXIT_OK
+        store.delete(cfg.scope, exp.id)
+    finally:
+        store.close()
+    if args.json:
+        emit_json({"deleted": exp.id, "scope": cfg.scope, "items": len(exp.items)})
+    else:
+        console().print(f"Deleted experience {exp.id} and its {len(exp.items)} item(s).")
+    return EXIT_OK
+
+
+def cmd_export(args: argparse.Namespace) -> int:
+    cfg = load_config(args)
+    store = common.open_cli_store(cfg)
+    try:
+        if args.path == "-":
+            n = export_jsonl(store, cfg.scope, sys.stdout)
+            sys.stdout.flush()
+            print(f"exported {n} experience(s) from scope {cfg.scope!r}", file=sys.stderr)
+            return EXIT_OK
+        n = export_jsonl(store, cfg.scope, args.path)
+    finally:
+        store.close()
+    if args.json:
+        emit_json({"exported": n, "scope": cfg.scope, "path": str(args.path)})
+    else:
+        console().print(f"Exported {n} experience(s) from scope {cfg.scope!r} to {args.path}.")
+    return EXIT_OK
+
+
+def cmd_import(args: argparse.Namespace) -> int:
+    cfg = load_config(args)
+    path = Path(args.path)
+    if not path.is_file():
+        raise CLIError(f"{path}: no such file")
+    store = common.open_cli_store(cfg)
+    try:
+        n = import_jsonl(store, path, scope=cfg.scope)
+    finally:
+        store.close()
+    if args.json:
+        emit_json({"imported": n, "scope": cfg.scope, "path": str(path)})
+    else:
+        console().print(f"Imported {n} experience(s) into scope {cfg.scope!r} from {path}.")
+    return EXIT_OK
+
+
+def scope_stats(store: Store, scope: str) -> dict[str, Any]:
+    """Counts, verdicts and the embedding model of ``scope``, and the size of every scope."""
+    exps = store.list(scope)
+    labels = {"success": 0, "failure": 0, "none": 0}
+    for e in exps:
+        labels[e.verdict.label if e.verdict else "none"] += 1
+    binding = store.embedding_model(scope)
+    return {
+        "scope": scope,
+        "experiences": len(exps),
+        "items": store.count_items(scope),
+        "items_including_superseded": store.count_items(scope, include_superseded=True),
+        "success": labels["success"],
+        "failure": labels["failure"],
+        "unjudged": labels["none"],
+        "embedding_model": {"model": binding[0], "dim": binding[1]} if binding else None,
+        "scopes": {s: store.count(s) for s in store.scopes()},
+    }
+
+
+def cmd_stats(args: argparse.Namespace) -> int:
+    cfg = load_config(args)
+    store = common.open_cli_store(cfg)
+    try:
+        stats = scope_stats(store, cfg.scope)
+    finally:
+        store.close()
+    if args.json:
+        emit_json(stats)
+        return EXIT_OK
+    table = Table(title=f"Scope {cfg.scope!r} in {cfg.store}")
+    table.add_column("what")
+    table.add_column("value", justify="right")
+    emb = stats["embedding_model"]
+    rows = [
+        ("experiences", str(stats["experiences"])),
+        ("memory items", str(stats["items"])),
+        ("successes", str(stats["success"])),
+        ("failures", str(stats["failure"])),
+        ("manual / unjudged", str(stats["unjudged"])),
+        ("embedding model", f"{emb['model']} ({emb['dim']}-d)" if emb else "(none yet)"),
+        ("scopes", ", ".join(f"{s} ({n})" for s, n in stats["scopes"].items()) or "(none)"),
+    ]
+    for what, value in rows:
+        table.add_row(what, value)
+    console().print(table)
+    return EXIT_OK
+
+
+def register_init(sub: Any) -> None:
+    """Add ``init`` to the subparsers ``sub`` (first in the help, as the first thing to run)."""
+    add_command(sub, "init", cmd_init, "create the store and scope and print where it is")
+
+
+def register(sub: Any) -> None:
+    """Add ``list``, ``show``, ``delete``, ``export``, ``import`` and ``stats`` to the subparsers ``sub``."""
+    p = add_command(sub, "list", cmd_list, "list the experiences of the scope")
+    p.add_argument("--limit", type=int, default=None)
+    p.add_argument("--offset", type=int, default=0)
+
+    p = add_command(sub, "show", cmd_show, "show one experience with its items")
+    p.add_argument("id", help=_ID_HELP)
+    p.add_argument("--with-vector", action="store_true", help="include the query vector in --json output")
+
+    p = add_command(sub, "delete", cmd_delete, "delete one experience and its items")
+    p.add_argument("id", help=_ID_HELP)
+    p.add_argument("--yes", "-y", action="store_true", help="do not ask for confirmation")
+
+    p = add_command(sub, "export", cmd_export, "write the scope's experiences as JSON Lines")
+    p.add_argument("path", nargs="?", default="-", help="output file, or - for stdout (default)")
+
+    p = add_command(sub, "import", cmd_import, "add experiences from a JSON Lines export (all or nothing)")
+    p.add_argument("path")
+
+    add_command(sub, "stats", cmd_stats, "counts, verdicts, embedding model and scopes")

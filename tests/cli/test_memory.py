@@ -1,0 +1,133 @@
+"""The commands that build and use memory: learn, retrieve, add."""
+
+from __future__ import annotations
+
+import pytest
+
+from reasoningbank.bank import ReasoningBank
+from reasoningbank.cli import common
+from reasoningbank.models import Step, Trajectory
+from reasoningbank.trajio import example_path
+from tests.cli.helpers import Env, add_item, learn_examples, md, run, stats_json
+
+# --------------------------------------------------------------------------- learn
+
+
+def test_learn_json_reports_each_trajectory(env: Env, capsys: pytest.CaptureFixture[str]) -> None:
+    res = learn_examples(env, capsys, "--json")
+    assert res.code == 0, res.err
+    results = res.json()["results"]
+    assert [r["task_id"] for r in results] == ["enter-text:7", "enter-text:8"]
+    assert [r["verdict"] for r in results] == ["failure", "success"]
+    assert [len(r["items"]) for r in results] == [1, 2]
+    assert results[0]["items"][0]["title"] == "type before submitting"
+    assert results[0]["calls"] == 2 and results[0]["tokens"] > 0
+    assert all(r["stored"] for r in results)
+    stats = stats_json(capsys)
+    assert (stats["experiences"], stats["items"], stats["success"], stats["failure"]) == (2, 3, 1, 1)
+
+
+def test_learn_human_output(env: Env, capsys: pytest.CaptureFixture[str]) -> None:
+    res = learn_examples(env, capsys)
+    assert res.code == 0, res.err
+    assert "enter-text:7" in res.out and "failure" in res.out and "success" in res.out
+    assert "type before submitting" in res.out
+
+
+def test_learn_overrides_task_id_and_query(env: Env, capsys: pytest.CaptureFixture[str]) -> None:
+    path = env.tmp / "one.json"
+    path.write_text(Trajectory(task_id="a", query="q", steps=[Step(action="x")]).model_dump_json())
+    env.llm.responses = ["Status: success", md("tip")]
+    res = run(capsys, "learn", str(path), "--task-id", "T9", "--query", "new query", "--json")
+    assert res.code == 0, res.err
+    exp_id = res.json()["results"][0]["experience_id"]
+    shown = run(capsys, "show", exp_id, "--json").json()
+    assert shown["task_id"] == "T9" and shown["query"] == "new query"
+
+
+def test_malformed_file_stores_nothing(env: Env, capsys: pytest.CaptureFixture[str]) -> None:
+    good = example_path().read_text().splitlines()[0]
+    bad = env.tmp / "bad.jsonl"
+    bad.write_text(good + "\n" + '{"task_id": "x", "query": "q", "steps": [{"act": 1}]}\n')
+    env.llm.default = "Status: success"
+    res = run(capsys, "learn", str(bad))
+    assert res.code == 2
+    assert res.out == ""
+    assert f"{bad}:2" in res.err and "steps.0.act" in res.err
+    assert res.err.count("\n") == 1 and "Traceback" not in res.err
+    assert env.llm.calls == []
+    assert stats_json(capsys)["experiences"] == 0
+
+
+def test_malformed_json_names_line(env: Env, capsys: pytest.CaptureFixture[str]) -> None:
+    bad = env.tmp / "bad.json"
+    bad.write_text('{\n "task_id": "a",\n "query": \n}')
+    res = run(capsys, "learn", str(bad), "--json")
+    assert res.code == 2 and f"{bad}:4" in res.err and "invalid JSON" in res.err
+
+
+def test_learn_missing_file(env: Env, capsys: pytest.CaptureFixture[str]) -> None:
+    res = run(capsys, "learn", str(env.tmp / "missing.json"))
+    assert res.code == 2 and "missing.json: no such file" in res.err
+
+
+def test_learn_without_model_is_usage_error(
+    env: Env, capsys: pytest.CaptureFixture[str], monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.setattr(common, "build_bank", lambda cfg, *, llm=None: ReasoningBank.from_config(cfg))
+    res = run(capsys, "learn", str(example_path()))
+    assert res.code == 2
+    assert "--model" in res.err and "--local-model" in res.err
+    assert stats_json(capsys)["experiences"] == 0
+
+
+def test_learn_failing_model_call_exits_1(env: Env, capsys: pytest.CaptureFixture[str]) -> None:
+    def boom(_: object) -> str:
+        raise RuntimeError("backend down")
+
+    env.llm.responses = ["Status: failure", md("a"), boom]
+    res = run(capsys, "learn", str(example_path()))
+    assert res.code == 1
+    assert "backend down" in res.err and "1 of 2" in res.err
+    assert stats_json(capsys)["experiences"] == 1
+
+
+# --------------------------------------------------------------------------- add / retrieve
+
+
+def test_add_and_retrieve_json(env: Env, capsys: pytest.CaptureFixture[str]) -> None:
+    added = add_item(capsys, "Type before submit", "Fill the field first.", "--query", "enter text in a form")
+    assert added["item"]["origin"] == "manual"
+    add_item(capsys, "Sort the table", "Click the header.", "--query", "sort a data table by column")
+    res = run(capsys, "retrieve", "enter text in a form", "--json", "-k", "1")
+    assert res.code == 0, res.err
+    hits = res.json()["hits"]
+    assert len(hits) == 1
+    assert hits[0]["experience_id"] == added["experience_id"]
+    assert hits[0]["items"][0]["title"] == "Type before submit"
+    assert hits[0]["score"] > 0.99
+    assert env.llm.calls == []
+
+
+def test_retrieve_render_and_human(env: Env, capsys: pytest.CaptureFixture[str]) -> None:
+    add_item(capsys, "Type before submit", "Fill the field first.", "--query", "enter text")
+    rendered = run(capsys, "retrieve", "enter text", "--render")
+    assert rendered.code == 0
+    assert "Type before submit" in rendered.out and "Fill the field first." in rendered.out
+    human = run(capsys, "retrieve", "enter text")
+    assert human.code == 0 and "Type before submit" in human.out
+    both = run(capsys, "retrieve", "enter text", "--render", "--json").json()
+    assert "Fill the field first." in both["rendered"]
+
+
+def test_retrieve_leave_one_out_and_empty(env: Env, capsys: pytest.CaptureFixture[str]) -> None:
+    add_item(capsys, "Tip", "Do it.", "--query", "enter text", "--task-id", "task-1")
+    hits = run(capsys, "retrieve", "enter text", "--task-id", "task-1", "--json").json()["hits"]
+    assert hits == []
+    res = run(capsys, "retrieve", "enter text", "--scope", "empty")
+    assert res.code == 0 and "No memory" in res.out
+
+
+def test_retrieve_bad_k(env: Env, capsys: pytest.CaptureFixture[str]) -> None:
+    res = run(capsys, "retrieve", "q", "-k", "0")
+    assert res.code == 2 and "-k" in res.err

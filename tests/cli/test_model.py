@@ -1,0 +1,66 @@
+"""The bundled local model in the CLI: ``learn --local-model`` and ``serve-model``, with a fake server."""
+
+from __future__ import annotations
+
+import json
+
+import pytest
+
+from reasoningbank import cli
+from reasoningbank.llm import ScriptedLLM
+from reasoningbank.trajio import example_path
+from tests.cli.helpers import Env, fake_localmodel, md, run, stats_json
+
+
+def test_learn_with_local_model(
+    env: Env, capsys: pytest.CaptureFixture[str], monkeypatch: pytest.MonkeyPatch
+) -> None:
+    local = ScriptedLLM(["Status: failure", md("a"), "Status: success", md("b")], model="local-fake")
+    events = fake_localmodel(monkeypatch, local)
+    res = run(capsys, "learn", str(example_path()), "--local-model", "tiny", "--preset", "paper", "--json")
+    assert res.code == 0, res.err
+    assert events == ["start tiny", "stop"]
+    assert len(local.calls) == 4 and env.llm.calls == []
+    assert all(call.json_schema is None for call in local.calls)  # the paper preset asks for Markdown
+
+
+def test_local_model_uses_small_local_preset_by_default(
+    env: Env, capsys: pytest.CaptureFixture[str], monkeypatch: pytest.MonkeyPatch
+) -> None:
+    judge = 'Thoughts: typed then submitted\nStatus: "success"'
+    item = {"title": "Type first", "description": "", "content": "Fill, then submit."}
+    items = json.dumps({"items": [item]})
+    local = ScriptedLLM([judge, items, judge, items], model="local-fake")
+    fake_localmodel(monkeypatch, local)
+    res = run(capsys, "learn", str(example_path()), "--local-model", "tiny", "--json")
+    assert res.code == 0, res.err
+    assert len(local.calls) == 4
+    # small-local: text verdicts, JSON items under a schema
+    assert [call.json_schema is not None for call in local.calls] == [False, True, False, True]
+
+
+def test_local_model_not_started_when_model_configured(
+    env: Env, capsys: pytest.CaptureFixture[str], monkeypatch: pytest.MonkeyPatch
+) -> None:
+    events = fake_localmodel(monkeypatch, ScriptedLLM())
+    env.llm.responses = ["Status: failure", md("a"), "Status: success", md("b")]
+    res = run(capsys, "learn", str(example_path()), "--local-model", "tiny", "--model", "some/model")
+    assert res.code == 0, res.err
+    assert events == [] and env.built[-1].model == "some/model"
+
+
+def test_local_model_unavailable_exit_2(
+    env: Env, capsys: pytest.CaptureFixture[str], monkeypatch: pytest.MonkeyPatch
+) -> None:
+    fake_localmodel(monkeypatch, ScriptedLLM(), fail="assemble")
+    res = run(capsys, "learn", str(example_path()), "--local-model", "tiny")
+    assert res.code == 2 and "local model 'tiny' is not available: parts not installed" in res.err
+    assert stats_json(capsys)["experiences"] == 0
+
+
+def test_serve_model_json(capsys: pytest.CaptureFixture[str], monkeypatch: pytest.MonkeyPatch) -> None:
+    events = fake_localmodel(monkeypatch, ScriptedLLM())
+    assert cli.main(["serve-model", "tiny", "--port", "5555", "--json"]) == 0
+    info = json.loads(capsys.readouterr().out)
+    assert info["api_base"] == "http://127.0.0.1:5555/v1" and info["model"] == "tiny"
+    assert events == ["server start", "server stop"]
