@@ -192,3 +192,45 @@ def test_from_config_with_hash_embedder(tmp_path: Path, monkeypatch: pytest.Monk
     path.write_text('{"store": "memory://", "embedder": "hash", "preset": "small-local"}')
     with ReasoningBank.from_config(path) as bank2:
         assert bank2.preset.name == "small-local"
+
+
+# --------------------------------------------------------------------------- outcomes, abstention, screening
+
+
+def test_outcome_skips_the_judge_and_is_recorded_as_such() -> None:
+    llm = ScriptedLLM([_md("check the cart")])  # the extractor's reply only: no judge call
+    bank = _bank(llm)
+    report = bank.learn(_traj(), outcome="success")
+    assert report.verdict.source == "outcome" and report.verdict.label == "success"
+    assert [i.origin for i in report.items] == ["success"] and len(llm.calls) == 1
+    stored = bank.store.get("default", report.experience_id)
+    assert stored.verdict is not None and stored.verdict.source == "outcome"
+    assert "judge" not in stored.prompt_versions
+    with pytest.raises(ValueError, match="either verdict= or outcome="):
+        bank.learn(_traj(), outcome="failure", verdict=Verdict(label="failure"))
+
+
+def test_an_unsure_verdict_is_stored_as_abstained_with_no_items_and_no_extraction() -> None:
+    llm = ScriptedLLM()  # any model call would fail: none may happen
+    preset = get_preset("paper").with_overrides({"learn_min_confidence": 0.8})
+    bank = _bank(llm, preset=preset)
+    report = bank.learn(_traj(), verdict=Verdict(label="success", p_success=0.6, reason="looked done"))
+    assert report.verdict.label == "abstained" and report.items == [] and llm.calls == []
+    assert "below the learning threshold 0.80" in report.note and "looked done" in report.note
+    stored = bank.store.get("default", report.experience_id)
+    assert stored.verdict is not None and stored.verdict.label == "abstained" and stored.items == []
+    assert stored.trajectory is not None  # the experience is kept for audit
+    assert bank.retrieve("buy a red coffee mug") == []  # and teaches nothing
+
+
+def test_items_naming_page_elements_or_unknown_actions_are_dropped_with_a_note() -> None:
+    out = _md("click the element with id 4", "use scroll(down) first", "confirm the purchase")
+    preset = get_preset("paper").with_overrides(
+        {"drop_page_specific_items": True, "agent_actions": ["click", "type"]}
+    )
+    bank = _bank(ScriptedLLM(["Status: success", out]), preset=preset)
+    report = bank.learn(_traj())
+    assert [i.title for i in report.items] == ["confirm the purchase"]
+    assert "page-specific element" in report.note and "no action scroll" in report.note
+    exp = bank.store.get("default", report.experience_id)
+    assert "page-specific element" in exp.extraction_note

@@ -17,7 +17,7 @@ from .config import BankConfig, Preset, get_preset
 from .consolidate import Consolidator
 from .embed import Embedder, make_embedder
 from .extract import Extractor, LLMExtractor
-from .judge import Judge, LLMJudge
+from .judge import EvidenceJudge, Judge, LLMJudge, Outcome, gate_verdict, outcome_verdict
 from .llm import LLM
 from .models import (
     EmbeddingRef,
@@ -30,6 +30,7 @@ from .models import (
     Verdict,
 )
 from .retrieve import Retriever, header_version, items_of, render
+from .screen import screen_items
 from .stores.base import Store
 from .text.literals import mask_literals
 
@@ -173,60 +174,93 @@ class ReasoningBank:
 
     # ------------------------------------------------------------------ learning
 
-    def learn(self, trajectory: Trajectory, *, verdict: Verdict | None = None) -> LearnReport:
-        """Judge (unless ``verdict`` is given), extract, consolidate and store one experience."""
+    def learn(
+        self,
+        trajectory: Trajectory,
+        *,
+        verdict: Verdict | None = None,
+        outcome: Outcome | None = None,
+    ) -> LearnReport:
+        """Judge, extract, screen, consolidate and store one experience.
+
+        The verdict comes from ``outcome`` (a result the caller knows: tests passed,
+        a form was accepted; recorded with source ``outcome``), else from ``verdict``,
+        else from the judge. A verdict less sure than the preset's
+        ``learn_min_confidence`` is recorded as ``abstained``: the experience is
+        stored, with the reason, and yields no items.
+        """
         started = time.perf_counter()
-        if self.extractor is None or (verdict is None and self.judge is None):
+        if verdict is not None and outcome is not None:
+            raise ValueError("pass either verdict= or outcome=, not both")
+        judged = verdict is None and outcome is None
+        if self.extractor is None or (judged and self.judge is None):
             missing = "extractor" if self.extractor is None else "judge"
             raise NoLLMError(
                 f"learn needs a {missing}: build the bank with ReasoningBank.from_preset(store, embedder, "
                 f"llm, preset), pass {missing}= to ReasoningBank, or set model / REASONINGBANK_MODEL "
                 "in the config"
             )
-        judge_usage = None
-        if verdict is None:
-            assert self.judge is not None
-            try:
-                verdict, judge_usage = self.judge.judge(trajectory)
-            except Exception as exc:  # re-raised with context; nothing stored
-                raise LearnError(f"learn({trajectory.task_id!r}): the judge call failed: {exc}") from exc
-        try:
-            extraction = self.extractor.extract(trajectory, verdict)
-        except Exception as exc:  # re-raised with context; nothing stored
-            raise LearnError(f"learn({trajectory.task_id!r}): the extractor call failed: {exc}") from exc
-        consolidation = self.consolidator.consolidate(extraction.items, self.store, self.scope)
-        embedding = self._embed_query(trajectory.query)
-        prompt_versions = {"extract": extraction.prompt_version, "memory_header": header_version()}
-        models = {"extractor": extraction.model, "embedder": self.embedder.name}
-        if judge_usage is not None:
-            assert self.judge is not None
-            prompt_versions["judge"] = self.judge.prompt_version
-            models["judge"] = verdict.judge_model
+        judge_usage = Usage()
+        if outcome is not None:
+            verdict = outcome_verdict(outcome)
+        elif verdict is None:
+            verdict, judge_usage = self._judge(trajectory)
+        verdict = gate_verdict(verdict, self.preset.learn_min_confidence)
         exp = Experience(
             scope=self.scope,
             task_id=trajectory.task_id,
             query=trajectory.query,
-            query_embedding=embedding,
+            query_embedding=self._embed_query(trajectory.query),
             trajectory=trajectory,
             verdict=verdict,
-            raw_extraction=extraction.raw,
-            extraction_note=extraction.note,
-            prompt_versions=prompt_versions,
-            models=models,
+            prompt_versions={"memory_header": header_version()},
+            models={"embedder": self.embedder.name},
         )
-        exp.items = [item.model_copy(update={"experience_id": exp.id}) for item in consolidation.kept]
+        if judged and self.judge is not None:
+            exp.prompt_versions["judge"] = self.judge.prompt_version
+            exp.models["judge"] = verdict.judge_model
+        extraction_usage, note = Usage(), f"abstained: {verdict.reason}" if verdict.abstained else ""
+        if not verdict.abstained:
+            extraction_usage, note = self._extract_into(exp, trajectory, verdict)
         self.store.add(exp)
-        note = "; ".join(n for n in (extraction.note, consolidation.note) if n)
         return LearnReport(
             experience_id=exp.id,
             verdict=verdict,
             items=exp.items,
             stored=True,
             note=note,
-            judge_usage=judge_usage if judge_usage is not None else Usage(),
-            extraction_usage=extraction.usage,
+            judge_usage=judge_usage,
+            extraction_usage=extraction_usage,
             seconds=time.perf_counter() - started,
         )
+
+    def _judge(self, trajectory: Trajectory) -> tuple[Verdict, Usage]:
+        assert self.judge is not None
+        try:
+            return self.judge.judge(trajectory)
+        except Exception as exc:  # re-raised with context; nothing stored
+            raise LearnError(f"learn({trajectory.task_id!r}): the judge call failed: {exc}") from exc
+
+    def _extract_into(self, exp: Experience, trajectory: Trajectory, verdict: Verdict) -> tuple[Usage, str]:
+        """Extract, screen and consolidate items into ``exp``; return the usage and the note."""
+        assert self.extractor is not None
+        try:
+            extraction = self.extractor.extract(trajectory, verdict)
+        except Exception as exc:  # re-raised with context; nothing stored
+            raise LearnError(f"learn({trajectory.task_id!r}): the extractor call failed: {exc}") from exc
+        screened = screen_items(
+            extraction.items,
+            drop_page_specific=self.preset.drop_page_specific_items,
+            actions=self.preset.agent_actions,
+        )
+        consolidation = self.consolidator.consolidate(screened.kept, self.store, self.scope)
+        exp.raw_extraction = extraction.raw
+        exp.extraction_note = "; ".join(n for n in (extraction.note, *screened.notes) if n)
+        exp.prompt_versions["extract"] = extraction.prompt_version
+        exp.models["extractor"] = extraction.model
+        exp.items = [item.model_copy(update={"experience_id": exp.id}) for item in consolidation.kept]
+        note = "; ".join(n for n in (extraction.note, *screened.notes, consolidation.note) if n)
+        return extraction.usage, note
 
     def add_item(
         self,
@@ -261,9 +295,11 @@ class ReasoningBank:
 
     # ------------------------------------------------------------------ async twins
 
-    async def alearn(self, trajectory: Trajectory, *, verdict: Verdict | None = None) -> LearnReport:
+    async def alearn(
+        self, trajectory: Trajectory, *, verdict: Verdict | None = None, outcome: Outcome | None = None
+    ) -> LearnReport:
         """``learn`` in a worker thread."""
-        return await asyncio.to_thread(self.learn, trajectory, verdict=verdict)
+        return await asyncio.to_thread(self.learn, trajectory, verdict=verdict, outcome=outcome)
 
     async def aretrieve(
         self,
@@ -295,13 +331,20 @@ class ReasoningBank:
         self.close()
 
 
-def make_judge(llm: LLM, preset: Preset) -> LLMJudge:
+def make_judge(llm: LLM, preset: Preset) -> Judge:
     """The judge a preset describes, on ``llm``."""
+    if preset.judge_kind == "evidence":
+        return EvidenceJudge(
+            llm,
+            confidence="votes" if preset.judge_confidence == "votes" else "logprobs",
+            votes=preset.judge_votes,
+        )
     return LLMJudge(
         llm,
         temperature=preset.judge_temperature,
         prompt=preset.judge_prompt,
         max_tokens=preset.judge_max_tokens,
+        top_logprobs=10 if preset.judge_confidence == "logprobs" else None,
     )
 
 
@@ -315,6 +358,7 @@ def make_extractor(llm: LLM, preset: Preset) -> LLMExtractor:
         max_tokens=preset.extractor_max_tokens,
         show_final_state=preset.extractor_final_state,
         generalize_literals=preset.extractor_generalize_literals,
+        show_evidence=preset.extractor_show_evidence,
     )
 
 

@@ -21,6 +21,8 @@ from pydantic import BaseModel, ConfigDict, Field, ValidationError
 
 # The choices of each setting. The modules that implement them import these names.
 JudgePrompt = Literal["paper", "small-local"]
+JudgeKind = Literal["llm", "evidence"]
+JudgeConfidence = Literal["none", "logprobs", "votes"]
 ExtractorStyle = Literal["markdown", "json"]
 RenderTemplate = Literal["title_content", "all"]
 ConsolidationMode = Literal["append", "dedup"]
@@ -39,14 +41,29 @@ class Preset(BaseModel):
     model_config = ConfigDict(extra="forbid", frozen=True)
 
     name: str
+    # "llm": the paper's open verdict; "evidence": code decides from the episode's evidence where it
+    # can, and the model answers one narrow yes/no question otherwise.
+    judge_kind: JudgeKind = "llm"
     judge_temperature: float = Field(default=0.0, ge=0.0, le=2.0)
     judge_prompt: JudgePrompt = "paper"
     judge_max_tokens: int | None = Field(default=None, gt=0)
+    # How a verdict gets its probability: the model's own token probability, or agreement
+    # over judge_votes samples ("none": the paper's judge, no probability).
+    judge_confidence: JudgeConfidence = "none"
+    judge_votes: int = Field(default=3, ge=1, le=15)
+    # A verdict less sure than this (max(p, 1 - p)) is recorded as abstained and teaches nothing.
+    learn_min_confidence: float = Field(default=0.0, ge=0.0, le=1.0)
     extractor_temperature: float = Field(default=1.0, ge=0.0, le=2.0)
     extractor_style: ExtractorStyle = "markdown"
     extractor_max_tokens: int | None = Field(default=None, gt=0)
     extractor_final_state: bool = False
     extractor_generalize_literals: bool = False
+    # Show the extractor why the episode was judged as it was, and the evidence code read.
+    extractor_show_evidence: bool = False
+    # Drop items that name page-specific elements (ids, "click(5)", name='tt').
+    drop_page_specific_items: bool = False
+    # The agent's action names: items telling it to call any other action are dropped (empty: no check).
+    agent_actions: tuple[str, ...] = ()
     max_items: int = Field(default=3, ge=1, le=20)
     k: int = Field(default=1, ge=1)
     render_template: RenderTemplate = "title_content"

@@ -24,6 +24,7 @@ from typing import Any, Protocol, runtime_checkable
 from pydantic import ValidationError
 
 from .config import ExtractorStyle
+from .judge.evidence import gather
 from .llm import LLM, Message
 from .llm.ask import ask_parsed
 from .models import MemoryItem, Origin, Trajectory, Usage, Verdict
@@ -218,6 +219,13 @@ class Extractor(Protocol):
     def extract(self, trajectory: Trajectory, verdict: Verdict) -> ExtractionResult: ...
 
 
+def evidence_text(trajectory: Trajectory, verdict: Verdict) -> str:
+    """Why the episode was judged as it was, and the evidence code read from it, as bullet lines."""
+    lines = [f"Judged a {verdict.label}" + (f": {verdict.reason}." if verdict.reason else ".")]
+    lines += gather(trajectory).lines()
+    return "\n".join(f"- {line}" for line in lines)
+
+
 class LLMExtractor:
     """Turn a trajectory and its verdict into at most ``max_items`` memory items with an LLM."""
 
@@ -232,6 +240,7 @@ class LLMExtractor:
         limits: Limits = EXTRACTOR_LIMITS,
         show_final_state: bool = False,
         generalize_literals: bool = False,
+        show_evidence: bool = False,
     ) -> None:
         if style not in ("markdown", "json"):
             raise ValueError(f"unknown extractor style {style!r}; expected 'markdown' or 'json'")
@@ -247,6 +256,9 @@ class LLMExtractor:
         # often when they also see where the episode ended (e.g. an empty field).
         self.show_final_state = show_final_state
         self.generalize_literals = generalize_literals
+        # The judge's reason and the episode's evidence (how it ended, which values were
+        # never used, repeated actions): a small model finds the mistake when it is named.
+        self.show_evidence = show_evidence
         suffix = "_json" if style == "json" else ""
         self._system = {
             "success": get_prompt(f"extract_success{suffix}"),
@@ -256,7 +268,7 @@ class LLMExtractor:
         self._user = get_prompt("extract_user")
 
     def prompt_version(self, verdict: Verdict) -> str:
-        return self._system[verdict.label].version
+        return self._system["success" if verdict.success else "failure"].version
 
     def messages(self, trajectory: Trajectory, verdict: Verdict) -> list[Message]:
         """The chat messages sent for this trajectory (no retry)."""
@@ -265,8 +277,9 @@ class LLMExtractor:
             steps=think_action_blocks(trajectory, self.limits),
             final_answer=(trajectory.final_answer or "").strip(),
             final_state=final_state(trajectory, self.limits) if self.show_final_state else "",
+            evidence=evidence_text(trajectory, verdict) if self.show_evidence else "",
         )
-        system = self._system[verdict.label].render(max_items=self.max_items)
+        system = self._system["success" if verdict.success else "failure"].render(max_items=self.max_items)
         return [{"role": "system", "content": system}, {"role": "user", "content": user}]
 
     def parse(self, text: str) -> list[ParsedItem]:
@@ -274,8 +287,10 @@ class LLMExtractor:
 
     def extract(self, trajectory: Trajectory, verdict: Verdict) -> ExtractionResult:
         """Extract memory items; origin is the verdict's label."""
+        if verdict.label == "abstained":
+            raise ValueError("nothing is extracted from an abstained verdict")
         messages = self.messages(trajectory, verdict)
-        origin: Origin = verdict.label
+        origin: Origin = "success" if verdict.success else "failure"
         answer = ask_parsed(
             self.llm,
             messages,

@@ -15,6 +15,8 @@ from pydantic import BaseModel, ConfigDict, Field, field_validator
 SCHEMA_VERSION = 1
 
 Label = Literal["success", "failure"]
+VerdictLabel = Literal["success", "failure", "abstained"]
+VerdictSource = Literal["judge", "rules", "outcome"]
 Origin = Literal["success", "failure", "contrast", "refinement", "manual", "trajectory", "workflow"]
 
 
@@ -67,18 +69,44 @@ class Trajectory(_Model):
 
 
 class Verdict(_Model):
-    """The judge's decision. ``parsed`` is False when the judge's output could not
-    be read even after a retry; the label is then ``failure``."""
+    """What the learning loop believes about an episode: never read from a benchmark's score.
 
-    label: Label
+    * ``label``: ``success`` or ``failure`` (items are distilled accordingly), or
+      ``abstained``: not sure enough to learn; the experience is kept with no items.
+    * ``p_success``: the judged probability that the episode succeeded (None when
+      the judge gives no probability, e.g. the paper's judge on a backend without
+      log-probabilities).
+    * ``source``: ``judge`` (a model answered), ``rules`` (code decided from the
+      episode's evidence: how it ended, what the agent did) or ``outcome`` (the
+      caller passed a known outcome: a labelled input, not a judgement).
+    * ``reason``: why this label (the rule that fired, or why it abstained).
+    * ``parsed`` is False when the judge's output could not be read even after a
+      retry; the label is then ``failure`` (paper judge) or ``abstained``.
+    """
+
+    label: VerdictLabel
     thoughts: str = ""
     judge_model: str = ""
     parsed: bool = True
     raw: str = ""
+    p_success: float | None = Field(default=None, ge=0.0, le=1.0)
+    source: VerdictSource = "judge"
+    reason: str = ""
 
     @property
     def success(self) -> bool:
         return self.label == "success"
+
+    @property
+    def abstained(self) -> bool:
+        return self.label == "abstained"
+
+    @property
+    def confidence(self) -> float | None:
+        """How sure the verdict is of its lean: ``max(p, 1 - p)``; None without a probability."""
+        if self.p_success is None:
+            return None
+        return max(self.p_success, 1.0 - self.p_success)
 
 
 class MemoryItem(_Model):

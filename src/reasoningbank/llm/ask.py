@@ -14,7 +14,7 @@ from dataclasses import dataclass
 from typing import Any, Generic, TypeVar
 
 from ..models import Usage
-from .base import LLM, Message
+from .base import LLM, Message, TokenLogprob
 
 T = TypeVar("T")
 
@@ -29,6 +29,7 @@ class Answer(Generic[T]):
     attempts: list[str]
     usage: Usage
     model: str
+    logprobs: tuple[TokenLogprob, ...] = ()  # of the last attempt, when asked for
 
     @property
     def raw(self) -> str:
@@ -50,6 +51,7 @@ def ask_parsed(
     max_tokens: int | None = None,
     json_schema: dict[str, Any] | None = None,
     retries: int = 1,
+    top_logprobs: int | None = None,
 ) -> Answer[T]:
     """Call ``llm`` and parse its reply; on None, retry ``retries`` times with ``retry_prompt``.
 
@@ -61,20 +63,26 @@ def ask_parsed(
     attempts: list[str] = []
     model = str(getattr(llm, "model", ""))
     for attempt in range(retries + 1):
-        resp = llm.complete(convo, temperature=temperature, max_tokens=max_tokens, json_schema=json_schema)
+        resp = llm.complete(
+            convo,
+            temperature=temperature,
+            max_tokens=max_tokens,
+            json_schema=json_schema,
+            **({"top_logprobs": top_logprobs} if top_logprobs else {}),
+        )
         usage = usage + resp.usage
         model = resp.model or model
         attempts.append(resp.text)
         value = parse(resp.text)
         if value is not None:
-            return Answer(value, attempts, usage, model)
+            return Answer(value, attempts, usage, model, resp.logprobs)
         if attempt < retries:
             convo = [
                 *convo,
                 {"role": "assistant", "content": resp.text},
                 {"role": "user", "content": retry_prompt},
             ]
-    return Answer(None, attempts, usage, model)
+    return Answer(None, attempts, usage, model, resp.logprobs)
 
 
 __all__ = ["ATTEMPT_SEPARATOR", "Answer", "ask_parsed"]

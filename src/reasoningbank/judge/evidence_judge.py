@@ -1,0 +1,102 @@
+"""The evidence judge: code decides where the evidence decides; a model answers one narrow question.
+
+1. :func:`~.evidence.gather` reads the episode's facts (how it ended, errors,
+   values used, controls pressed).
+2. A failure rule that fires decides (source ``rules``), with the probability
+   of success measured for that rule on the calibration stream.
+3. Otherwise the model is asked one yes/no question about the rest, and its
+   probability of "yes" is the verdict's ``p_success`` (source ``judge``).
+   Without a model, a passing episode gets the measured base rate.
+
+The verdict's label is its lean (``p_success >= 0.5``); whether it is sure
+enough to learn from is the bank's threshold (``Preset.learn_min_confidence``).
+"""
+
+from __future__ import annotations
+
+from ..llm import LLM
+from ..models import Trajectory, Usage, Verdict
+from ..prompts import get_prompt
+from ..text.formatting import DEFAULT_LIMITS, Limits
+from .evidence import Evidence, gather
+from .question import DEFAULT_QUESTION, ConfidenceMode, ask_yes_no, question_messages
+from .rules import PASSED_P_SUCCESS, failure_rule
+
+
+class EvidenceJudge:
+    """Judge from the episode's evidence first, and ask a model only what code cannot tell."""
+
+    def __init__(
+        self,
+        llm: LLM | None,
+        *,
+        question: str = DEFAULT_QUESTION,
+        confidence: ConfidenceMode = "logprobs",
+        votes: int = 3,
+        limits: Limits = DEFAULT_LIMITS,
+    ) -> None:
+        if confidence not in ("logprobs", "votes"):
+            raise ValueError(f"unknown confidence mode {confidence!r}; expected 'logprobs' or 'votes'")
+        if votes < 1:
+            raise ValueError(f"votes must be at least 1, got {votes}")
+        self.llm = llm
+        self.question = question
+        self.confidence = confidence
+        self.votes = votes
+        self.limits = limits
+
+    @property
+    def prompt_version(self) -> str:
+        return get_prompt("judge_question_user").version
+
+    def judge(self, trajectory: Trajectory) -> tuple[Verdict, Usage]:
+        ev = gather(trajectory)
+        thoughts = "\n".join(ev.lines())
+        hit = failure_rule(ev)
+        if hit is not None:
+            verdict = Verdict(
+                label="failure",
+                thoughts=thoughts,
+                judge_model="rules",
+                p_success=hit.p_success,
+                source="rules",
+                reason=hit.reason,
+            )
+            return verdict, Usage()
+        if self.llm is None:
+            verdict = Verdict(
+                label="success" if PASSED_P_SUCCESS >= 0.5 else "failure",
+                thoughts=thoughts,
+                judge_model="rules",
+                p_success=PASSED_P_SUCCESS,
+                source="rules",
+                reason="every check passed; no model was asked",
+            )
+            return verdict, Usage()
+        return self._ask(trajectory, ev, thoughts)
+
+    def _ask(self, trajectory: Trajectory, ev: Evidence, thoughts: str) -> tuple[Verdict, Usage]:
+        assert self.llm is not None
+        messages = question_messages(trajectory, ev.lines(), self.question, self.limits)
+        answer = ask_yes_no(self.llm, messages, mode=self.confidence, votes=self.votes)
+        if answer.p_yes is None:
+            verdict = Verdict(
+                label="abstained",
+                thoughts=thoughts,
+                judge_model=answer.model,
+                parsed=False,
+                raw=answer.raw,
+                source="judge",
+                reason="every check passed, and the model's answer to the question could not be read",
+            )
+            return verdict, answer.usage
+        verdict = Verdict(
+            label="success" if answer.p_yes >= 0.5 else "failure",
+            thoughts=f"{thoughts}\nQuestion: {self.question} P(yes) = {answer.p_yes:.3f} ({answer.how}).",
+            judge_model=answer.model,
+            raw=answer.raw,
+            p_success=answer.p_yes,
+            source="judge",
+            reason=f"every check passed; the model answered the question with P(yes) = {answer.p_yes:.2f}",
+        )
+        return verdict, answer.usage
