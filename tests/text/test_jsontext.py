@@ -43,10 +43,6 @@ def test_no_json_is_none(text: str) -> None:
     assert find_json(text) is None
 
 
-@pytest.mark.xfail(
-    strict=True,
-    reason="bug: the whole-text attempt returns a JSON scalar; the docstring promises an object or array",
-)
 @pytest.mark.parametrize("text", ["42", '"success"', "true", " 3.5 "])
 def test_a_text_that_is_only_a_scalar_is_not_returned(text: str) -> None:
     assert find_json(text) is None

@@ -128,9 +128,5 @@ def test_masked_queries_of_one_kind_are_equal() -> None:
     assert a == b == f"Enter {MASK} into the text field."
 
 
-@pytest.mark.xfail(
-    strict=True,
-    reason='bug: an empty "" pairs with the next quote; the words between the quotes become a value',
-)
 def test_empty_quotes_are_no_value() -> None:
     assert query_literals('Type "" and then "x"') == ["x"]

@@ -69,6 +69,8 @@ def action_history(traj: Trajectory, limits: Limits = DEFAULT_LIMITS) -> str:
             lines.append(_elision_line(elided))
         action = step.action.strip() or "(no action)"
         lines.append(f"{i}: {clip(_with_target(action, step), limits.max_field_chars)}")
+    if elided and len(shown) == limits.head_steps:  # no tail: the elision comes last
+        lines.append(_elision_line(elided))
     return "\n".join(lines)
 
 
@@ -94,4 +96,6 @@ def think_action_blocks(traj: Trajectory, limits: Limits = DEFAULT_LIMITS) -> st
         thought = clip(step.thought.strip(), limits.max_field_chars)
         action = clip(_with_target(step.action.strip(), step), limits.max_field_chars)
         blocks.append(f"<think>\n{thought}\n</think>\n<action>\n{action}\n</action>")
+    if elided and len(shown) == limits.head_steps:  # no tail: the elision comes last
+        blocks.append(_elision_line(elided))
     return "\n\n".join(blocks)

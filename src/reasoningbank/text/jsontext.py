@@ -16,9 +16,12 @@ def find_json(text: str) -> Any | None:
     """
     stripped = text.strip()
     try:
-        return json.loads(stripped)
+        whole = json.loads(stripped)
     except ValueError:
         pass
+    else:
+        if isinstance(whole, dict | list):
+            return whole
     for i, ch in enumerate(text):
         if ch not in "{[":
             continue

@@ -25,7 +25,8 @@ LITERAL_PLACEHOLDER = "the value given in the task"
 
 # A quoted value: "..." or “...” anywhere; '...' only when the quotes stand apart
 # from words, so apostrophes (don't, user's) are not taken for quotes.
-_QUOTED_RE = re.compile(r'"([^"\n]{1,200})"|“([^”\n]{1,200})”|(?<![\w\'])\'([^\'\n]{1,200})\'(?![\w\'])')
+# Empty quotes ("") match too, so they are consumed as a pair instead of pairing with the next quote.
+_QUOTED_RE = re.compile(r'"([^"\n]{0,200})"|“([^”\n]{0,200})”|(?<![\w\'])\'([^\'\n]{1,200})\'(?![\w\'])')
 
 
 # An unquoted word: letters and digits, not glued to other word characters,
