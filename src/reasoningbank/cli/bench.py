@@ -30,7 +30,7 @@ DEFAULT_EPISODES = 2
 
 
 def _add_common(parser: argparse.ArgumentParser) -> None:
-    from . import add_common_options
+    from .common import add_common_options
 
     add_common_options(parser)
 
