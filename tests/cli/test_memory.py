@@ -128,6 +128,21 @@ def test_retrieve_leave_one_out_and_empty(env: Env, capsys: pytest.CaptureFixtur
     assert res.code == 0 and "No memory" in res.out
 
 
+def test_retrieve_render_on_empty_bank_says_so_on_stderr(
+    env: Env, capsys: pytest.CaptureFixture[str]
+) -> None:
+    res = run(capsys, "retrieve", "enter text", "--render", "--scope", "empty")
+    assert res.code == 0
+    assert res.out == ""  # stdout stays the (empty) prompt block for scripts
+    assert res.err == "No memory in scope 'empty' for this query.\n"
+
+
+def test_retrieve_has_no_local_model_option(env: Env, capsys: pytest.CaptureFixture[str]) -> None:
+    # retrieval calls no LLM, so an option to start one would silently do nothing
+    res = run(capsys, "retrieve", "enter text", "--local-model", "tiny")
+    assert res.code == 2 and "--local-model" in res.err
+
+
 def test_retrieve_bad_k(env: Env, capsys: pytest.CaptureFixture[str]) -> None:
     res = run(capsys, "retrieve", "q", "-k", "0")
     assert res.code == 2 and "-k" in res.err

@@ -141,9 +141,11 @@ def cmd_retrieve(args: argparse.Namespace) -> int:
             payload["rendered"] = rendered
         emit_json(payload)
     elif args.render:
-        sys.stdout.write(rendered or "")
-        if rendered and not rendered.endswith("\n"):
-            sys.stdout.write("\n")
+        # stdout carries only the prompt block, exactly as rendered, so scripts can paste it.
+        if not rendered:
+            print(nothing, file=sys.stderr)
+        else:
+            sys.stdout.write(rendered if rendered.endswith("\n") else rendered + "\n")
     elif not hits:
         console().print(nothing)
     else:
@@ -208,11 +210,10 @@ def register(sub: Any) -> None:
     p.add_argument("query")
     p.add_argument("-k", type=int, default=None, help="number of experiences (default: the preset's k)")
     p.add_argument("--task-id", help="leave out experiences recorded for this task id")
-    p.add_argument("--render", action="store_true", help="print the system-prompt memory block")
     p.add_argument(
-        "--local-model",
-        metavar="NAME",
-        help="accepted so learn and retrieve take the same options; retrieval calls no LLM",
+        "--render",
+        action="store_true",
+        help="print only the system-prompt memory block (a note on stderr when there is none)",
     )
 
     p = add_command(sub, "add", cmd_add, "add a hand-written memory item")
