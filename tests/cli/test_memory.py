@@ -8,7 +8,7 @@ from reasoningbank.bank import ReasoningBank
 from reasoningbank.cli import common
 from reasoningbank.models import Step, Trajectory
 from reasoningbank.trajio import example_path
-from tests.cli.helpers import Env, add_item, learn_examples, md, run, stats_json
+from tests.cli.helpers import EXAMPLE_ANSWERS, Env, add_item, learn_examples, md, run, stats_json
 
 # --------------------------------------------------------------------------- learn
 
@@ -32,6 +32,24 @@ def test_learn_human_output(env: Env, capsys: pytest.CaptureFixture[str]) -> Non
     assert res.code == 0, res.err
     assert "enter-text:7" in res.out and "failure" in res.out and "success" in res.out
     assert "type before submitting" in res.out
+
+
+def test_learn_example_uses_the_bundled_file(env: Env, capsys: pytest.CaptureFixture[str]) -> None:
+    env.llm.responses = list(EXAMPLE_ANSWERS)
+    res = run(capsys, "learn", "--example", "--json")
+    assert res.code == 0, res.err
+    results = res.json()["results"]
+    assert [r["task_id"] for r in results] == ["enter-text:7", "enter-text:8"]
+    assert [r["verdict"] for r in results] == ["failure", "success"]
+    assert stats_json(capsys)["experiences"] == 2
+
+
+def test_learn_example_and_file_are_exclusive(env: Env, capsys: pytest.CaptureFixture[str]) -> None:
+    both = run(capsys, "learn", "--example", str(example_path()))
+    assert both.code == 2 and "not allowed with" in both.err
+    neither = run(capsys, "learn")
+    assert neither.code == 2 and "--example" in neither.err
+    assert env.llm.calls == [] and stats_json(capsys)["experiences"] == 0
 
 
 def test_learn_overrides_task_id_and_query(env: Env, capsys: pytest.CaptureFixture[str]) -> None:

@@ -18,7 +18,7 @@ from ..bank import LearnError, NoLLMError
 from ..config import MODEL_ENV
 from ..llm import LLM
 from ..models import LearnReport, RetrievedExperience
-from ..trajio import load_trajectories
+from ..trajio import example_path, load_trajectories
 from . import common
 from .common import add_command, load_config
 from .errors import EXIT_FAILURE, EXIT_OK, CLIError
@@ -50,7 +50,7 @@ def _report_json(task_id: str, rep: LearnReport) -> dict[str, Any]:
 
 def cmd_learn(args: argparse.Namespace) -> int:
     cfg = load_config(args)
-    source = Path(args.file)
+    source = example_path() if args.example else Path(args.file)
     trajectories = load_trajectories(source, task_id=args.task_id, query=args.query)
     results: list[dict[str, Any]] = []
     with contextlib.ExitStack() as stack:
@@ -196,7 +196,17 @@ def cmd_add(args: argparse.Namespace) -> int:
 def register(sub: Any) -> None:
     """Add ``learn``, ``retrieve`` and ``add`` to the subparsers ``sub``."""
     p = add_command(sub, "learn", cmd_learn, "judge trajectories, distil memory items and store them")
-    p.add_argument("file", help="trajectory file: JSON, JSONL, OpenAI messages or mini-swe-agent .traj.json")
+    source = p.add_mutually_exclusive_group(required=True)
+    source.add_argument(
+        "file",
+        nargs="?",
+        help="trajectory file: JSON, JSONL, OpenAI messages or mini-swe-agent .traj.json",
+    )
+    source.add_argument(
+        "--example",
+        action="store_true",
+        help="learn from the example trajectories bundled with the package (instead of FILE)",
+    )
     p.add_argument("--task-id", help="override the task id of every trajectory in the file")
     p.add_argument("--query", help="override the query of every trajectory in the file")
     p.add_argument(
