@@ -25,11 +25,14 @@ in [-1, 1]) to 1.0 when the episode ended with a positive raw reward and 0.0
 otherwise (negative reward, still running, or finished by ``done()`` without
 the page awarding a reward). The raw and time-scaled rewards are kept in
 ``Observation.info``.
+
+The page listing and its text format live in :mod:`.miniwob_page`, applying an
+action to an element in :mod:`.miniwob_apply`, the task families and the page
+directory in :mod:`.miniwob_tasks`.
 """
 
 from __future__ import annotations
 
-import re
 import time
 from pathlib import Path
 from typing import Any
@@ -43,155 +46,14 @@ from selenium.common.exceptions import (
 from .actions import ACTION_GRAMMAR, ParsedAction, parse_action
 from .base import ActionError, Observation, TaskSpec
 from .browser import BrowserHandle, launch_chromium
+from .miniwob_apply import apply_to_element
+from .miniwob_page import LIST_JS, SKIP_IDS, STATE_JS, TEXT_LIMIT, format_element
+from .miniwob_tasks import MINIWOB_FAMILIES_DEFAULT, miniwob_html_dir
 
-#: Families checked to work with the action grammar and observation format.
-MINIWOB_FAMILIES_DEFAULT: tuple[str, ...] = (
-    "click-button",
-    "click-link",
-    "enter-text",
-    "login-user",
-    "click-checkboxes",
-    "enter-password",
-    "focus-text",
-    "click-option",
-    "click-dialog",
-    "choose-list",
-    "enter-date",
-)
+__all__ = ["MINIWOB_FAMILIES_DEFAULT", "MiniWoBEnv", "format_element", "miniwob_html_dir"]
 
 #: ``setTimeout`` overflows above 2**31-1 ms; stay below it.
 _MAX_TIMER_MS = 2_000_000_000
-
-_SKIP_IDS = ("reward-display", "sync-task-cover", "click-canvas", "query")
-
-# Walks the page, gives every listed element a stable ``data-rb-ref`` and
-# returns a description of each. Ids persist on the element; the page is
-# reloaded at every reset, so numbering restarts at 1 for each episode.
-_LIST_JS = r"""
-var SKIP = arguments[0];
-if (window.__rbNextRef === undefined) { window.__rbNextRef = 1; }
-var out = [];
-function visible(el) {
-  var r = el.getBoundingClientRect();
-  if (r.width === 0 || r.height === 0) return false;
-  var cs = window.getComputedStyle(el);
-  return cs.visibility !== 'hidden' && cs.display !== 'none';
-}
-function ownText(el) {
-  var parts = [];
-  el.childNodes.forEach(function (c) {
-    if (c.nodeType === 3 && !/^\s*$/.test(c.data)) parts.push(c.data.trim());
-  });
-  return parts.join(' ').replace(/\s+/g, ' ');
-}
-function labelFor(el) {
-  if (el.labels && el.labels.length) {
-    return el.labels[0].textContent.replace(/\s+/g, ' ').trim();
-  }
-  var p = el.parentElement;
-  if (p && p.tagName === 'LABEL') return p.textContent.replace(/\s+/g, ' ').trim();
-  var n = el.nextSibling;
-  if (n && n.nodeType === 3 && !/^\s*$/.test(n.data)) return n.data.trim();
-  return '';
-}
-function ref(el) {
-  if (el.dataset.rbRef === undefined) { el.dataset.rbRef = String(window.__rbNextRef++); }
-  return +el.dataset.rbRef;
-}
-function walk(el) {
-  if (SKIP.indexOf(el.id) >= 0) return;
-  var tag = el.tagName;
-  if (tag === 'SCRIPT' || tag === 'STYLE' || tag === 'OPTION' || tag === 'CANVAS') return;
-  if (!visible(el)) return;
-  var cs = window.getComputedStyle(el);
-  var d = {tag: tag.toLowerCase(), id: el.id || ''};
-  var listed = false;
-  if (tag === 'INPUT') {
-    d.kind = 'input_' + (el.type || 'text');
-    if (el.type === 'checkbox' || el.type === 'radio') {
-      d.kind = el.type; d.checked = el.checked; d.text = labelFor(el);
-    } else if (el.type === 'button' || el.type === 'submit' || el.type === 'reset') {
-      d.kind = 'button'; d.text = el.value;
-    } else { d.value = el.value; }
-    listed = true;
-  } else if (tag === 'TEXTAREA') {
-    d.kind = 'textarea'; d.value = el.value; listed = true;
-  } else if (tag === 'SELECT') {
-    d.kind = 'select';
-    d.options = Array.prototype.map.call(el.options, function (o) { return o.text.trim(); });
-    d.value = el.selectedIndex >= 0 ? el.options[el.selectedIndex].text.trim() : '';
-    listed = true;
-  } else if (tag === 'BUTTON') {
-    d.kind = 'button'; d.text = el.textContent.replace(/\s+/g, ' ').trim(); listed = true;
-  } else {
-    var t = ownText(el);
-    var isLink = tag === 'A' || cs.cursor === 'pointer';
-    if (t || isLink) {
-      d.kind = isLink ? 'link' : 'text';
-      d.text = t || el.textContent.replace(/\s+/g, ' ').trim();
-      listed = true;
-    }
-  }
-  if (listed) {
-    if (document.activeElement === el) d.focused = true;
-    d.ref = ref(el);
-    out.push(d);
-  }
-  if (tag === 'SELECT' || tag === 'BUTTON' || tag === 'TEXTAREA') return;
-  for (var i = 0; i < el.children.length; i++) walk(el.children[i]);
-}
-walk(document.body);
-return out;
-"""
-
-_STATE_JS = (
-    "return {done: WOB_DONE_GLOBAL, reward: WOB_REWARD_GLOBAL,"
-    " raw_reward: WOB_RAW_REWARD_GLOBAL, reason: WOB_REWARD_REASON};"
-)
-
-_DATE_RE = re.compile(r"^\s*(\d{1,2})/(\d{1,2})/(\d{4})\s*$")
-_ISO_DATE_RE = re.compile(r"^\s*(\d{4})-(\d{1,2})-(\d{1,2})\s*$")
-_TEXT_LIMIT = 100
-
-
-def miniwob_html_dir() -> Path:
-    """The directory of the packaged MiniWoB++ task pages."""
-    try:
-        import miniwob
-    except ImportError as exc:  # pragma: no cover - depends on the install
-        raise ImportError(
-            "the MiniWoB++ environment needs the 'miniwob' package (pip install 'reasoningbank[miniwob]')"
-        ) from exc
-    return Path(miniwob.__file__).resolve().parent / "html" / "miniwob"
-
-
-def _q(s: str) -> str:
-    """Quote page text with single quotes: models copy the observation's quoting into
-    their replies, and an unescaped double quote ends a JSON string early."""
-    if len(s) > _TEXT_LIMIT:
-        s = s[: _TEXT_LIMIT - 3] + "..."
-    return "'" + s.replace("\\", "\\\\").replace("'", "\\'") + "'"
-
-
-def format_element(d: dict[str, Any]) -> str:
-    """One observation line for an element description from the page."""
-    kind = str(d.get("kind", d.get("tag", "?")))
-    parts = [f"[{d['ref']}]", kind]
-    if kind in ("button", "link", "text", "checkbox", "radio") and d.get("text") is not None:
-        parts.append(_q(str(d["text"])))
-    if d.get("id"):
-        # The page's own element id, shown as a name: calling it "id" confused small models,
-        # which then used it instead of the bracketed number actions need.
-        parts.append(f"name={_q(str(d['id']))}")
-    if kind == "select":
-        parts.append("options=[" + ", ".join(_q(str(o)) for o in d.get("options", [])) + "]")
-    if "value" in d:
-        parts.append(f"value={_q(str(d['value']))}")
-    if "checked" in d:
-        parts.append(f"checked={'true' if d['checked'] else 'false'}")
-    if d.get("focused"):
-        parts.append("focused")
-    return " ".join(parts)
 
 
 class MiniWoBEnv:
@@ -306,7 +168,7 @@ class MiniWoBEnv:
         prefix = f"[{ref}] "
         for line in self._observe().text.splitlines():
             if line.startswith(prefix):
-                return line[len(prefix) :][:_TEXT_LIMIT]
+                return line[len(prefix) :][:TEXT_LIMIT]
         return None
 
     def evaluate(self) -> float:
@@ -328,106 +190,22 @@ class MiniWoBEnv:
             time.sleep(0.02)
 
     def _state(self) -> dict[str, Any]:
-        state: dict[str, Any] = self.driver.execute_script(_STATE_JS)
+        state: dict[str, Any] = self.driver.execute_script(STATE_JS)
         return state
 
     def _is_over(self) -> bool:
         return self._agent_done or bool(self._state()["done"])
-
-    def _element(self, ref: int) -> Any:
-        from selenium.webdriver.common.by import By
-
-        found = self.driver.find_elements(By.CSS_SELECTOR, f'[data-rb-ref="{ref}"]')
-        if not found:
-            raise ActionError(
-                f"there is no element with id {ref} on the page; use an id from the observation"
-            )
-        el = found[0]
-        if not el.is_displayed():
-            raise ActionError(f"element {ref} is not visible any more")
-        return el
 
     def _apply(self, a: ParsedAction) -> None:
         if a.name in ("done", "answer"):
             self._agent_done = True
             self._answer = a.text
             return
-        assert a.element is not None
-        el = self._element(a.element)
-        tag = str(el.tag_name).lower()
-        itype = str(el.get_attribute("type") or "").lower()
-        if a.name == "click":
-            self._click(el)
-        elif a.name == "type":
-            assert a.text is not None
-            if tag not in ("input", "textarea") or itype in (
-                "checkbox",
-                "radio",
-                "button",
-                "submit",
-                "reset",
-            ):
-                raise ActionError(f"element {a.element} is not a text field; type() needs an input box")
-            if itype == "date":
-                self._set_date(el, a.element, a.text)
-            else:
-                el.clear()
-                el.send_keys(a.text)
-        elif a.name == "select":
-            assert a.text is not None
-            self._select(el, a.element, a.text)
-
-    def _click(self, el: Any) -> None:
-        from selenium.common.exceptions import (
-            ElementClickInterceptedException,
-            ElementNotInteractableException,
-        )
-
-        try:
-            el.click()
-        except (ElementClickInterceptedException, ElementNotInteractableException):
-            # Covered or off-screen elements: fall back to a DOM click.
-            self.driver.execute_script("arguments[0].click();", el)
-
-    def _set_date(self, el: Any, ref: int, text: str) -> None:
-        m = _DATE_RE.match(text)
-        iso: str
-        if m:
-            iso = f"{int(m.group(3)):04d}-{int(m.group(1)):02d}-{int(m.group(2)):02d}"
-        else:
-            m = _ISO_DATE_RE.match(text)
-            if not m:
-                raise ActionError(f"element {ref} is a date field; type a date as MM/DD/YYYY")
-            iso = f"{int(m.group(1)):04d}-{int(m.group(2)):02d}-{int(m.group(3)):02d}"
-        self.driver.execute_script(
-            "arguments[0].value = arguments[1];"
-            "arguments[0].dispatchEvent(new Event('input', {bubbles: true}));"
-            "arguments[0].dispatchEvent(new Event('change', {bubbles: true}));",
-            el,
-            iso,
-        )
-
-    def _select(self, el: Any, ref: int, option: str) -> None:
-        from selenium.webdriver.support.select import Select
-
-        if str(el.tag_name).lower() != "select":
-            raise ActionError(f"element {ref} is not a drop-down list; use click() instead")
-        sel = Select(el)
-        texts = [str(o.text).strip() for o in sel.options]
-        wanted = option.strip()
-        for i, t in enumerate(texts):
-            if t == wanted:
-                sel.select_by_index(i)
-                return
-        for i, t in enumerate(texts):
-            if t.lower() == wanted.lower():
-                sel.select_by_index(i)
-                return
-        raise ActionError(f"list {ref} has no option {option!r}; options are {texts}")
+        apply_to_element(self.driver, a)
 
     def _observe(self, last_action: str | None = None) -> Observation:
         state = self._state()
-        elements: list[dict[str, Any]] = self.driver.execute_script(_LIST_JS, list(_SKIP_IDS))
+        elements: list[dict[str, Any]] = self.driver.execute_script(LIST_JS, list(SKIP_IDS))
         text = "\n".join(format_element(d) for d in elements)
         task = self._task
         info: dict[str, Any] = {
