@@ -97,6 +97,8 @@ def fake_localmodel(monkeypatch: pytest.MonkeyPatch, llm: ScriptedLLM, fail: str
     def local_llm(name: str) -> Iterator[ScriptedLLM]:
         if fail == "assemble":
             raise AssemblyError("parts not installed")
+        if fail == "serve":
+            raise ServerError("llama-server exited with code 1\nlast log line")
         events.append(f"start {name}")
         try:
             yield llm

@@ -4,14 +4,20 @@ from __future__ import annotations
 
 import json
 import sys
+from collections.abc import Sequence
 from pathlib import Path
+from typing import Any
 
 import pytest
 
 from reasoningbank import cli
+from reasoningbank.bank import ReasoningBank
 from reasoningbank.cli import common
 from reasoningbank.config import BankConfig
-from tests.cli.helpers import Env, run
+from reasoningbank.embed import HashEmbedder, Vectors
+from reasoningbank.llm.retry import LLMCallError
+from reasoningbank.stores import open_store
+from tests.cli.helpers import Env, md, run, stats_json
 
 # --------------------------------------------------------------------------- options and config
 
@@ -75,6 +81,56 @@ def test_python_dash_m_entry() -> None:
 
 
 # --------------------------------------------------------------------------- failed model calls
+
+
+def _call_failed(_: object) -> str:
+    raise LLMCallError("openai/gpt-x: connection refused after 3 attempts", attempts=3, retryable=True)
+
+
+def test_failed_llm_call_in_learn_is_one_line_exit_1(env: Env, capsys: pytest.CaptureFixture[str]) -> None:
+    env.llm.responses = [_call_failed]
+    res = run(capsys, "learn", "--example")
+    assert res.code == 1 and res.out == ""
+    assert res.err.count("\n") == 1 and res.err.startswith("reasoningbank: error: ")
+    assert "connection refused after 3 attempts" in res.err and "0 of 2" in res.err
+    assert stats_json(capsys)["experiences"] == 0
+
+
+class _DownEmbedder(HashEmbedder):
+    """A hosted embedder whose service is down: every call fails as LiteLLM calls do."""
+
+    def embed_documents(self, texts: Sequence[str]) -> Vectors:
+        raise LLMCallError(
+            "embedding call to litellm:text-embedding-3-small failed", attempts=1, retryable=False
+        )
+
+    def embed_query(self, text: str) -> Vectors:
+        return self.embed_documents([text])
+
+
+@pytest.mark.parametrize(
+    "argv",
+    [
+        ["retrieve", "enter text"],
+        ["add", "--title", "t", "--content", "c"],
+        ["learn", "--example"],  # the judge and extractor answer; storing needs the query embedded
+    ],
+)
+def test_failed_model_call_outside_learn_is_one_line_exit_1(
+    env: Env, capsys: pytest.CaptureFixture[str], monkeypatch: pytest.MonkeyPatch, argv: list[str]
+) -> None:
+    env.llm.responses = ["Status: success", md("tip")]
+
+    def down(cfg: BankConfig, *, llm: Any = None) -> ReasoningBank:
+        preset = cfg.resolved_preset()
+        return ReasoningBank.from_preset(
+            open_store(cfg.store), _DownEmbedder(), env.llm, preset, scope=cfg.scope
+        )
+
+    monkeypatch.setattr(common, "build_bank", down)
+    res = run(capsys, *argv)
+    assert res.code == 1 and res.out == ""
+    assert res.err == "reasoningbank: error: embedding call to litellm:text-embedding-3-small failed\n"
 
 
 # --------------------------------------------------------------------------- signals

@@ -3,11 +3,15 @@
 from __future__ import annotations
 
 import json
+from typing import Any
 
 import pytest
 
 from reasoningbank import cli
+from reasoningbank.cli import common
 from reasoningbank.llm import ScriptedLLM
+from reasoningbank.llm.gguf import ModelAssemblyError
+from reasoningbank.llm.local import ModelServerError
 from reasoningbank.trajio import example_path
 from tests.cli.helpers import Env, fake_localmodel, md, run, stats_json
 
@@ -56,6 +60,46 @@ def test_local_model_unavailable_exit_2(
     res = run(capsys, "learn", str(example_path()), "--local-model", "tiny")
     assert res.code == 2 and "local model 'tiny' is not available: parts not installed" in res.err
     assert stats_json(capsys)["experiences"] == 0
+
+
+def test_local_model_server_failure_exit_1(
+    env: Env, capsys: pytest.CaptureFixture[str], monkeypatch: pytest.MonkeyPatch
+) -> None:
+    fake_localmodel(monkeypatch, ScriptedLLM(), fail="serve")
+    res = run(capsys, "learn", "--example", "--local-model", "tiny")
+    assert res.code == 1 and res.out == ""
+    assert res.err == (
+        "reasoningbank: error: local model 'tiny' could not be served: "
+        "llama-server exited with code 1 last log line\n"
+    )
+
+
+def test_model_server_error_anywhere_is_one_line_exit_1(
+    env: Env, capsys: pytest.CaptureFixture[str], monkeypatch: pytest.MonkeyPatch
+) -> None:
+    # A server that dies outside the start-up block (here: while the bank is built) is a run failure too.
+    def dead_server(*_: Any, **__: Any) -> Any:
+        raise ModelServerError("the model server at 127.0.0.1:4321 stopped answering\nlog tail")
+
+    monkeypatch.setattr(common, "build_bank", dead_server)
+    res = run(capsys, "retrieve", "enter text")
+    assert res.code == 1 and res.out == ""
+    assert res.err == (
+        "reasoningbank: error: the model server at 127.0.0.1:4321 stopped answering log tail\n"
+    )
+
+
+def test_model_assembly_error_anywhere_is_one_line_exit_2(
+    env: Env, capsys: pytest.CaptureFixture[str], monkeypatch: pytest.MonkeyPatch
+) -> None:
+    # A bundled model that is not installed is bad input wherever it is noticed.
+    def missing(*_: Any, **__: Any) -> Any:
+        raise ModelAssemblyError("package qwen-part-1 is not installed")
+
+    monkeypatch.setattr(common, "build_bank", missing)
+    res = run(capsys, "add", "--title", "t", "--content", "c")
+    assert res.code == 2 and res.out == ""
+    assert res.err == "reasoningbank: error: package qwen-part-1 is not installed\n"
 
 
 def test_serve_model_json(capsys: pytest.CaptureFixture[str], monkeypatch: pytest.MonkeyPatch) -> None:
