@@ -161,6 +161,19 @@ def test_retrieve_has_no_local_model_option(env: Env, capsys: pytest.CaptureFixt
     assert res.code == 2 and "--local-model" in res.err
 
 
+def test_retrieve_prints_item_text_literally(env: Env, capsys: pytest.CaptureFixture[str]) -> None:
+    title, content = "[/bold]", "press \x1b[31mSubmit\x1b[0m [bold]now[/bold]"
+    add_item(capsys, title, content, "--query", "enter text", "--task-id", "[red]t[/red]")
+    human = run(capsys, "retrieve", "enter text")
+    assert human.code == 0, human.err
+    assert "[/bold]" in human.out and "[bold]now[/bold]" in human.out and "[red]t[/red]" in human.out
+    assert "\x1b" not in human.out and "\\x1b[31mSubmit" in human.out
+    hit = run(capsys, "retrieve", "enter text", "--json").json()["hits"][0]
+    assert hit["items"][0]["title"] == title and hit["items"][0]["content"] == content
+    added = run(capsys, "add", "--title", "t", "--content", "c", "--scope", "[/]")
+    assert added.code == 0 and "'[/]'." in added.out, added.err
+
+
 def test_retrieve_bad_k(env: Env, capsys: pytest.CaptureFixture[str]) -> None:
     res = run(capsys, "retrieve", "q", "-k", "0")
     assert res.code == 2 and "-k" in res.err

@@ -7,7 +7,8 @@ import types
 
 import pytest
 
-from reasoningbank.models import EmbeddingRef, Experience
+from reasoningbank.models import EmbeddingRef, Experience, MemoryItem
+from reasoningbank.stores import open_store
 from tests.cli.helpers import Env, add_item, learn_examples, run, stats_json
 
 # --------------------------------------------------------------------------- init
@@ -73,6 +74,31 @@ def test_delete_without_yes_refuses_when_not_interactive(
     res = run(capsys, "delete", exp_id)
     assert res.code == 2 and "--yes" in res.err
     assert stats_json(capsys)["experiences"] == 1
+
+
+def test_show_and_list_print_stored_text_literally(env: Env, capsys: pytest.CaptureFixture[str]) -> None:
+    # Rich markup in stored text must neither crash rich nor style the output, and terminal
+    # escape sequences must not reach the terminal raw; --json keeps the text exact.
+    title, content, query = "[/bold]", "red \x1b[31mtext\x1b[0m [bold]x[/bold]", "q [/] \x07bell"
+    exp = Experience(task_id="[red]t[/red]", query=query)
+    exp.items = [MemoryItem(title=title, content=content, experience_id=exp.id)]
+    store = open_store(f"sqlite:///{env.db}")
+    store.add(exp)
+    store.close()
+
+    shown = run(capsys, "show", exp.id)
+    assert shown.code == 0, shown.err
+    assert "[/bold]" in shown.out and "[bold]x[/bold]" in shown.out and "[red]t[/red]" in shown.out
+    assert "\x1b" not in shown.out and "\x07" not in shown.out
+    assert "\\x1b[31m" in shown.out and "\\x07bell" in shown.out
+
+    listed = run(capsys, "list")
+    assert listed.code == 0, listed.err
+    assert "[red]t[/red]" in listed.out and "[/]" in listed.out and "\x07" not in listed.out
+
+    exact = run(capsys, "show", exp.id, "--json").json()
+    assert exact["items"][0]["title"] == title and exact["items"][0]["content"] == content
+    assert exact["query"] == query
 
 
 # --------------------------------------------------------------------------- export / import

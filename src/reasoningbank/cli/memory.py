@@ -23,7 +23,7 @@ from . import common
 from .common import add_command, load_config
 from .errors import EXIT_FAILURE, EXIT_OK, CLIError
 from .model import local_llm
-from .output import console, emit_json, item_json, one_line, short
+from .output import console, emit_json, item_json, lit, one_line, short
 
 # --------------------------------------------------------------------------- learn
 
@@ -87,13 +87,13 @@ def cmd_learn(args: argparse.Namespace) -> int:
 
 def _print_learned(results: list[dict[str, Any]], source: Path) -> None:
     numeric = ("calls", "tokens", "cost", "seconds")
-    table = Table(title=f"Learned {len(results)} trajectory(ies) from {source}")
+    table = Table(title=f"Learned {len(results)} trajectory(ies) from {lit(source)}")
     for col in ("task", "verdict", "items", *numeric):
         table.add_column(col, justify="right" if col in numeric else "left")
     for r in results:
-        titles = "\n".join(f"- {i['title']}" for i in r["items"]) or "(none)"
+        titles = "\n".join(f"- {lit(i['title'])}" for i in r["items"]) or "(none)"
         table.add_row(
-            r["task_id"],
+            lit(r["task_id"]),
             r["verdict"],
             titles,
             str(r["calls"]),
@@ -105,7 +105,7 @@ def _print_learned(results: list[dict[str, Any]], source: Path) -> None:
     out.print(table)
     for r in results:
         if r["note"]:
-            out.print(f"[dim]{r['task_id']}: {r['note']}[/dim]")
+            out.print(f"[dim]{lit(r['task_id'])}: {lit(r['note'])}[/dim]")
 
 
 # --------------------------------------------------------------------------- retrieve
@@ -147,14 +147,14 @@ def cmd_retrieve(args: argparse.Namespace) -> int:
         else:
             sys.stdout.write(rendered if rendered.endswith("\n") else rendered + "\n")
     elif not hits:
-        console().print(nothing)
+        console().print(lit(nothing))
     else:
         _print_hits(args.query, hits)
     return EXIT_OK
 
 
 def _print_hits(query: str, hits: list[RetrievedExperience]) -> None:
-    table = Table(title=f"Memory for: {short(query, 60)}")
+    table = Table(title=f"Memory for: {lit(short(query, 60))}")
     for col in ("score", "experience", "task", "verdict", "item"):
         table.add_column(col)
     for h in hits:
@@ -163,10 +163,10 @@ def _print_hits(query: str, hits: list[RetrievedExperience]) -> None:
             first = n == 0
             table.add_row(
                 f"{h.score:.3f}" if first else "",
-                exp.id[:12] if first else "",
-                exp.task_id if first else "",
+                lit(exp.id[:12]) if first else "",
+                lit(exp.task_id) if first else "",
                 (exp.verdict.label if exp.verdict else "manual") if first else "",
-                f"[bold]{item.title}[/bold]\n{item.content}",
+                f"[bold]{lit(item.title)}[/bold]\n{lit(item.content)}",
             )
     console().print(table)
 
@@ -186,7 +186,7 @@ def cmd_add(args: argparse.Namespace) -> int:
     if args.json:
         emit_json({"item": item_json(item), "experience_id": item.experience_id, "scope": cfg.scope})
         return EXIT_OK
-    console().print(f"Added item {item.id} (experience {item.experience_id}) to scope {cfg.scope!r}.")
+    console().print(lit(f"Added item {item.id} (experience {item.experience_id}) to scope {cfg.scope!r}."))
     return EXIT_OK
 
 

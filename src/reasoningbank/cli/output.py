@@ -1,14 +1,25 @@
-"""Output helpers of the CLI: JSON on stdout, a rich console, and the JSON shapes of stored data."""
+"""Output helpers of the CLI: exact JSON on stdout, and rich text that shows stored text literally.
+
+Stored text (titles, contents, queries, ids, paths) goes through :func:`lit`
+before it reaches a rich console: rich markup in it is escaped and control
+characters other than newline and tab are shown as ``\\x..`` escapes, so an
+item titled ``[/bold]`` or holding ``"\\x1b[31m"`` prints as written instead of
+crashing rich or driving the terminal. JSON output is never altered.
+"""
 
 from __future__ import annotations
 
 import json
 import sys
+import unicodedata
 from typing import Any
 
 from rich.console import Console
+from rich.markup import escape
 
 from ..models import Experience, MemoryItem
+
+_KEEP = frozenset("\n\t")
 
 
 def one_line(text: str) -> str:
@@ -20,6 +31,23 @@ def short(text: str, n: int = 70) -> str:
     """``text`` on one line, cut to at most ``n`` characters."""
     flat = one_line(text)
     return flat if len(flat) <= n else flat[: n - 1] + "…"
+
+
+def printable(text: str) -> str:
+    """``text`` with control characters (other than newline and tab) written as escapes."""
+    if text.isprintable():
+        return text
+    return "".join(
+        ch.encode("unicode_escape").decode("ascii")
+        if ch not in _KEEP and unicodedata.category(ch) == "Cc"
+        else ch
+        for ch in text
+    )
+
+
+def lit(text: object) -> str:
+    """``text`` as rich markup that renders literally: markup escaped, control characters shown."""
+    return escape(printable(str(text)))
 
 
 def emit_json(obj: Any) -> None:

@@ -19,7 +19,7 @@ from ..stores.base import NotFoundError, Store
 from . import common
 from .common import add_command, load_config
 from .errors import EXIT_OK, CLIError
-from .output import console, emit_json, experience_json, experience_summary, short
+from .output import console, emit_json, experience_json, experience_summary, lit, printable, short
 
 _ID_HELP = "experience id (or a unique prefix of at least 4 characters)"
 
@@ -62,8 +62,8 @@ def cmd_init(args: argparse.Namespace) -> int:
         return EXIT_OK
     out = console()
     out.print(
-        f"Bank ready at [bold]{location}[/bold] (store {cfg.store}), "
-        f"scope [bold]{cfg.scope}[/bold]: {n} experience(s)."
+        f"Bank ready at [bold]{lit(location)}[/bold] (store {lit(cfg.store)}), "
+        f"scope [bold]{lit(cfg.scope)}[/bold]: {n} experience(s)."
     )
     if not persistent:
         out.print("Note: memory:// keeps nothing after this command exits.")
@@ -86,16 +86,16 @@ def cmd_list(args: argparse.Namespace) -> int:
         summaries = [experience_summary(e) for e in exps]
         emit_json({"scope": cfg.scope, "total": total, "experiences": summaries})
         return EXIT_OK
-    table = Table(title=f"Scope {cfg.scope!r}: {len(exps)} of {total} experience(s)")
+    table = Table(title=lit(f"Scope {cfg.scope!r}: {len(exps)} of {total} experience(s)"))
     for col in ("id", "task", "verdict", "items", "query", "created"):
         table.add_column(col)
     for e in exps:
         table.add_row(
-            e.id,
-            e.task_id,
+            lit(e.id),
+            lit(e.task_id),
             e.verdict.label if e.verdict else "manual",
             str(len(e.items)),
-            short(e.query, 50),
+            lit(short(e.query, 50)),
             e.created_at.strftime("%Y-%m-%d %H:%M"),
         )
     console().print(table)
@@ -113,27 +113,29 @@ def cmd_show(args: argparse.Namespace) -> int:
         emit_json(experience_json(exp, with_vector=args.with_vector))
         return EXIT_OK
     out = console()
-    out.print(f"[bold]Experience {exp.id}[/bold]  scope {exp.scope!r}  task {exp.task_id!r}")
-    out.print(f"Query: {exp.query}")
+    where = f"scope {exp.scope!r}  task {exp.task_id!r}"
+    out.print(f"[bold]Experience {lit(exp.id)}[/bold]  {lit(where)}")
+    out.print(f"Query: {lit(exp.query)}")
     if exp.verdict:
-        out.print(f"Verdict: [bold]{exp.verdict.label}[/bold] ({exp.verdict.judge_model or 'given'})")
+        judge = lit(exp.verdict.judge_model or "given")
+        out.print(f"Verdict: [bold]{exp.verdict.label}[/bold] ({judge})")
         if exp.verdict.thoughts:
-            out.print(f"Judge: {exp.verdict.thoughts}")
+            out.print(f"Judge: {lit(exp.verdict.thoughts)}")
     if exp.query_embedding:
-        out.print(f"Embedding: {exp.query_embedding.model} ({exp.query_embedding.dim}-d)")
+        out.print(f"Embedding: {lit(exp.query_embedding.model)} ({exp.query_embedding.dim}-d)")
     if exp.trajectory:
         out.print(f"Trajectory: {len(exp.trajectory.steps)} step(s)")
         for n, step in enumerate(exp.trajectory.steps, start=1):
-            out.print(f"  {n}. {short(step.thought, 60)} -> {short(step.action, 60)}", markup=False)
+            out.print(f"  {n}. {lit(short(step.thought, 60))} -> {lit(short(step.action, 60))}")
         if exp.trajectory.final_answer is not None:
-            out.print(f"Final answer: {short(exp.trajectory.final_answer, 100)}", markup=False)
+            out.print(f"Final answer: {lit(short(exp.trajectory.final_answer, 100))}")
     table = Table(title="Memory items")
     for col in ("id", "origin", "v", "title", "content"):
         table.add_column(col)
     for item in exp.items:
         status = "" if item.superseded_by is None else " (superseded)"
         row = (item.id, item.origin + status, str(item.version), item.title, item.content)
-        table.add_row(*row)
+        table.add_row(*(lit(cell) for cell in row))
     out.print(table)
     return EXIT_OK
 
@@ -146,7 +148,8 @@ def cmd_delete(args: argparse.Namespace) -> int:
         if not args.yes:
             if not sys.stdin.isatty():
                 raise CLIError(f"refusing to delete {exp.id} without --yes (stdin is not a terminal)")
-            prompt = f"Delete experience {exp.id} ({exp.task_id}) and its {len(exp.items)} item(s)? [y/N] "
+            task = printable(exp.task_id)
+            prompt = f"Delete experience {exp.id} ({task}) and its {len(exp.items)} item(s)? [y/N] "
             answer = input(prompt)
             if answer.strip().lower() not in ("y", "yes"):
                 if args.json:
@@ -160,7 +163,7 @@ def cmd_delete(args: argparse.Namespace) -> int:
     if args.json:
         emit_json({"deleted": exp.id, "scope": cfg.scope, "items": len(exp.items)})
     else:
-        console().print(f"Deleted experience {exp.id} and its {len(exp.items)} item(s).")
+        console().print(lit(f"Deleted experience {exp.id} and its {len(exp.items)} item(s)."))
     return EXIT_OK
 
 
@@ -179,7 +182,7 @@ def cmd_export(args: argparse.Namespace) -> int:
     if args.json:
         emit_json({"exported": n, "scope": cfg.scope, "path": str(args.path)})
     else:
-        console().print(f"Exported {n} experience(s) from scope {cfg.scope!r} to {args.path}.")
+        console().print(lit(f"Exported {n} experience(s) from scope {cfg.scope!r} to {args.path}."))
     return EXIT_OK
 
 
@@ -196,7 +199,7 @@ def cmd_import(args: argparse.Namespace) -> int:
     if args.json:
         emit_json({"imported": n, "scope": cfg.scope, "path": str(path)})
     else:
-        console().print(f"Imported {n} experience(s) into scope {cfg.scope!r} from {path}.")
+        console().print(lit(f"Imported {n} experience(s) into scope {cfg.scope!r} from {path}."))
     return EXIT_OK
 
 
@@ -230,7 +233,7 @@ def cmd_stats(args: argparse.Namespace) -> int:
     if args.json:
         emit_json(stats)
         return EXIT_OK
-    table = Table(title=f"Scope {cfg.scope!r} in {cfg.store}")
+    table = Table(title=lit(f"Scope {cfg.scope!r} in {cfg.store}"))
     table.add_column("what")
     table.add_column("value", justify="right")
     emb = stats["embedding_model"]
@@ -244,7 +247,7 @@ def cmd_stats(args: argparse.Namespace) -> int:
         ("scopes", ", ".join(f"{s} ({n})" for s, n in stats["scopes"].items()) or "(none)"),
     ]
     for what, value in rows:
-        table.add_row(what, value)
+        table.add_row(what, lit(value))
     console().print(table)
     return EXIT_OK
 
