@@ -10,13 +10,13 @@ from typing import Any
 
 import pytest
 
-from reasoningbank.bench.records import read_records
 from reasoningbank.bench.rejudge import load_episodes, rejudge, summary_table
+from reasoningbank.bench.rundir import read_records
 from reasoningbank.cli import bench as bench_cli
 from reasoningbank.cli import main
 from reasoningbank.judge import LLMJudge
 from reasoningbank.llm import Message, ScriptedLLM
-from tests.bench.test_runner import TASKS, respond, run
+from tests.bench.fakes import TASKS, respond, run
 
 
 def always(label: str) -> ScriptedLLM:

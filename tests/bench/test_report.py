@@ -8,8 +8,10 @@ from typing import Any
 
 import pytest
 
-from reasoningbank.bench.records import append_record, read_records, write_json_atomic
-from reasoningbank.bench.report import compute_metrics, load_run, render_report, write_report
+from reasoningbank.bench.metrics import compute_metrics
+from reasoningbank.bench.report import render_report, write_report
+from reasoningbank.bench.rundata import load_run
+from reasoningbank.bench.rundir import append_record, read_records, write_json_atomic
 from reasoningbank.cli import main
 
 PNG_MAGIC = b"\x89PNG\r\n\x1a\n"

@@ -3,119 +3,24 @@
 from __future__ import annotations
 
 import json
-import re
-from collections.abc import Sequence
 from pathlib import Path
 from typing import Any
 
 import pytest
 
+from reasoningbank.bench import manifest as manifest_mod
 from reasoningbank.bench import runner as runner_mod
-from reasoningbank.bench.envs.base import Observation, TaskSpec
-from reasoningbank.bench.envs.scripted import ScriptedEnvironment
-from reasoningbank.bench.records import ManifestMismatchError, append_record, read_records
-from reasoningbank.bench.runner import make_stream, run_stream
+from reasoningbank.bench.envs.base import TaskSpec
+from reasoningbank.bench.manifest import ManifestMismatchError
+from reasoningbank.bench.records import TaskRecord
+from reasoningbank.bench.rundir import append_record, read_records
+from reasoningbank.bench.runner import run_stream
+from reasoningbank.bench.settings import RunSettings
+from reasoningbank.bench.stream import make_stream
 from reasoningbank.embed import HashEmbedder
-from reasoningbank.llm import Message, ScriptedLLM
+from reasoningbank.llm import ScriptedLLM
 from reasoningbank.stores import SQLiteStore
-
-# family -> (field, target value template, what the agent types ("=" the target), judge's label)
-# "name": agent right, judge agrees (TP); "city": agent wrong, judge agrees (TN);
-# "zip": agent right, judge says failure (FN) -- the judge is independent of the score.
-FAMILIES: dict[str, tuple[str, str, str, str]] = {
-    "name": ("name", "Ada{seed}", "=", "success"),
-    "city": ("city", "Paris{seed}", "Rome", "failure"),
-    "zip": ("zip", "75{seed}", "=", "failure"),
-}
-
-ITEM = "# Memory Item 1\n## Title Check each field\n## Description d\n## Content Type values, then submit.\n"
-
-
-class FamilyEnv:
-    """ScriptedEnvironment whose form depends on the task family and seed.
-
-    It puts the benchmark reward into ``Observation.info`` like MiniWoB does,
-    so tests can check the reward never travels to memory prompts.
-    """
-
-    def __init__(self, crash_on_reset: int | None = None) -> None:
-        self.inner = ScriptedEnvironment()
-        self.resets = 0
-        self.crash_on_reset = crash_on_reset
-        self.closed = False
-
-    def reset(self, task: TaskSpec) -> Observation:
-        self.resets += 1
-        if self.crash_on_reset is not None and self.resets == self.crash_on_reset:
-            raise RuntimeError("simulated crash")
-        field, target, _, _ = FAMILIES[task.family]
-        self.inner.fields = {field: target.format(seed=task.seed)}
-        return self.inner.reset(task)
-
-    def step(self, action: str) -> Observation:
-        obs = self.inner.step(action)
-        obs.info["raw_reward"] = self.inner.evaluate()
-        return obs
-
-    def evaluate(self) -> float:
-        return self.inner.evaluate()
-
-    def close(self) -> None:
-        self.closed = True
-
-
-def role(messages: Sequence[Message]) -> str:
-    system = messages[0]["content"]
-    if system.startswith("You are an agent"):
-        return "agent"
-    if system.startswith("You evaluate the work"):
-        return "judge"
-    if system.startswith("You turn a record"):
-        return "awm"
-    return "extract"
-
-
-def respond(messages: Sequence[Message]) -> str:
-    r = role(messages)
-    user = messages[1]["content"]
-    if r == "agent":
-        goal = user.split("# Goal\n", 1)[1].split("\n", 1)[0]
-        fam = next(f for f, spec in FAMILIES.items() if f' {spec[0]} "' in goal)
-        target = re.search(r'"([^"]*)"', goal)
-        assert target is not None
-        value = target.group(1) if FAMILIES[fam][2] == "=" else FAMILIES[fam][2]
-        if 'value=""' in user:
-            return f'<think>Type the value.</think><action>type(2, "{value}")</action>'
-        return "<think>Submit.</think><action>click(1)</action>"
-    if r == "judge":
-        label = next(spec[3] for spec in FAMILIES.values() if f' {spec[0]} "' in user)
-        return f"Thoughts: looked at it.\nStatus: {label}"
-    if r == "awm":
-        return (
-            "## Workflow 1: Fill\n<think>a</think><action>type({f}, 'v')</action>\n"
-            "<think>b</think><action>click({s})</action>"
-        )
-    return ITEM
-
-
-TASKS = make_stream(["name", "city", "zip"], 2, seed=1)
-METHODS = ["none", "synapse", "awm", "reasoningbank"]
-
-
-def run(tmp_path: Path, llm: ScriptedLLM, env: FamilyEnv | None = None, **kw: Any) -> runner_mod.StreamResult:
-    env = env or FamilyEnv()
-    return run_stream(
-        lambda: env,
-        kw.pop("tasks", TASKS),
-        kw.pop("methods", METHODS),
-        llm,
-        HashEmbedder(),
-        tmp_path / "run",
-        preset="paper",
-        max_steps=4,
-        progress=False,
-        **kw,
-    )
+from tests.bench.fakes import METHODS, TASKS, FamilyEnv, respond, role, run
 
 
 def test_make_stream_orders_are_deterministic() -> None:
@@ -144,7 +49,7 @@ def test_records_token_split_and_score_isolation(tmp_path: Path) -> None:
         recs = read_records(run_dir / m / "records.jsonl")
         assert [r["index"] for r in recs] == list(range(6))
         assert [r["task_id"] for r in recs] == [t.task_id for t in TASKS]
-        assert res.records[m] == recs
+        assert res.records[m] == [TaskRecord.model_validate(r) for r in recs]
         assert not (run_dir / m / "pending.json").exists()
         by_fam = {r["family"]: r for r in recs}
         assert by_fam["name"]["success"] is True and by_fam["city"]["success"] is False
@@ -261,9 +166,7 @@ def test_manifest_mismatch_is_refused(tmp_path: Path) -> None:
             ScriptedLLM(default=respond),
             HashEmbedder(),
             tmp_path / "run",
-            preset="paper",
-            max_steps=9,
-            progress=False,
+            RunSettings(preset="paper", max_steps=9, progress=False),
         )
     # same config resumes fine and runs nothing new
     env = FamilyEnv()
@@ -311,112 +214,6 @@ def test_bad_arguments_are_named(tmp_path: Path) -> None:
         run(tmp_path, ScriptedLLM(default=respond), tasks=[TaskSpec("name", 1), TaskSpec("name", 1)])
 
 
-def test_cli_bench_miniwob_runs_the_stream_with_fakes(
-    tmp_path: Path, monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]
-) -> None:
-    import contextlib
-    from collections.abc import Iterator
-
-    import reasoningbank.bench.envs.miniwob as miniwob_mod
-    from reasoningbank.cli import bench as bench_cli
-    from reasoningbank.cli import main
-
-    llm = ScriptedLLM(default=respond)
-
-    @contextlib.contextmanager
-    def fake_llm(args: Any, log_dir: Path) -> Iterator[ScriptedLLM]:
-        yield llm
-
-    monkeypatch.setattr(bench_cli, "_llm_for", fake_llm)
-    monkeypatch.setattr(miniwob_mod, "MiniWoBEnv", FamilyEnv)
-    run_dir = tmp_path / "cli-run"
-    code = main(
-        [
-            "bench",
-            "miniwob",
-            "--methods",
-            "none,synapse",
-            "--tasks",
-            "name,city",
-            "--episodes",
-            "2",
-            "--run-dir",
-            str(run_dir),
-            "--embedder",
-            "hash",
-            "--preset",
-            "paper",
-            "--max-steps",
-            "3",
-            "--include-failures",
-            "--no-progress",
-        ]
-    )
-    assert code == 0
-    out = capsys.readouterr().out
-    assert "| synapse+failures |" in out and "report:" in out
-    manifest = json.loads((run_dir / "run.json").read_text())
-    assert manifest["methods"] == ["none", "synapse+failures"]
-    assert [t["family"] for t in manifest["tasks"]] == ["name", "city", "name", "city"]
-    # no --model: the bundled local model's defaults (page after the history, JSON actions)
-    assert manifest["agent_kwargs"]["page_last"] is True and manifest["agent_kwargs"]["json_actions"] is True
-    later = [c.messages[1]["content"] for c in llm.calls if "# History" in c.messages[1]["content"]]
-    assert later and all(u.index("# History") < u.index("# Current page") for u in later)
-    recs = read_records(run_dir / "synapse+failures" / "records.jsonl")
-    assert [r["memory_size"] for r in recs] == [1, 2, 3, 4]  # failures stored too
-    assert (run_dir / "report.md").exists()
-
-
-def test_cli_bench_miniwob_refuses_a_mismatched_resume_before_starting_the_model(
-    tmp_path: Path, monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]
-) -> None:
-    import contextlib
-    from collections.abc import Iterator
-
-    import reasoningbank.bench.envs.miniwob as miniwob_mod
-    from reasoningbank.cli import bench as bench_cli
-    from reasoningbank.cli import main
-
-    started: list[str] = []
-
-    @contextlib.contextmanager
-    def fake_llm(args: Any, log_dir: Path) -> Iterator[ScriptedLLM]:
-        started.append(args.run_dir)
-        llm = ScriptedLLM(default=respond)
-        llm.model = args.local_model  # what the bundled server's client reports
-        yield llm
-
-    monkeypatch.setattr(bench_cli, "_llm_for", fake_llm)
-    monkeypatch.setattr(miniwob_mod, "MiniWoBEnv", FamilyEnv)
-    run_dir = tmp_path / "cli-run"
-    argv = [
-        "bench",
-        "miniwob",
-        "--methods",
-        "none",
-        "--tasks",
-        "name",
-        "--episodes",
-        "1",
-        "--run-dir",
-        str(run_dir),
-        "--embedder",
-        "hash",
-        "--no-progress",
-    ]
-    assert main([*argv, "--max-steps", "3"]) == 0
-    before = (run_dir / "run.json").read_text()
-    capsys.readouterr()
-    assert main([*argv, "--max-steps", "4"]) == 2
-    err = capsys.readouterr().err
-    assert "refusing to resume" in err and "max_steps" in err and "Traceback" not in err
-    assert len(started) == 1  # the model was never started for the refused resume
-    assert (run_dir / "run.json").read_text() == before
-    # the same settings resume (nothing left to run) and do start the model
-    assert main([*argv, "--max-steps", "3"]) == 0
-    assert len(started) == 2
-
-
 def test_progress_bar_shows_each_method(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
     run_stream(
         FamilyEnv,
@@ -425,9 +222,7 @@ def test_progress_bar_shows_each_method(tmp_path: Path, capsys: pytest.CaptureFi
         ScriptedLLM(default=respond),
         HashEmbedder(),
         tmp_path / "run",
-        preset="paper",
-        max_steps=4,
-        progress=True,
+        RunSettings(preset="paper", max_steps=4, progress=True),
     )
     out = capsys.readouterr().out
     assert "none" in out and "reasoningbank" in out and "2/2" in out
@@ -442,7 +237,7 @@ def test_changed_prompts_refuse_resume_but_older_runs_still_resume(
     fp = json.loads(manifest_path.read_text())["prompt_fingerprint"]
     assert set(fp) == {"templates", "agent"} and all(len(v) == 16 for v in fp.values())
     changed = {"templates": "x" * 16, "agent": fp["agent"]}
-    monkeypatch.setattr(runner_mod, "prompt_fingerprint", lambda: changed)
+    monkeypatch.setattr(manifest_mod, "prompt_fingerprint", lambda: changed)
     with pytest.raises(ManifestMismatchError, match="prompt_fingerprint"):
         run(tmp_path, ScriptedLLM(default=respond), methods=["none"], tasks=tasks)
     # a run recorded before fingerprints existed resumes (nothing to compare with)
@@ -463,3 +258,46 @@ def test_records_name_the_task_each_retrieved_item_came_from(tmp_path: Path) -> 
     earlier = {r["task_id"]: r["index"] for r in recs}
     for r in later:  # every source is an earlier task of the stream, never the task itself
         assert all(earlier[src] < r["index"] for src in r["retrieved_from"])
+
+
+def test_check_resume_takes_the_run_settings_and_writes_nothing(tmp_path: Path) -> None:
+    from reasoningbank.bench.manifest import check_resume
+
+    run_dir = tmp_path / "run"
+    tasks = TASKS[:2]
+    settings = RunSettings(model="scripted", preset="paper", max_steps=4, progress=False)
+    assert check_resume(run_dir, tasks, ["none"], HashEmbedder(), settings) is False
+    assert not run_dir.exists()
+    with pytest.raises(ValueError, match="methods are repeated"):
+        check_resume(run_dir, tasks, ["none", "none"], HashEmbedder(), settings)
+    with pytest.raises(ValueError, match="must name the model"):
+        check_resume(run_dir, tasks, ["none"], HashEmbedder(), RunSettings(preset="paper"))
+    # the run writes the manifest that the same settings check against
+    run_stream(FamilyEnv, tasks, ["none"], ScriptedLLM(default=respond), HashEmbedder(), run_dir, settings)
+    assert check_resume(run_dir, tasks, ["none"], HashEmbedder(), settings) is True
+    manifest = json.loads((run_dir / "run.json").read_text())
+    assert manifest["model"] == "scripted" and manifest["record_version"] == 1
+    with pytest.raises(ManifestMismatchError, match="max_steps"):
+        check_resume(run_dir, tasks, ["none"], HashEmbedder(), RunSettings(model="scripted", preset="paper"))
+    with pytest.raises(ManifestMismatchError, match="model"):
+        other = RunSettings(model="other", preset="paper", max_steps=4)
+        check_resume(run_dir, tasks, ["none"], HashEmbedder(), other)
+
+
+def test_a_run_recorded_before_record_versions_resumes(tmp_path: Path) -> None:
+    tasks = TASKS[:3]
+    run(tmp_path, ScriptedLLM(default=respond), methods=["reasoningbank"], tasks=tasks[:2])
+    run_dir = tmp_path / "run"
+    # rewrite the run as the code before versioned records wrote it
+    manifest = json.loads((run_dir / "run.json").read_text())
+    del manifest["record_version"]
+    manifest["tasks"] = [{"family": t.family, "seed": t.seed} for t in tasks]
+    (run_dir / "run.json").write_text(json.dumps(manifest))
+    path = run_dir / "reasoningbank" / "records.jsonl"
+    old = [{k: v for k, v in r.items() if k != "record_version"} for r in read_records(path)]
+    path.write_text("".join(json.dumps(r) + "\n" for r in old))
+    env = FamilyEnv()
+    res = run(tmp_path, ScriptedLLM(default=respond), env, methods=["reasoningbank"], tasks=tasks)
+    assert res.resumed and env.resets == 1  # only the third task ran
+    assert [r.index for r in res.records["reasoningbank"]] == [0, 1, 2]
+    assert "record_version" not in json.loads((run_dir / "run.json").read_text())

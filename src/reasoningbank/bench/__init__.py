@@ -1,17 +1,30 @@
 """Benchmark harness: memory methods, the resumable task-stream runner, reports and plots."""
 
+from .manifest import ManifestMismatchError, check_resume
 from .methods import METHOD_SPECS, Method, MethodUpdate, build_method
-from .records import ManifestMismatchError
-from .report import compute_metrics, load_run, render_report, write_report
-from .runner import StreamResult, make_stream, run_stream
+from .metrics import compute_metrics
+from .records import PendingEpisode, RunManifest, TaskRecord, TrajectoryLine
+from .report import render_report, write_report
+from .rundata import RunData, load_run
+from .runner import StreamResult, run_stream
+from .settings import BENCH_PRESET, RunSettings
+from .stream import make_stream
 
 __all__ = [
+    "BENCH_PRESET",
     "METHOD_SPECS",
     "ManifestMismatchError",
     "Method",
     "MethodUpdate",
+    "PendingEpisode",
+    "RunData",
+    "RunManifest",
+    "RunSettings",
     "StreamResult",
+    "TaskRecord",
+    "TrajectoryLine",
     "build_method",
+    "check_resume",
     "compute_metrics",
     "load_run",
     "make_stream",

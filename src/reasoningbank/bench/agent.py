@@ -24,7 +24,7 @@ from __future__ import annotations
 
 import json
 import re
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from typing import Any
 
 from ..llm import LLM, Message
@@ -36,7 +36,7 @@ from .envs.actions import (
     canonical_action_name,
     parse_action,
 )
-from .envs.base import ActionError, Environment, TaskSpec
+from .envs.base import ActionError, Environment, Observation, TaskSpec
 
 BASE_INSTRUCTIONS = """\
 You are an agent that completes tasks on web pages. At every step you are shown \
@@ -191,6 +191,19 @@ def _submitted_answer(action: str, current: str | None) -> str | None:
     return parsed.text if parsed.name == "answer" else current
 
 
+@dataclass
+class _Episode:
+    """The running state of one episode: the current page, the steps so far and the counts."""
+
+    obs: Observation
+    last_error: str | None
+    usage: Usage = field(default_factory=Usage)
+    steps: list[Step] = field(default_factory=list)
+    parse_failures: int = 0
+    action_errors: int = 0
+    final_answer: str | None = None
+
+
 class ReActAgent:
     """Thought-action loop: ``run(env, task)`` plays one episode.
 
@@ -267,77 +280,77 @@ class ReActAgent:
         agent's memory block for this run."""
         obs = env.reset(task)
         system = self.build_system(env, memory_text)
+        episode = _Episode(obs=obs, last_error=obs.error)
+        while len(episode.steps) < self.max_steps and not episode.obs.done:
+            episode.steps.append(self._step(env, system, episode))
+        stop_reason = "done" if episode.obs.done else "max_steps"
+        return self._result(task, episode, stop_reason)
+
+    def _step(self, env: Environment, system: str, episode: _Episode) -> Step:
+        """One step: ask the model, re-asking after a format or action error, at most
+        ``max_reasks`` calls; the step that is returned records the success or the last error."""
         schema = ACTION_JSON_SCHEMA if self.json_actions else None
-        usage = Usage()
-        steps: list[Step] = []
-        parse_failures = 0
-        action_errors = 0
-        last_error: str | None = obs.error
-        final_answer: str | None = None
-        stop_reason = "max_steps"
-
-        while len(steps) < self.max_steps:
-            if obs.done:
-                stop_reason = "done"
-                break
-            base_user = self.build_user(obs.goal, obs.text, steps, last_error, page_last=self.page_last)
-            messages: list[Message] = [
-                {"role": "system", "content": system},
-                {"role": "user", "content": base_user},
-            ]
-            recorded: Step | None = None
-            thought, action = "", ""
-            error = ""
-            for _ in range(self.max_reasks):
-                resp = self.llm.complete(
-                    messages,
-                    temperature=self.temperature,
-                    max_tokens=self.max_tokens,
-                    json_schema=schema,
-                )
-                usage = usage + resp.usage
-                try:
-                    thought, action = parse_output(resp.text, json_actions=self.json_actions)
-                except OutputFormatError as exc:
-                    parse_failures += 1
-                    error = f"Your reply could not be used: {exc}"
-                else:
-                    try:
-                        new_obs = env.step(action)
-                    except ActionError as exc:
-                        action_errors += 1
-                        error = f"The action {action!r} failed: {exc}"
-                    else:
-                        target = new_obs.info.get("target")
-                        recorded = Step(
-                            thought=thought,
-                            action=action,
-                            observation=new_obs.text,
-                            target=target if isinstance(target, str) else None,
-                        )
-                        obs = new_obs
-                        break
-                messages = [
-                    *messages,
-                    {"role": "assistant", "content": resp.text},
-                    {"role": "user", "content": f"{error}\nReply again in the required format."},
-                ]
-            if recorded is None:
-                recorded = Step(thought=thought, action=action, observation=f"ERROR: {error}")
-                last_error = error
+        obs = episode.obs
+        base_user = self.build_user(
+            obs.goal, obs.text, episode.steps, episode.last_error, page_last=self.page_last
+        )
+        messages: list[Message] = [
+            {"role": "system", "content": system},
+            {"role": "user", "content": base_user},
+        ]
+        thought, action = "", ""
+        error = ""
+        for _ in range(self.max_reasks):
+            resp = self.llm.complete(
+                messages,
+                temperature=self.temperature,
+                max_tokens=self.max_tokens,
+                json_schema=schema,
+            )
+            episode.usage = episode.usage + resp.usage
+            try:
+                thought, action = parse_output(resp.text, json_actions=self.json_actions)
+            except OutputFormatError as exc:
+                episode.parse_failures += 1
+                error = f"Your reply could not be used: {exc}"
             else:
-                last_error = obs.error
-                final_answer = _submitted_answer(action, final_answer)
-            steps.append(recorded)
-        else:
-            if obs.done:
-                stop_reason = "done"
+                try:
+                    new_obs = env.step(action)
+                except ActionError as exc:
+                    episode.action_errors += 1
+                    error = f"The action {action!r} failed: {exc}"
+                else:
+                    return self._record(episode, thought, action, new_obs)
+            messages = [
+                *messages,
+                {"role": "assistant", "content": resp.text},
+                {"role": "user", "content": f"{error}\nReply again in the required format."},
+            ]
+        episode.last_error = error
+        return Step(thought=thought, action=action, observation=f"ERROR: {error}")
 
+    @staticmethod
+    def _record(episode: _Episode, thought: str, action: str, new_obs: Observation) -> Step:
+        """The step of an action the environment applied; the episode moves on to ``new_obs``."""
+        target = new_obs.info.get("target")
+        recorded = Step(
+            thought=thought,
+            action=action,
+            observation=new_obs.text,
+            target=target if isinstance(target, str) else None,
+        )
+        episode.obs = new_obs
+        episode.last_error = new_obs.error
+        episode.final_answer = _submitted_answer(action, episode.final_answer)
+        return recorded
+
+    def _result(self, task: TaskSpec, episode: _Episode, stop_reason: str) -> AgentResult:
+        """The trajectory and the counts of a finished episode."""
         trajectory = Trajectory(
             task_id=task.task_id,
-            query=obs.goal,
-            steps=steps,
-            final_answer=final_answer,
+            query=episode.obs.goal,
+            steps=episode.steps,
+            final_answer=episode.final_answer,
             meta={
                 "family": task.family,
                 "seed": task.seed,
@@ -347,9 +360,9 @@ class ReActAgent:
         )
         return AgentResult(
             trajectory=trajectory,
-            usage=usage,
-            steps=len(steps),
-            parse_failures=parse_failures,
-            action_errors=action_errors,
+            usage=episode.usage,
+            steps=len(episode.steps),
+            parse_failures=episode.parse_failures,
+            action_errors=episode.action_errors,
             stop_reason=stop_reason,
         )

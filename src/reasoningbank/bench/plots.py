@@ -4,10 +4,9 @@ from __future__ import annotations
 
 import os
 from pathlib import Path
-from typing import TYPE_CHECKING, Any
+from typing import Any
 
-if TYPE_CHECKING:
-    from .report import RunData
+from .rundata import RunData
 
 SUCCESS_PLOT = "cumulative_success.png"
 MEMORY_PLOT = "memory_size.png"
@@ -30,7 +29,7 @@ def write_plots(run: RunData, suffix: str = "") -> list[Path]:
         wins = 0
         ys: list[float] = []
         for n, r in enumerate(recs, start=1):
-            wins += int(bool(r["success"]))
+            wins += int(r.success)
             ys.append(100.0 * wins / n)
         ax.plot(xs, ys, label=method, marker="." if len(recs) <= 50 else None)
     ax.set_xlabel("tasks seen")
@@ -49,7 +48,7 @@ def write_plots(run: RunData, suffix: str = "") -> list[Path]:
         if not recs:
             continue
         xs = list(range(1, len(recs) + 1))
-        ax.step(xs, [int(r["memory_size"]) for r in recs], where="post", label=method)
+        ax.step(xs, [r.memory_size for r in recs], where="post", label=method)
     ax.set_xlabel("tasks seen")
     ax.set_ylabel("memory items in bank")
     ax.set_title("Memory size over the task stream")

@@ -1,167 +1,221 @@
-"""On-disk layout of a benchmark run: the manifest, per-method JSONL records and
-the pending-episode file that makes a run resumable.
+"""Typed, versioned records of a benchmark run: what each of its files holds.
 
-Layout::
+* :class:`TaskRecord` — one line of ``<method>/records.jsonl`` (one finished task);
+* :class:`TrajectoryLine` — one line of ``<method>/trajectories.jsonl``;
+* :class:`PendingEpisode` — ``<method>/pending.json``, the episode being learned;
+* :class:`RunManifest` — ``run.json``, the settings the run was started with.
 
-    run_dir/run.json                 manifest (config + versions)
-    run_dir/<method>/records.jsonl   one JSON object per finished task
-    run_dir/<method>/trajectories.jsonl  the trajectory of every finished task (no score)
-    run_dir/<method>/pending.json    the episode being learned (crash recovery)
-    run_dir/<method>/bank.db         the method's memory bank (SQLite)
+Every model has a ``record_version``. Files written before the field existed
+have none and read as version 1, which is their format. How to change them:
 
-Every record line is written with write + flush + fsync, so a crash leaves at
-most a torn last line, which :func:`read_records` drops.
+* a new field gets a default (``None``, ``0``, an empty list ...), so every
+  older line still loads; the version stays;
+* a change of meaning (a renamed field, another unit) bumps
+  :data:`RECORD_VERSION`, and a reader refuses lines newer than it knows rather
+  than misread them.
+
+Fields a reader does not know (written by newer code) are ignored, except in
+the manifest, which keeps them (``manifest_extra`` settings live there).
+The file I/O itself is :mod:`.rundir`'s.
 """
 
 from __future__ import annotations
 
-import json
-import os
 from pathlib import Path
-from typing import Any
+from typing import Any, TypeVar
 
-from ..models import Usage
+from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator
 
-MANIFEST = "run.json"
-RECORDS = "records.jsonl"
-TRAJECTORIES = "trajectories.jsonl"
-PENDING = "pending.json"
-BANK = "bank.db"
+from ..models import Trajectory, Usage, Verdict
+from .rundir import read_records
 
-# Manifest keys that may legitimately differ between a run and its resumption.
-_VOLATILE_KEYS = frozenset({"created_at", "versions"})
-# Keys added to the manifest later: compared only when the run recorded them too.
-_OPTIONAL_KEYS = frozenset({"prompt_fingerprint"})
+RECORD_VERSION = 1
+"""The newest record format this code writes and reads."""
+
+ROLES = ("action", "judge", "extraction", "total")
+"""The LLM roles a task record splits its token usage into."""
 
 
-class ManifestMismatchError(ValueError):
-    """The run directory was created with a different configuration (a usage error in the CLI)."""
+class _Part(BaseModel):
+    """A nested part of a record: unknown (newer) fields are ignored."""
+
+    model_config = ConfigDict(extra="ignore")
 
 
-def method_dir(run_dir: Path, method: str) -> Path:
-    return run_dir / method
+class _Record(_Part):
+    """A top-level record: carries its format version."""
+
+    record_version: int = RECORD_VERSION
+
+    @field_validator("record_version")
+    @classmethod
+    def _known_version(cls, v: int) -> int:
+        if not 1 <= v <= RECORD_VERSION:
+            raise ValueError(
+                f"record_version {v} is not one this reasoningbank reads (1 to {RECORD_VERSION}); "
+                "a newer version wrote it"
+            )
+        return v
 
 
-def usage_dict(usage: Usage) -> dict[str, Any]:
-    """The token accounting of one LLM role, as stored in a record."""
-    return {
-        "calls": usage.calls,
-        "prompt_tokens": usage.prompt_tokens,
-        "completion_tokens": usage.completion_tokens,
-        "total_tokens": usage.total_tokens,
-        "cost": usage.cost,
-        "seconds": round(usage.seconds, 4),
-    }
+class UsageRecord(_Part):
+    """The token accounting of one LLM role in one task."""
+
+    calls: int = 0
+    prompt_tokens: int = 0
+    completion_tokens: int = 0
+    total_tokens: int = 0
+    cost: float = 0.0
+    seconds: float = 0.0
+
+    @classmethod
+    def of(cls, usage: Usage) -> UsageRecord:
+        return cls(
+            calls=usage.calls,
+            prompt_tokens=usage.prompt_tokens,
+            completion_tokens=usage.completion_tokens,
+            total_tokens=usage.total_tokens,
+            cost=usage.cost,
+            seconds=round(usage.seconds, 4),
+        )
 
 
-def append_record(path: Path, record: dict[str, Any]) -> None:
-    """Append one JSON line durably (write, flush, fsync)."""
-    path.parent.mkdir(parents=True, exist_ok=True)
-    line = json.dumps(record, ensure_ascii=False, sort_keys=True) + "\n"
-    with path.open("a", encoding="utf-8") as fh:
-        fh.write(line)
-        fh.flush()
-        os.fsync(fh.fileno())
+class LLMUsage(_Part):
+    """Token usage of one task per role (:data:`ROLES`)."""
+
+    action: UsageRecord = Field(default_factory=UsageRecord)
+    judge: UsageRecord = Field(default_factory=UsageRecord)
+    extraction: UsageRecord = Field(default_factory=UsageRecord)
+    total: UsageRecord = Field(default_factory=UsageRecord)
+
+    def by_role(self) -> dict[str, UsageRecord]:
+        return {
+            "action": self.action,
+            "judge": self.judge,
+            "extraction": self.extraction,
+            "total": self.total,
+        }
 
 
-def read_records(path: Path) -> list[dict[str, Any]]:
-    """All complete records of a JSONL file; a torn last line is ignored.
+class LearnedItem(_Part):
+    """A memory item a method learned from a task."""
 
-    A malformed line anywhere but at the end is an error (the file was edited
-    or corrupted, and silently dropping it would skew the results).
+    title: str
+    description: str = ""
+    content: str
+    origin: str = ""
+
+
+class TaskRecord(_Record):
+    """One finished task of one method (a line of ``records.jsonl``).
+
+    ``success`` is the benchmark's score (``score >= 1``), never the judge's
+    verdict (``judge_label``, None when the method judges nothing).
     """
-    if not path.exists():
-        return []
-    lines = path.read_text(encoding="utf-8").splitlines()
-    out: list[dict[str, Any]] = []
-    for n, line in enumerate(lines, start=1):
-        if not line.strip():
-            continue
+
+    method: str
+    index: int
+    task_id: str
+    family: str
+    seed: int
+    score: float
+    success: bool
+    judge_label: str | None
+    judge_parsed: bool | None
+    steps: int
+    parse_failures: int
+    llm: LLMUsage
+    items_learned: list[LearnedItem]
+    memory_size: int
+    retrieved: list[str]
+    recovered: bool
+    seconds: float
+    # Added after the first runs: older lines lack them.
+    goal: str = ""
+    memory_chars: int = 0
+    retrieved_from: list[str | None] = Field(default_factory=list)
+
+
+class TrajectoryLine(_Record):
+    """The trajectory of one finished task, with the verdict it was learned with (never the score)."""
+
+    index: int
+    task_id: str
+    trajectory: Trajectory
+    judge: Verdict | None = None
+
+
+class RetrievedRef(_Part):
+    """A memory item shown to the agent, and the task it was learned from."""
+
+    title: str
+    origin: str = ""
+    from_task: str | None = None
+
+
+class PendingEpisode(_Record):
+    """A finished episode waiting for its memory update (``pending.json``)."""
+
+    index: int
+    task_id: str
+    goal: str = ""
+    trajectory: Trajectory
+    score: float
+    steps: int
+    parse_failures: int
+    action_usage: Usage
+    retrieved: list[RetrievedRef]
+    memory_chars: int = 0
+    episode_seconds: float
+
+
+class TaskRef(_Part):
+    family: str
+    seed: int
+
+
+class RunManifest(_Record):
+    """The settings of a run (``run.json``); extra keys (``manifest_extra``) are kept."""
+
+    model_config = ConfigDict(extra="allow")
+
+    model: str | None = None
+    preset: dict[str, Any] | str | None = None
+    embedder: str = ""
+    methods: list[str] = Field(default_factory=list)
+    tasks: list[TaskRef] = Field(default_factory=list)
+    max_steps: int | None = None
+    agent_kwargs: dict[str, Any] = Field(default_factory=dict)
+    prompt_fingerprint: dict[str, str] | None = None
+    versions: dict[str, str] = Field(default_factory=dict)
+    created_at: str = ""
+
+    @property
+    def preset_name(self) -> str | None:
+        """The preset's name (the manifest stores the whole preset)."""
+        name = self.preset.get("name") if isinstance(self.preset, dict) else self.preset
+        return None if name is None else str(name)
+
+
+_R = TypeVar("_R", bound=_Record)
+
+
+def parse_lines(kind: type[_R], path: Path) -> list[_R]:
+    """The records of a JSONL file as ``kind`` (a torn last line is dropped, see :mod:`.rundir`)."""
+    out: list[_R] = []
+    for n, obj in enumerate(read_records(path), start=1):
         try:
-            obj = json.loads(line)
-        except json.JSONDecodeError as exc:
-            if n == len(lines):
-                break  # torn write at crash time: the task will be redone
-            raise ValueError(f"{path}: line {n} is not valid JSON ({exc.msg})") from exc
-        if not isinstance(obj, dict):
-            raise ValueError(f"{path}: line {n} is not a JSON object")
-        out.append(obj)
+            out.append(kind.model_validate(obj))
+        except ValidationError as exc:
+            raise ValueError(f"{path}: record {n} is not a valid {kind.__name__}: {exc}") from exc
     return out
 
 
-def write_text_atomic(path: Path, text: str) -> None:
-    """Write text to a temporary file, fsync it, then rename over ``path``: a crash
-    leaves either the old file or the new one, never half of one."""
-    path.parent.mkdir(parents=True, exist_ok=True)
-    tmp = path.with_name(path.name + ".tmp")
-    with tmp.open("w", encoding="utf-8") as fh:
-        fh.write(text)
-        fh.flush()
-        os.fsync(fh.fileno())
-    os.replace(tmp, path)
+def read_task_records(path: Path) -> list[TaskRecord]:
+    """The task records of a ``records.jsonl`` file, in file order."""
+    return parse_lines(TaskRecord, path)
 
 
-def write_json_atomic(path: Path, obj: Any) -> None:
-    """Write JSON atomically (see :func:`write_text_atomic`)."""
-    write_text_atomic(path, json.dumps(obj, ensure_ascii=False, indent=2, sort_keys=True))
-
-
-def read_json(path: Path) -> Any:
-    with path.open(encoding="utf-8") as fh:
-        return json.load(fh)
-
-
-def _comparable(manifest: dict[str, Any]) -> dict[str, Any]:
-    return {k: v for k, v in manifest.items() if k not in _VOLATILE_KEYS}
-
-
-def check_manifest(run_dir: Path, manifest: dict[str, Any]) -> list[str] | None:
-    """Verify ``manifest`` against the run in ``run_dir`` without writing anything.
-
-    Returns None when the run has no manifest yet (a new run), else the methods
-    that ``manifest`` adds to the run (possibly none). Raises
-    :class:`ManifestMismatchError` naming the differing keys when the settings
-    differ. The methods may differ: every method has its own bank and records,
-    so a method added to a run is run on the same stream (and a subset can be
-    resumed).
-    """
-    path = run_dir / MANIFEST
-    if not path.exists():
-        return None
-    old = read_json(path)
-    if not isinstance(old, dict):
-        raise ManifestMismatchError(f"{path} is not a JSON object")
-    # Round-trip the new manifest through JSON so tuples/lists compare equal.
-    new_cmp = _comparable(json.loads(json.dumps(manifest)))
-    old_cmp = _comparable(old)
-    for key in _OPTIONAL_KEYS - set(old_cmp):
-        new_cmp.pop(key, None)
-    old_methods = [str(m) for m in old_cmp.pop("methods", [])]
-    new_methods = [str(m) for m in new_cmp.pop("methods", [])]
-    if new_cmp != old_cmp:
-        keys = sorted(k for k in set(new_cmp) | set(old_cmp) if new_cmp.get(k) != old_cmp.get(k))
-        details = "; ".join(f"{k}: run has {old_cmp.get(k)!r}, now {new_cmp.get(k)!r}" for k in keys)
-        raise ManifestMismatchError(
-            f"refusing to resume {run_dir}: its {MANIFEST} was written with a different "
-            f"configuration ({details}). Use a new --run-dir or the original settings."
-        )
-    return [m for m in new_methods if m not in old_methods]
-
-
-def check_or_write_manifest(run_dir: Path, manifest: dict[str, Any]) -> bool:
-    """Write the manifest of a new run, or verify it matches an existing one.
-
-    Returns True when an existing run is being resumed; raises
-    :class:`ManifestMismatchError` as :func:`check_manifest` does. Methods
-    added to the run are appended to its manifest, which then lists every
-    method the run has seen.
-    """
-    path = run_dir / MANIFEST
-    added = check_manifest(run_dir, manifest)
-    if added is None:
-        write_json_atomic(path, manifest)
-        return False
-    if added:
-        old = read_json(path)
-        write_json_atomic(path, {**old, "methods": [*old.get("methods", []), *added]})
-    return True
+def read_trajectory_lines(path: Path) -> list[TrajectoryLine]:
+    """The lines of a ``trajectories.jsonl`` file, in file order."""
+    return parse_lines(TrajectoryLine, path)

@@ -19,8 +19,10 @@ from pathlib import Path
 from ..judge import Judge
 from ..models import Trajectory, Usage
 from ..stores.sqlite import SQLiteStore
-from .records import BANK, TRAJECTORIES, append_record, read_records
-from .report import confusion, load_run
+from .metrics import confusion
+from .records import TaskRecord, read_trajectory_lines
+from .rundata import load_run
+from .rundir import BANK, TRAJECTORIES, append_record
 
 
 @dataclass(frozen=True)
@@ -50,37 +52,43 @@ def load_episodes(run_dir: str | Path, methods: list[str] | None = None) -> list
     run = load_run(run_dir, methods)
     out: list[Episode] = []
     for method, recs in run.records.items():
-        by_index = {int(r["index"]): r for r in recs}
-        trajs: dict[int, Trajectory] = {}
-        for line in read_records(run.run_dir / method / TRAJECTORIES):
-            idx = int(line["index"])
-            if idx in by_index and by_index[idx]["task_id"] == line.get("task_id"):
-                trajs[idx] = Trajectory.model_validate(line["trajectory"])  # the last line wins
-        bank = run.run_dir / method / BANK
-        if bank.exists() and len(trajs) < len(by_index):
-            by_task = {str(r["task_id"]): idx for idx, r in by_index.items()}
-            store = SQLiteStore(bank)
-            try:
-                for exp in store.list("default"):
-                    idx_or_none = by_task.get(exp.task_id)
-                    if idx_or_none is not None and idx_or_none not in trajs and exp.trajectory is not None:
-                        trajs[idx_or_none] = exp.trajectory
-            finally:
-                store.close()
+        by_index = {r.index: r for r in recs}
+        trajs = _stored_trajectories(run.run_dir / method, by_index)
         for idx in sorted(trajs):
             r = by_index[idx]
             out.append(
                 Episode(
                     method=method,
                     index=idx,
-                    task_id=str(r["task_id"]),
-                    family=str(r["family"]),
+                    task_id=r.task_id,
+                    family=r.family,
                     trajectory=trajs[idx],
-                    success=bool(r["success"]),
-                    recorded_label=r.get("judge_label"),
+                    success=r.success,
+                    recorded_label=r.judge_label,
                 )
             )
     return out
+
+
+def _stored_trajectories(mdir: Path, by_index: dict[int, TaskRecord]) -> dict[int, Trajectory]:
+    """The trajectory of each recorded task: from ``trajectories.jsonl`` (the last line
+    per task wins), else from the experiences in the method's bank."""
+    trajs: dict[int, Trajectory] = {}
+    for line in read_trajectory_lines(mdir / TRAJECTORIES):
+        if line.index in by_index and by_index[line.index].task_id == line.task_id:
+            trajs[line.index] = line.trajectory
+    bank = mdir / BANK
+    if bank.exists() and len(trajs) < len(by_index):
+        by_task = {r.task_id: idx for idx, r in by_index.items()}
+        store = SQLiteStore(bank)
+        try:
+            for exp in store.list("default"):
+                idx_or_none = by_task.get(exp.task_id)
+                if idx_or_none is not None and idx_or_none not in trajs and exp.trajectory is not None:
+                    trajs[idx_or_none] = exp.trajectory
+        finally:
+            store.close()
+    return trajs
 
 
 def rejudge(

@@ -16,10 +16,13 @@ from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
 
+from ..bench.manifest import check_resume
 from ..bench.methods import METHOD_SPECS, parse_method, with_failures
-from ..bench.report import results_table, write_report
-from ..bench.runner import check_resume, make_stream, run_stream
-from ..bench.settings import BENCH_PRESET
+from ..bench.report import write_report
+from ..bench.runner import run_stream
+from ..bench.settings import BENCH_PRESET, RunSettings
+from ..bench.stream import make_stream
+from ..bench.tables import results_table
 from ..llm import LLM
 
 # The main job's defaults: a short stream (a few minutes on 2 cores with the bundled 1.5B model) of
@@ -167,26 +170,18 @@ def cmd_miniwob(args: argparse.Namespace) -> int:
         "max_tokens": 200,  # a thought and one action; caps a model that rambles
         "page_last": args.page_order == "last" or (args.page_order == "auto" and local),
     }
-    settings: dict[str, Any] = {
-        "preset": preset,
-        "max_steps": args.max_steps,
-        "agent_kwargs": agent_kwargs,
-        "manifest_extra": {"benchmark": "miniwob", "order": args.order},
-    }
+    settings = RunSettings(
+        model=getattr(args, "model", None) or args.local_model,
+        preset=preset,
+        max_steps=args.max_steps,
+        agent_kwargs=agent_kwargs,
+        progress=not args.no_progress,
+        manifest_extra={"benchmark": "miniwob", "order": args.order},
+    )
     # Refuse a mismatched resume before the model server spends its start-up.
-    model_name = getattr(args, "model", None) or args.local_model
-    check_resume(args.run_dir, tasks, methods, model=model_name, embedder=embedder, **settings)
+    check_resume(args.run_dir, tasks, methods, embedder, settings)
     with allow_real_calls(), _llm_for(args, Path(args.run_dir)) as llm:
-        run_stream(
-            MiniWoBEnv,
-            tasks,
-            methods,
-            llm,
-            embedder,
-            Path(args.run_dir),
-            progress=not args.no_progress,
-            **settings,
-        )
+        run_stream(MiniWoBEnv, tasks, methods, llm, embedder, Path(args.run_dir), settings)
     return _print_report(args.run_dir, as_json=bool(getattr(args, "json", False)), table_only=True)
 
 
@@ -220,7 +215,7 @@ def cmd_rejudge(args: argparse.Namespace) -> int:
         with progress_bar(not args.no_progress and not getattr(args, "json", False), len(episodes)) as done:
             results = rejudge(episodes, judge, out_path=out, on_done=done)
     if getattr(args, "json", False):
-        from ..bench.report import confusion
+        from ..bench.metrics import confusion
 
         sys.stdout.write(
             json.dumps(

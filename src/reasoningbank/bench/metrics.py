@@ -1,0 +1,148 @@
+"""The numbers of a run's report, as a JSON-ready dict (``reasoningbank report --json``).
+
+Per method: success rate and average steps per task family and overall; the
+95% interval and the paired comparison with the baseline; the judge's confusion
+matrix against the benchmark score; tokens per task by role; how much memory
+each task got and where from.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+from .records import ROLES, TaskRecord
+from .rundata import RunData
+from .stats import paired, wilson_interval
+
+
+def _rate(recs: list[TaskRecord]) -> dict[str, Any]:
+    n = len(recs)
+    return {
+        "n": n,
+        "success_rate": sum(1 for r in recs if r.success) / n if n else None,
+        "avg_steps": sum(float(r.steps) for r in recs) / n if n else None,
+    }
+
+
+def confusion(pairs: list[tuple[str | None, bool]]) -> dict[str, Any]:
+    """Counts of (verdict, benchmark success) pairs; pairs without a verdict are skipped."""
+    judged = [(label, ok) for label, ok in pairs if label is not None]
+    tp = sum(1 for label, ok in judged if label == "success" and ok)
+    fp = sum(1 for label, ok in judged if label == "success" and not ok)
+    fn = sum(1 for label, ok in judged if label != "success" and ok)
+    tn = sum(1 for label, ok in judged if label != "success" and not ok)
+    n = len(judged)
+    return {"n": n, "tp": tp, "fp": fp, "fn": fn, "tn": tn, "accuracy": (tp + tn) / n if n else None}
+
+
+def _confusion(recs: list[TaskRecord]) -> dict[str, Any]:
+    out = confusion([(r.judge_label, r.success) for r in recs])
+    judged = [r for r in recs if r.judge_label is not None]
+    out["unparsed"] = sum(1 for r in judged if r.judge_parsed is False)
+    return out
+
+
+def _tokens(recs: list[TaskRecord]) -> dict[str, Any]:
+    n = len(recs)
+    out: dict[str, Any] = {}
+    for role in ROLES:
+        tot = sum(r.llm.by_role()[role].total_tokens for r in recs)
+        calls = sum(r.llm.by_role()[role].calls for r in recs)
+        out[role] = {
+            "tokens_per_task": tot / n if n else None,
+            "calls_per_task": calls / n if n else None,
+        }
+    return out
+
+
+def _retrieval(recs: list[TaskRecord]) -> dict[str, Any]:
+    """How much memory each task got, and how much of it came from a task of the same
+    family (records written before sources were recorded count as unknown)."""
+    n = len(recs)
+    with_memory = sum(1 for r in recs if r.retrieved)
+    items = sum(len(r.retrieved) for r in recs)
+    known = same = 0
+    for r in recs:
+        for src in r.retrieved_from:
+            if src:
+                known += 1
+                same += int(src.split(":", 1)[0] == r.family)
+    return {
+        "tasks_with_memory": with_memory,
+        "items_per_task": items / n if n else None,
+        "items_with_source": known,
+        "same_family": same / known if known else None,
+    }
+
+
+def baseline_method(methods: list[str]) -> str | None:
+    """The method the others are compared against: ``none`` when it ran, else the first."""
+    if not methods:
+        return None
+    return "none" if "none" in methods else methods[0]
+
+
+def _significance(by_method: dict[str, list[TaskRecord]], baseline: str | None) -> dict[str, Any]:
+    """Per method: a 95% Wilson interval on its success rate and, against the
+    baseline, the paired task counts and the exact McNemar p-value."""
+    out: dict[str, Any] = {}
+    base = {r.index: r.success for r in by_method.get(baseline or "", [])}
+    for m, recs in by_method.items():
+        wins = sum(1 for r in recs if r.success)
+        entry: dict[str, Any] = {"ci95": list(wilson_interval(wins, len(recs))) if recs else None}
+        if baseline is not None and m != baseline and recs:
+            pr = paired([r.success for r in recs], [base[r.index] for r in recs])
+            entry["vs_baseline"] = {
+                "baseline": baseline,
+                "n": pr.n,
+                "both": pr.both,
+                "only_method": pr.only_method,
+                "only_baseline": pr.only_baseline,
+                "neither": pr.neither,
+                "difference": pr.difference,
+                "p_value": pr.p_value,
+            }
+        out[m] = entry
+    return out
+
+
+def _common_indices(run: RunData) -> set[int]:
+    """Task indices every method has recorded: the only fair basis to compare on."""
+    sets = [{r.index for r in recs} for recs in run.records.values()]
+    return set.intersection(*sets) if sets else set()
+
+
+def compute_metrics(run: RunData) -> dict[str, Any]:
+    """All numbers of the report as a JSON-ready dict.
+
+    While a run is unfinished, methods may differ by a task or so; every number is
+    computed on the tasks all methods have finished (``compared_tasks``).
+    """
+    common = _common_indices(run)
+    compared = {m: [r for r in all_recs if r.index in common] for m, all_recs in run.records.items()}
+    baseline = baseline_method(run.methods)
+    significance = _significance(compared, baseline)
+    methods: dict[str, Any] = {}
+    for m, all_recs in run.records.items():
+        recs = compared[m]
+        methods[m] = {
+            "overall": _rate(recs),
+            "significance": significance[m],
+            "families": {f: _rate([r for r in recs if r.family == f]) for f in run.families},
+            "judge": _confusion(recs),
+            "tokens": _tokens(recs),
+            "retrieval": _retrieval(recs),
+            "items_learned": sum(len(r.items_learned) for r in recs),
+            "memory_size": recs[-1].memory_size if recs else 0,
+            "tasks_recorded": len(all_recs),
+            "tasks_planned": len(run.manifest.tasks),
+        }
+    return {
+        "run_dir": str(run.run_dir),
+        "model": run.manifest.model,
+        "preset": run.manifest.preset_name,
+        "families": run.families,
+        "compared_tasks": len(common),
+        "baseline": baseline,
+        "methods": methods,
+    }

@@ -1,0 +1,130 @@
+"""The Markdown tables of a run's report, rendered from :func:`~.metrics.compute_metrics`."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from .records import ROLES
+from .rundata import RunData
+
+
+def _pct(x: float | None) -> str:
+    return "–" if x is None else f"{100 * x:.1f}"
+
+
+def _num(x: float | None, digits: int = 1) -> str:
+    return "–" if x is None else f"{x:.{digits}f}"
+
+
+def _cell(rate: dict[str, Any]) -> str:
+    if not rate["n"]:
+        return "–"
+    return f"{_pct(rate['success_rate'])} / {_num(rate['avg_steps'])}"
+
+
+def _md_escape(text: str) -> str:
+    return text.replace("|", "\\|").replace("\n", "<br>")
+
+
+def results_table(metrics: dict[str, Any]) -> str:
+    """(a) SR (%) / average steps per family and overall; rows = methods."""
+    fams: list[str] = metrics["families"]
+    head = "| Method | " + " | ".join(f"{f}" for f in fams) + " | Overall |"
+    sep = "|---|" + "---|" * (len(fams) + 1)
+    rows = [head, sep]
+    for m, mm in metrics["methods"].items():
+        cells = [_cell(mm["families"][f]) for f in fams] + [_cell(mm["overall"])]
+        rows.append(f"| {m} | " + " | ".join(cells) + " |")
+    return "\n".join(rows)
+
+
+def _significance_row(m: str, mm: dict[str, Any], base: str | None) -> str:
+    sig = mm["significance"]
+    ci = sig["ci95"]
+    interval = "–" if ci is None else f"{_pct(ci[0])}–{_pct(ci[1])}"
+    vs = sig.get("vs_baseline")
+    if vs is None:
+        tail = "– | – | – | –" if m != base else "(baseline) | | |"
+    else:
+        tail = (
+            f"{vs['only_method']} | {vs['only_baseline']} | {100 * vs['difference']:+.1f} | "
+            f"{vs['p_value']:.2f}"
+        )
+    return f"| {m} | {_pct(mm['overall']['success_rate'])} | {interval} | {tail} |"
+
+
+def significance_table(metrics: dict[str, Any]) -> str:
+    """Overall success with its 95% interval and the paired comparison with the baseline."""
+    base = metrics.get("baseline")
+    rows = [
+        f"| Method | success (%) | 95% interval | only this method solved | only {base} solved "
+        f"| difference (points) | McNemar p |",
+        "|---|---|---|---|---|---|---|",
+    ]
+    rows += [_significance_row(m, mm, base) for m, mm in metrics["methods"].items()]
+    return "\n".join(rows)
+
+
+def judge_table(metrics: dict[str, Any]) -> str:
+    rows = [
+        "| Method | judged | TP | FP | FN | TN | judge accuracy (%) | unparsed |",
+        "|---|---|---|---|---|---|---|---|",
+    ]
+    for m, mm in metrics["methods"].items():
+        j = mm["judge"]
+        if not j["n"]:
+            rows.append(f"| {m} | 0 | – | – | – | – | – | – |")
+            continue
+        rows.append(
+            f"| {m} | {j['n']} | {j['tp']} | {j['fp']} | {j['fn']} | {j['tn']} | "
+            f"{_pct(j['accuracy'])} | {j['unparsed']} |"
+        )
+    return "\n".join(rows)
+
+
+def token_table(metrics: dict[str, Any]) -> str:
+    rows = [
+        "| Method | action | judge | extraction | total | LLM calls / task |",
+        "|---|---|---|---|---|---|",
+    ]
+    for m, mm in metrics["methods"].items():
+        t = mm["tokens"]
+        vals = [_num(t[r]["tokens_per_task"], 0) for r in ROLES]
+        rows.append(f"| {m} | " + " | ".join(vals) + f" | {_num(t['total']['calls_per_task'])} |")
+    return "\n".join(rows)
+
+
+def retrieval_table(metrics: dict[str, Any]) -> str:
+    rows = [
+        "| Method | tasks with memory | items / task | items from a task of the same family (%) |",
+        "|---|---|---|---|",
+    ]
+    for m, mm in metrics["methods"].items():
+        r = mm["retrieval"]
+        rows.append(
+            f"| {m} | {r['tasks_with_memory']} | {_num(r['items_per_task'])} | {_pct(r['same_family'])} |"
+        )
+    return "\n".join(rows)
+
+
+def learned_items_section(run: RunData) -> str:
+    """Every memory item each method learned, with its task and the two verdicts."""
+    parts: list[str] = []
+    for m, recs in run.records.items():
+        learned = [(r, it) for r in recs for it in r.items_learned]
+        parts.append(f"### {m} ({len(learned)} items)")
+        if not learned:
+            parts.append("\n_No items learned._\n")
+            continue
+        parts.append("")
+        parts.append("| # | task | benchmark | judge | origin | title | content |")
+        parts.append("|---|---|---|---|---|---|---|")
+        for n, (r, it) in enumerate(learned, start=1):
+            bench = "success" if r.success else "failure"
+            judged = r.judge_label or "–"
+            parts.append(
+                f"| {n} | {r.task_id} | {bench} | {judged} | {it.origin} | "
+                f"{_md_escape(it.title)} | {_md_escape(it.content)} |"
+            )
+        parts.append("")
+    return "\n".join(parts)
