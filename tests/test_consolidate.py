@@ -2,6 +2,10 @@
 
 from __future__ import annotations
 
+from collections.abc import Sequence
+
+import numpy as np
+import numpy.typing as npt
 import pytest
 
 from reasoningbank.consolidate import Consolidation, Consolidator
@@ -111,5 +115,52 @@ def test_dedup_does_not_write_to_the_store() -> None:
 
 
 def test_unknown_mode_is_refused() -> None:
-    with pytest.raises(ValueError, match="unknown consolidation mode 'merge'"):
-        Consolidator("merge")  # type: ignore[arg-type]
+    with pytest.raises(ValueError, match="unknown consolidation mode 'fuse'"):
+        Consolidator("fuse")  # type: ignore[arg-type]
+    with pytest.raises(ValueError, match="'merge' needs an embedder"):
+        Consolidator("merge")
+
+
+class _TopicEmbedder:
+    """Items about the same topic word embed identically; different topics are orthogonal."""
+
+    name = "topic"
+    dim = 3
+    topics = ("submit", "type", "select")
+
+    def embed_documents(self, texts: Sequence[str]) -> npt.NDArray[np.float32]:
+        rows = []
+        for t in texts:
+            hit = [float(w in t.lower()) for w in self.topics]
+            rows.append(hit if any(hit) else [1.0, 1.0, 1.0])
+        mat = np.asarray(rows, dtype=np.float32)
+        return mat / np.linalg.norm(mat, axis=1, keepdims=True)
+
+    def embed_query(self, text: str) -> npt.NDArray[np.float32]:
+        return self.embed_documents([text])[0]
+
+
+def test_merge_drops_rewordings_of_current_items_and_of_the_batch() -> None:
+    store = InMemoryStore()
+    old = MemoryItem(title="Submit last", content="Press submit only after filling every field.")
+    store.add(Experience(task_id="t0", query="q", items=[old]))
+    new = [
+        MemoryItem(title="Submit at the end", content="Only press submit once the form is filled."),
+        MemoryItem(title="Type first", content="Type the value before anything else."),
+        MemoryItem(title="Type before acting", content="Always type the value first."),
+    ]
+    result = Consolidator("merge", embedder=_TopicEmbedder(), similarity=0.9).consolidate(
+        new, store, "default"
+    )
+    assert [i.title for i in result.kept] == ["Type first"]
+    assert [i.title for i in result.near_duplicates] == ["Submit at the end", "Type before acting"]
+    assert result.note == "merged 2 near-duplicate item(s) into existing ones"
+
+
+def test_merge_ignores_retired_items() -> None:
+    store = InMemoryStore()
+    retired = MemoryItem(title="Submit", content="submit early", status="retired", status_reason="harmful")
+    store.add(Experience(task_id="t0", query="q", items=[retired]))
+    again = [MemoryItem(title="Submit now", content="press submit")]
+    result = Consolidator("merge", embedder=_TopicEmbedder()).consolidate(again, store, "default")
+    assert result.kept == again

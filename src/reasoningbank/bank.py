@@ -10,14 +10,18 @@ from __future__ import annotations
 import asyncio
 import os
 import time
+from collections.abc import Sequence
 from types import TracebackType
-from typing import Any
 
+import numpy as np
+
+from .assemble import make_extractor, make_judge, make_llm
 from .config import BankConfig, Preset, get_preset
 from .consolidate import Consolidator
 from .embed import Embedder, make_embedder
-from .extract import Extractor, LLMExtractor
-from .judge import EvidenceJudge, Judge, LLMJudge, Outcome, gate_verdict, outcome_verdict
+from .extract import Extractor
+from .item_records import ItemRecord, RetirePolicy
+from .judge import Judge, Outcome, gate_verdict, outcome_verdict
 from .llm import LLM
 from .models import (
     EmbeddingRef,
@@ -33,6 +37,7 @@ from .retrieve import Retriever, header_version, items_of, render
 from .screen import screen_items
 from .stores.base import Store
 from .text.literals import mask_literals
+from .tracking import ItemTracker
 
 
 class LearnError(RuntimeError):
@@ -72,7 +77,9 @@ class ReasoningBank:
         self.preset = get_preset(preset)
         self.judge = judge
         self.extractor = extractor
-        self.consolidator = consolidator or Consolidator(self.preset.consolidation)
+        self.consolidator = consolidator or Consolidator(
+            self.preset.consolidation, embedder=embedder, similarity=self.preset.merge_similarity
+        )
         self.retriever = Retriever(
             store,
             embedder,
@@ -80,6 +87,12 @@ class ReasoningBank:
             k=self.preset.k,
             query_instruction=self.preset.query_instruction,
             mask_literals=self.preset.query_mask_literals,
+            min_score=self.preset.retrieval_min_score,
+        )
+        p = self.preset
+        policy = RetirePolicy(p.retire_min_shown, margin=p.retire_margin) if p.retire_items else None
+        self.tracker = ItemTracker(
+            store, scope, policy=policy, kind_similarity=p.kind_similarity, model=embedder.name
         )
 
     # ------------------------------------------------------------------ construction
@@ -122,8 +135,8 @@ class ReasoningBank:
             None,
             cfg.resolved_preset(),
             scope=cfg.scope,
-            judge_llm=_make_llm(cfg.effective_judge_model, cfg.api_base),
-            extractor_llm=_make_llm(cfg.effective_extractor_model, cfg.api_base),
+            judge_llm=make_llm(cfg.effective_judge_model, cfg.api_base),
+            extractor_llm=make_llm(cfg.effective_extractor_model, cfg.api_base),
         )
 
     # ------------------------------------------------------------------ retrieval
@@ -151,11 +164,15 @@ class ReasoningBank:
         """All current items of the top-k experiences, best experience first.
 
         With ``task_id`` set, an experience recorded for the same task id is never
-        returned unless ``include_same_task`` is True.
+        returned unless ``include_same_task`` is True, and the items are remembered as
+        shown to that task: when it is learned, they are credited with its outcome.
         """
-        return items_of(
+        items = items_of(
             self.retrieve_experiences(query, k, task_id=task_id, include_same_task=include_same_task)
         )
+        if task_id is not None:
+            self.tracker.note_shown(task_id, items)
+        return items
 
     def render(self, items: list[MemoryItem], *, header: bool = True) -> str:
         """The system-prompt block for ``items`` (empty string for no items)."""
@@ -180,6 +197,7 @@ class ReasoningBank:
         *,
         verdict: Verdict | None = None,
         outcome: Outcome | None = None,
+        shown: Sequence[str] | None = None,
     ) -> LearnReport:
         """Judge, extract, screen, consolidate and store one experience.
 
@@ -188,6 +206,11 @@ class ReasoningBank:
         else from the judge. A verdict less sure than the preset's
         ``learn_min_confidence`` is recorded as ``abstained``: the experience is
         stored, with the reason, and yields no items.
+
+        The items shown to the task (``shown``: item ids; by default the ones
+        :meth:`retrieve` returned for this task id in this process) are credited
+        with the verdict, and so are, as "not shown", the items of its kind; an
+        item whose record turns net harmful is retired (``Preset.retire_items``).
         """
         started = time.perf_counter()
         if verdict is not None and outcome is not None:
@@ -223,6 +246,11 @@ class ReasoningBank:
         if not verdict.abstained:
             extraction_usage, note = self._extract_into(exp, trajectory, verdict)
         self.store.add(exp)
+        shown_ids = list(shown) if shown is not None else self.tracker.take_shown(trajectory.task_id)
+        assert exp.query_embedding is not None
+        vector = np.asarray(exp.query_embedding.vector, dtype=np.float32)
+        retired = self.tracker.after_learn(exp, shown_ids, vector)
+        note = "; ".join(n for n in (note, *retired) if n)
         return LearnReport(
             experience_id=exp.id,
             verdict=verdict,
@@ -261,6 +289,21 @@ class ReasoningBank:
         exp.items = [item.model_copy(update={"experience_id": exp.id}) for item in consolidation.kept]
         note = "; ".join(n for n in (extraction.note, *screened.notes, consolidation.note) if n)
         return extraction.usage, note
+
+    # ------------------------------------------------------------------ item records
+
+    def item_record(self, item_id: str) -> tuple[MemoryItem, ItemRecord]:
+        """The current version of an item (any version's id, or a unique prefix) and its record."""
+        item = self.tracker.find(item_id)
+        return item, self.tracker.record(item)
+
+    def retire_item(self, item_id: str, reason: str) -> MemoryItem:
+        """Retire an item by hand: a new version, with ``reason``; it is no longer retrieved."""
+        return self.tracker.set_status(item_id, "retired", reason or "retired by hand")
+
+    def restore_item(self, item_id: str, reason: str = "restored by hand") -> MemoryItem:
+        """Undo a retirement: a new, active version of the item, with ``reason``."""
+        return self.tracker.set_status(item_id, "active", reason)
 
     def add_item(
         self,
@@ -329,44 +372,3 @@ class ReasoningBank:
         tb: TracebackType | None,
     ) -> None:
         self.close()
-
-
-def make_judge(llm: LLM, preset: Preset) -> Judge:
-    """The judge a preset describes, on ``llm``."""
-    if preset.judge_kind == "evidence":
-        return EvidenceJudge(
-            llm,
-            confidence="votes" if preset.judge_confidence == "votes" else "logprobs",
-            votes=preset.judge_votes,
-        )
-    return LLMJudge(
-        llm,
-        temperature=preset.judge_temperature,
-        prompt=preset.judge_prompt,
-        max_tokens=preset.judge_max_tokens,
-        top_logprobs=10 if preset.judge_confidence == "logprobs" else None,
-    )
-
-
-def make_extractor(llm: LLM, preset: Preset) -> LLMExtractor:
-    """The extractor a preset describes, on ``llm``."""
-    return LLMExtractor(
-        llm,
-        temperature=preset.extractor_temperature,
-        style=preset.extractor_style,
-        max_items=preset.max_items,
-        max_tokens=preset.extractor_max_tokens,
-        show_final_state=preset.extractor_final_state,
-        generalize_literals=preset.extractor_generalize_literals,
-        show_evidence=preset.extractor_show_evidence,
-    )
-
-
-def _make_llm(model: str | None, api_base: str | None) -> LLM | None:
-    if model is None:
-        return None
-    from .llm.litellm_client import LiteLLMClient
-
-    client: Any = LiteLLMClient(model, api_base=api_base)
-    llm: LLM = client
-    return llm

@@ -25,7 +25,7 @@ JudgeKind = Literal["llm", "evidence"]
 JudgeConfidence = Literal["none", "logprobs", "votes"]
 ExtractorStyle = Literal["markdown", "json"]
 RenderTemplate = Literal["title_content", "all"]
-ConsolidationMode = Literal["append", "dedup"]
+ConsolidationMode = Literal["append", "dedup", "merge"]
 
 MODEL_ENV = "REASONINGBANK_MODEL"
 API_BASE_ENV = "REASONINGBANK_API_BASE"
@@ -70,6 +70,16 @@ class Preset(BaseModel):
     query_instruction: bool = False
     query_mask_literals: bool = False
     consolidation: ConsolidationMode = "append"
+    # "merge": also drop an item whose text embeds at least this close to a current item's.
+    merge_similarity: float = Field(default=0.9, ge=0.0, le=1.0)
+    # Retrieval ignores past experiences whose query is less similar than this (0: never).
+    retrieval_min_score: float = Field(default=0.0, ge=-1.0, le=1.0)
+    # Item records: tasks whose queries are at least this similar are "of the same kind".
+    kind_similarity: float = Field(default=0.9, ge=-1.0, le=1.0)
+    # Retire items whose record is net harmful (see reasoningbank.item_records.RetirePolicy).
+    retire_items: bool = False
+    retire_min_shown: int = Field(default=3, ge=1)
+    retire_margin: float = Field(default=0.25, ge=0.0, le=1.0)
 
     def with_overrides(self, overrides: dict[str, Any]) -> Preset:
         """A copy with ``overrides`` applied and validated."""

@@ -1,17 +1,27 @@
 """Consolidation: decide which newly extracted items enter the bank.
 
-``append`` is the paper's behaviour: every item is added. ``dedup`` drops an
-item whose :func:`~reasoningbank.models.item_hash` (case- and
-whitespace-insensitive title + content) already exists as a current item in
-the scope, or appears earlier in the same batch. Items are never edited.
+* ``append`` is the paper's behaviour: every item is added.
+* ``dedup`` drops an item whose :func:`~reasoningbank.models.item_hash` (case-
+  and whitespace-insensitive title + content) already exists as a current item
+  in the scope, or appears earlier in the same batch.
+* ``merge`` also drops an item whose text (title + content) embeds at least
+  ``similarity`` close to a current active item of the scope or of the batch:
+  the same lesson, reworded. The older item stays, keeps being retrieved, and
+  its record keeps growing; the new experience keeps the trajectory.
+
+Items are never edited.
 """
 
 from __future__ import annotations
 
 from collections.abc import Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, field
+
+import numpy as np
+import numpy.typing as npt
 
 from .config import ConsolidationMode
+from .embed import Embedder
 from .models import MemoryItem, item_hash
 from .stores.base import Store
 
@@ -20,24 +30,43 @@ from .stores.base import Store
 class Consolidation:
     kept: list[MemoryItem]
     duplicates: list[MemoryItem]
+    near_duplicates: list[MemoryItem] = field(default_factory=list)
 
     @property
     def note(self) -> str:
-        if not self.duplicates:
-            return ""
-        return f"dropped {len(self.duplicates)} exact duplicate item(s)"
+        parts = []
+        if self.duplicates:
+            parts.append(f"dropped {len(self.duplicates)} exact duplicate item(s)")
+        if self.near_duplicates:
+            parts.append(f"merged {len(self.near_duplicates)} near-duplicate item(s) into existing ones")
+        return "; ".join(parts)
+
+
+def item_text(item: MemoryItem) -> str:
+    return f"{item.title}\n{item.content}"
 
 
 class Consolidator:
-    def __init__(self, mode: ConsolidationMode = "append") -> None:
-        if mode not in ("append", "dedup"):
-            raise ValueError(f"unknown consolidation mode {mode!r}; expected 'append' or 'dedup'")
+    def __init__(
+        self,
+        mode: ConsolidationMode = "append",
+        *,
+        embedder: Embedder | None = None,
+        similarity: float = 0.9,
+    ) -> None:
+        if mode not in ("append", "dedup", "merge"):
+            raise ValueError(f"unknown consolidation mode {mode!r}; expected 'append', 'dedup' or 'merge'")
+        if mode == "merge" and embedder is None:
+            raise ValueError("consolidation mode 'merge' needs an embedder")
         self.mode = mode
+        self.embedder = embedder
+        self.similarity = similarity
+        self._vectors: dict[str, npt.NDArray[np.float32]] = {}  # item id -> unit vector (items never change)
 
     def consolidate(self, items: Sequence[MemoryItem], store: Store, scope: str) -> Consolidation:
-        """Split ``items`` into those to store and the exact duplicates to drop."""
+        """Split ``items`` into those to store and the (near-)duplicates to drop."""
         if self.mode == "append":
-            return Consolidation(kept=list(items), duplicates=[])
+            return Consolidation(kept=list(items), duplicates=[], near_duplicates=[])
         kept: list[MemoryItem] = []
         dups: list[MemoryItem] = []
         seen: set[str] = set()
@@ -48,4 +77,28 @@ class Consolidator:
             else:
                 seen.add(h)
                 kept.append(item)
-        return Consolidation(kept=kept, duplicates=dups)
+        if self.mode == "dedup" or not kept:
+            return Consolidation(kept=kept, duplicates=dups, near_duplicates=[])
+        kept, near = self._merge(kept, store, scope)
+        return Consolidation(kept=kept, duplicates=dups, near_duplicates=near)
+
+    def _merge(
+        self, items: list[MemoryItem], store: Store, scope: str
+    ) -> tuple[list[MemoryItem], list[MemoryItem]]:
+        assert self.embedder is not None
+        current = [it for exp in store.list(scope) for it in exp.items if it.active]
+        missing = [it for it in current if it.id not in self._vectors]
+        if missing:
+            vecs = self.embedder.embed_documents([item_text(it) for it in missing])
+            self._vectors.update({it.id: v for it, v in zip(missing, vecs, strict=True)})
+        pool = [self._vectors[it.id] for it in current]
+        new_vecs = self.embedder.embed_documents([item_text(it) for it in items])
+        kept: list[MemoryItem] = []
+        near: list[MemoryItem] = []
+        for item, vec in zip(items, new_vecs, strict=True):
+            if pool and float(np.max(np.stack(pool) @ vec)) >= self.similarity:
+                near.append(item)
+            else:
+                kept.append(item)
+                pool.append(vec)
+        return kept, near

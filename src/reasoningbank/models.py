@@ -17,6 +17,7 @@ SCHEMA_VERSION = 1
 Label = Literal["success", "failure"]
 VerdictLabel = Literal["success", "failure", "abstained"]
 VerdictSource = Literal["judge", "rules", "outcome"]
+ItemStatus = Literal["active", "retired"]
 Origin = Literal["success", "failure", "contrast", "refinement", "manual", "trajectory", "workflow"]
 
 
@@ -125,6 +126,14 @@ class MemoryItem(_Model):
     created_at: datetime = Field(default_factory=utcnow)
     version: int = 1
     superseded_by: str | None = None
+    # "retired": the item's record says it does more harm than good; it is kept (as a new
+    # version, with the reason) and can be restored, but it is never retrieved.
+    status: ItemStatus = "active"
+    status_reason: str = ""
+
+    @property
+    def active(self) -> bool:
+        return self.status == "active"
 
     @field_validator("title", "content")
     @classmethod
@@ -166,6 +175,16 @@ class Experience(_Model):
     extraction_note: str = ""
     prompt_versions: dict[str, str] = Field(default_factory=dict)
     models: dict[str, str] = Field(default_factory=dict)
+    created_at: datetime = Field(default_factory=utcnow)
+
+
+class UsageEvent(_Model):
+    """One task's judged outcome, for one item: shown to the task, or of its kind but not shown."""
+
+    item_id: str
+    task_id: str
+    shown: bool
+    label: VerdictLabel
     created_at: datetime = Field(default_factory=utcnow)
 
 

@@ -28,6 +28,7 @@ class Retriever:
         k: int = 1,
         query_instruction: bool = False,
         mask_literals: bool = False,
+        min_score: float = 0.0,
     ) -> None:
         if k < 1:
             raise ValueError(f"k must be at least 1, got {k}")
@@ -38,11 +39,13 @@ class Retriever:
         self.query_instruction = query_instruction
         # Quoted values masked before embedding; the bank must embed stored queries the same way.
         self.mask_literals = mask_literals
+        # Past experiences less similar than this are never shown (0 keeps the paper's plain top-k).
+        self.min_score = min_score
 
     def retrieve(
         self, query: str, k: int | None = None, *, exclude_task_id: str | None = None
     ) -> list[RetrievedExperience]:
-        """Top-``k`` experiences (best first) that hold at least one item.
+        """Top-``k`` experiences (best first) that hold at least one active item.
 
         Raises the store's ``EmbeddingMismatchError`` when the scope is bound to
         another embedding model.
@@ -60,15 +63,18 @@ class Retriever:
             hits = self.store.search(
                 self.scope, vector, fetch, model=self.embedder.name, exclude_task_id=exclude_task_id
             )
-            useful = [h for h in hits if h.experience.items]
-            if len(useful) >= want or len(hits) < fetch:
+            useful = [h for h in hits if any(it.active for it in h.experience.items)]
+            floored = self.min_score > 0.0 and bool(hits) and hits[-1].score < self.min_score
+            if floored:
+                useful = [h for h in useful if h.score >= self.min_score]
+            if len(useful) >= want or len(hits) < fetch or floored:
                 return useful[:want]
             fetch *= 4
 
 
 def items_of(hits: Sequence[RetrievedExperience]) -> list[MemoryItem]:
-    """All items of the hits, in hit order then item order."""
-    return [item for hit in hits for item in hit.experience.items]
+    """All active items of the hits, in hit order then item order (retired items never show)."""
+    return [item for hit in hits for item in hit.experience.items if item.active]
 
 
 def render_item(index: int, item: MemoryItem, template: RenderTemplate) -> str:

@@ -108,4 +108,3 @@ def test_cli_bench_miniwob_refuses_a_mismatched_resume_before_starting_the_model
     # the same settings resume (nothing left to run) and do start the model
     assert main([*argv, "--max-steps", "3"]) == 0
     assert len(started) == 2
-

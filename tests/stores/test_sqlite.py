@@ -14,6 +14,7 @@ from pathlib import Path
 import numpy as np
 import pytest
 
+from reasoningbank.models import UsageEvent
 from reasoningbank.stores import InMemoryStore, SQLiteStore, StoreError, open_store
 from reasoningbank.stores.sqlite import MIGRATIONS, SCHEMA_VERSION
 from reasoningbank.testing.store_conformance import DIM, MODEL, axis, make_experience
@@ -325,7 +326,9 @@ def test_opens_and_upgrades_a_version_1_file(tmp_path: Path) -> None:
         )
     conn.close()
     store = SQLiteStore(path)
-    assert store.schema_version() == SCHEMA_VERSION == 2
+    assert store.schema_version() == SCHEMA_VERSION == 3
+    store.record_usage("s", [UsageEvent(item_id="i", task_id="t", shown=True, label="success")])
+    assert len(store.usage("s", ["i"])) == 1  # migration 3 added the usage table
     assert [i for i, _ in hits(store, axis(2))] == ["e2", "e3", "e1"]
     store.add(make_experience(4, vec=axis(2)))
     assert [i for i, _ in hits(store, axis(2))][:2] == ["e4", "e2"]

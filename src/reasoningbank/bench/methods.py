@@ -24,7 +24,8 @@ from collections.abc import Sequence
 from dataclasses import dataclass, field
 from typing import Literal, Protocol, runtime_checkable
 
-from ..bank import ReasoningBank, make_extractor, make_judge
+from ..assemble import make_extractor, make_judge
+from ..bank import ReasoningBank
 from ..config import Preset, get_preset
 from ..embed import Embedder
 from ..extract import ExtractionResult, Extractor

@@ -56,6 +56,20 @@ MIGRATIONS: list[list[str]] = [
         """CREATE TRIGGER experiences_rewritten AFTER UPDATE ON experiences
         BEGIN UPDATE meta SET value = value + 1 WHERE key = 'removals'; END""",
     ],
+    # 3: item usage events (shown to a task or not, and the task's judged outcome), from
+    # which an item's record is computed and net-harmful items are retired.
+    [
+        """CREATE TABLE item_usage (
+            seq INTEGER PRIMARY KEY AUTOINCREMENT,
+            scope TEXT NOT NULL,
+            item_id TEXT NOT NULL,
+            task_id TEXT NOT NULL,
+            shown INTEGER NOT NULL,
+            label TEXT NOT NULL,
+            created_at REAL NOT NULL
+        )""",
+        "CREATE INDEX item_usage_item ON item_usage (scope, item_id)",
+    ],
 ]
 
 SCHEMA_VERSION = len(MIGRATIONS)

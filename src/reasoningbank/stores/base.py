@@ -26,7 +26,7 @@ from typing import Protocol, Self, runtime_checkable
 import numpy as np
 import numpy.typing as npt
 
-from ..models import Experience, MemoryItem, RetrievedExperience
+from ..models import Experience, MemoryItem, RetrievedExperience, UsageEvent
 
 
 class StoreError(RuntimeError):
@@ -101,6 +101,15 @@ class Store(Protocol):
 
     def supersede_item(self, scope: str, item_id: str, new_item: MemoryItem) -> MemoryItem:
         """Store ``new_item`` as the next version of ``item_id``; return it as stored."""
+        ...
+
+    def record_usage(self, scope: str, events: Sequence[UsageEvent]) -> None:
+        """Append usage events (an item shown, or not shown, to a task, with the task's
+        judged outcome) atomically."""
+        ...
+
+    def usage(self, scope: str, item_ids: Sequence[str]) -> builtins.list[UsageEvent]:
+        """The usage events of these items, oldest first."""
         ...
 
     def close(self) -> None:

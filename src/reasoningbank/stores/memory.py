@@ -10,7 +10,7 @@ from dataclasses import dataclass, field
 import numpy as np
 import numpy.typing as npt
 
-from ..models import Experience, MemoryItem, RetrievedExperience, item_hash
+from ..models import Experience, MemoryItem, RetrievedExperience, UsageEvent, item_hash
 from . import _shared
 from .base import NotFoundError, StoreError
 
@@ -20,6 +20,7 @@ class _Scope:
     experiences: dict[str, Experience] = field(default_factory=dict)  # insertion order
     order: dict[str, tuple[float, int]] = field(default_factory=dict)
     item_owner: dict[str, str] = field(default_factory=dict)  # item id -> experience id
+    usage: list[UsageEvent] = field(default_factory=list)
     cache: tuple[list[str], list[str], _shared.Matrix] | None = None
 
 
@@ -94,8 +95,10 @@ class InMemoryStore:
             del sc.order[experience_id]
             for it in exp.items:
                 sc.item_owner.pop(it.id, None)
+            gone = {it.id for it in exp.items}
+            sc.usage = [e for e in sc.usage if e.item_id not in gone]
             sc.cache = None
-            if not sc.experiences:
+            if not sc.experiences and not sc.usage:
                 del self._scopes[scope]
 
     def supersede_item(self, scope: str, item_id: str, new_item: MemoryItem) -> MemoryItem:
@@ -119,7 +122,20 @@ class InMemoryStore:
             sc.item_owner[stored.id] = owner
             return stored.model_copy(deep=True)
 
+    def record_usage(self, scope: str, events: Sequence[UsageEvent]) -> None:
+        with self._lock:
+            self._check_open()
+            sc = self._scopes.setdefault(scope, _Scope())
+            sc.usage.extend(e.model_copy() for e in events)
+
     # -- reads -------------------------------------------------------------
+    def usage(self, scope: str, item_ids: Sequence[str]) -> builtins.list[UsageEvent]:
+        with self._lock:
+            self._check_open()
+            wanted = set(item_ids)
+            found = [e.model_copy() for e in self._scope(scope).usage if e.item_id in wanted]
+            return sorted(found, key=lambda e: e.created_at)
+
     def get(self, scope: str, experience_id: str, *, include_superseded: bool = False) -> Experience:
         with self._lock:
             self._check_open()

@@ -21,12 +21,13 @@ import sqlite3
 import threading
 from collections.abc import Iterator, Sequence
 from contextlib import contextmanager
+from datetime import UTC, datetime
 from pathlib import Path
 
 import numpy as np
 import numpy.typing as npt
 
-from ..models import Experience, MemoryItem, RetrievedExperience
+from ..models import Experience, MemoryItem, RetrievedExperience, UsageEvent
 from . import _shared
 from . import _sqlite_rows as _rows
 from ._sqlite_cache import SearchCache
@@ -150,7 +151,52 @@ class SQLiteStore:
             cur = conn.execute("DELETE FROM experiences WHERE scope = ? AND id = ?", (scope, experience_id))
             if cur.rowcount == 0:
                 raise NotFoundError(f"no experience {experience_id!r} in scope {scope!r}")
+            conn.execute(
+                "DELETE FROM item_usage WHERE scope = ? AND item_id IN "
+                "(SELECT id FROM items WHERE scope = ? AND experience_id = ?)",
+                (scope, scope, experience_id),
+            )
             conn.execute("DELETE FROM items WHERE scope = ? AND experience_id = ?", (scope, experience_id))
+
+    def record_usage(self, scope: str, events: Sequence[UsageEvent]) -> None:
+        self._check_open()
+        if not events:
+            return
+        rows = [
+            (scope, e.item_id, e.task_id, int(e.shown), e.label, _shared.timestamp(e.created_at))
+            for e in events
+        ]
+        with self._write() as conn:
+            conn.executemany(
+                "INSERT INTO item_usage (scope, item_id, task_id, shown, label, created_at) "
+                "VALUES (?, ?, ?, ?, ?, ?)",
+                rows,
+            )
+
+    def usage(self, scope: str, item_ids: Sequence[str]) -> builtins.list[UsageEvent]:
+        self._check_open()
+        ids = list(dict.fromkeys(item_ids))
+        out: builtins.list[UsageEvent] = []
+        with self._read() as conn:
+            for start in range(0, len(ids), 500):  # SQLite's bound-parameter limit
+                chunk = ids[start : start + 500]
+                marks = ",".join("?" * len(chunk))
+                rows = conn.execute(
+                    "SELECT item_id, task_id, shown, label, created_at FROM item_usage "
+                    f"WHERE scope = ? AND item_id IN ({marks}) ORDER BY seq",
+                    (scope, *chunk),
+                ).fetchall()
+                out += [
+                    UsageEvent(
+                        item_id=r[0],
+                        task_id=r[1],
+                        shown=bool(r[2]),
+                        label=r[3],
+                        created_at=datetime.fromtimestamp(r[4], UTC),
+                    )
+                    for r in rows
+                ]
+        return sorted(out, key=lambda e: e.created_at)
 
     def supersede_item(self, scope: str, item_id: str, new_item: MemoryItem) -> MemoryItem:
         with self._write() as conn:

@@ -11,7 +11,7 @@ from pathlib import Path
 
 import pytest
 
-from ..models import MemoryItem, item_hash
+from ..models import MemoryItem, UsageEvent, item_hash
 from ..stores.base import Store, StoreError
 from .store_samples import MODEL, axis, make_experience
 
@@ -31,6 +31,10 @@ _CALLS: dict[str, Callable[[Store], object]] = {
         "s", item_hash("Title 1.0", "Content of item 0 of experience 1")
     ),
     "supersede_item": lambda s: s.supersede_item("s", "s-e1-i0", MemoryItem(title="t", content="c")),
+    "record_usage": lambda s: s.record_usage(
+        "s", [UsageEvent(item_id="i", task_id="t", shown=True, label="success")]
+    ),
+    "usage": lambda s: s.usage("s", ["i"]),
 }
 
 

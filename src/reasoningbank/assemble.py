@@ -1,0 +1,51 @@
+"""Build the judge, the extractor and the LLM a preset or a config describes."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from .config import Preset
+from .extract import LLMExtractor
+from .judge import EvidenceJudge, Judge, LLMJudge
+from .llm import LLM
+
+
+def make_judge(llm: LLM, preset: Preset) -> Judge:
+    """The judge a preset describes, on ``llm``."""
+    if preset.judge_kind == "evidence":
+        return EvidenceJudge(
+            llm,
+            confidence="votes" if preset.judge_confidence == "votes" else "logprobs",
+            votes=preset.judge_votes,
+        )
+    return LLMJudge(
+        llm,
+        temperature=preset.judge_temperature,
+        prompt=preset.judge_prompt,
+        max_tokens=preset.judge_max_tokens,
+        top_logprobs=10 if preset.judge_confidence == "logprobs" else None,
+    )
+
+
+def make_extractor(llm: LLM, preset: Preset) -> LLMExtractor:
+    """The extractor a preset describes, on ``llm``."""
+    return LLMExtractor(
+        llm,
+        temperature=preset.extractor_temperature,
+        style=preset.extractor_style,
+        max_items=preset.max_items,
+        max_tokens=preset.extractor_max_tokens,
+        show_final_state=preset.extractor_final_state,
+        generalize_literals=preset.extractor_generalize_literals,
+        show_evidence=preset.extractor_show_evidence,
+    )
+
+
+def make_llm(model: str | None, api_base: str | None) -> LLM | None:
+    if model is None:
+        return None
+    from .llm.litellm_client import LiteLLMClient
+
+    client: Any = LiteLLMClient(model, api_base=api_base)
+    llm: LLM = client
+    return llm

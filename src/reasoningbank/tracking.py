@@ -1,0 +1,137 @@
+"""Keeping the bank honest: record what each item was shown to, and retire net-harmful items.
+
+:class:`ItemTracker` remembers which items retrieval showed for a task (until
+the task is learned), records usage events when it is learned (shown items, and
+items of the same kind that were not shown), and retires an item whose record
+is net harmful (:class:`~reasoningbank.item_records.RetirePolicy`). Retiring
+and restoring add a new version of the item with the reason: nothing is ever
+deleted, and a retired item is never retrieved.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+
+import numpy as np
+import numpy.typing as npt
+
+from .item_records import ItemRecord, RetirePolicy, item_record, lineage
+from .models import Experience, MemoryItem, UsageEvent, new_id
+from .stores.base import NotFoundError, Store
+
+
+class ItemTracker:
+    def __init__(
+        self,
+        store: Store,
+        scope: str,
+        *,
+        policy: RetirePolicy | None,
+        kind_similarity: float,
+        model: str,
+    ) -> None:
+        self.store = store
+        self.scope = scope
+        self.policy = policy  # None: record, never retire
+        self.kind_similarity = kind_similarity
+        self.model = model
+        self._shown: dict[str, list[str]] = {}
+
+    # ------------------------------------------------------------------ retrieval side
+
+    def note_shown(self, task_id: str, items: Sequence[MemoryItem]) -> None:
+        """Remember the items retrieval showed for ``task_id`` (consumed when it is learned)."""
+        self._shown[task_id] = [it.id for it in items]
+
+    def take_shown(self, task_id: str) -> list[str]:
+        return self._shown.pop(task_id, [])
+
+    # ------------------------------------------------------------------ learning side
+
+    def after_learn(
+        self, exp: Experience, shown: Sequence[str], vector: npt.NDArray[np.float32]
+    ) -> list[str]:
+        """Record the learned task's outcome against shown and same-kind items; retire the
+        harmful ones. Returns one note per retired item."""
+        if exp.verdict is None:
+            return []
+        label = exp.verdict.label
+        shown_set = set(shown)
+        events = [UsageEvent(item_id=i, task_id=exp.task_id, shown=True, label=label) for i in shown]
+        kind = self._same_kind(vector, exp)
+        events += [
+            UsageEvent(item_id=it.id, task_id=exp.task_id, shown=False, label=label)
+            for it in kind
+            if it.id not in shown_set
+        ]
+        self.store.record_usage(self.scope, events)
+        if self.policy is None or label == "abstained":
+            return []
+        notes: list[str] = []
+        for item in self._current({*shown_set, *(it.id for it in kind)}):
+            reason = self.policy.harmful(self.record(item))
+            if reason is not None:
+                self._set_status(item, "retired", reason)
+                notes.append(f"retired {item.title[:60]!r}: {reason}")
+        return notes
+
+    def _same_kind(self, vector: npt.NDArray[np.float32], exp: Experience) -> list[MemoryItem]:
+        """Active items of past experiences whose query is at least ``kind_similarity`` similar."""
+        n = self.store.count(self.scope)
+        hits = self.store.search(self.scope, vector, max(n, 1), model=self.model)
+        return [
+            it
+            for h in hits
+            if h.score >= self.kind_similarity and h.experience.id != exp.id
+            for it in h.experience.items
+            if it.active
+        ]
+
+    def _current(self, ids: set[str]) -> list[MemoryItem]:
+        found: dict[str, MemoryItem] = {}
+        for exp in self.store.list(self.scope):
+            for it in exp.items:
+                if it.id in ids and it.active:
+                    found[it.id] = it
+        return list(found.values())
+
+    # ------------------------------------------------------------------ records and status
+
+    def record(self, item: MemoryItem) -> ItemRecord:
+        """The record of ``item`` over every version of it."""
+        ids = [item.id]
+        if item.experience_id:
+            try:
+                exp = self.store.get(self.scope, item.experience_id, include_superseded=True)
+                ids = lineage(exp.items, item.id)
+            except NotFoundError:
+                pass
+        return item_record(self.store.usage(self.scope, ids))
+
+    def find(self, item_id: str) -> MemoryItem:
+        """The current version of an item, by the id of any of its versions (or a unique prefix)."""
+        matches: list[MemoryItem] = []
+        for exp in self.store.list(self.scope, include_superseded=True):
+            chain = {it.id: it for it in exp.items}
+            for it in exp.items:
+                if it.id == item_id or it.id.startswith(item_id):
+                    current = it
+                    while current.superseded_by and current.superseded_by in chain:
+                        current = chain[current.superseded_by]
+                    matches.append(current)
+        unique = {m.id: m for m in matches}
+        if not unique:
+            raise NotFoundError(f"no item {item_id!r} in scope {self.scope!r}")
+        if len(unique) > 1:
+            raise NotFoundError(f"item id prefix {item_id!r} is ambiguous in scope {self.scope!r}")
+        return next(iter(unique.values()))
+
+    def set_status(self, item_id: str, status: str, reason: str) -> MemoryItem:
+        item = self.find(item_id)
+        if item.status == status:
+            return item
+        return self._set_status(item, status, reason)
+
+    def _set_status(self, item: MemoryItem, status: str, reason: str) -> MemoryItem:
+        new = item.model_copy(update={"id": new_id(), "status": status, "status_reason": reason})
+        return self.store.supersede_item(self.scope, item.id, new)
