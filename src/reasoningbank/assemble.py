@@ -2,22 +2,28 @@
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from typing import Any
 
 from .config import Preset
 from .extract import LLMExtractor
 from .judge import EvidenceJudge, Judge, LLMJudge
+from .judge.rules import Check
 from .llm import LLM
 
 
-def make_judge(llm: LLM, preset: Preset) -> Judge:
-    """The judge a preset describes, on ``llm``."""
+def make_judge(llm: LLM | None, preset: Preset, *, checks: Sequence[Check] = ()) -> Judge:
+    """The judge a preset describes, on ``llm``; ``checks`` are extra failure rules for the
+    evidence judge (an environment's own, e.g. "a form field was left empty")."""
     if preset.judge_kind == "evidence":
         return EvidenceJudge(
-            llm,
+            llm if preset.judge_confidence != "none" else None,
             confidence="votes" if preset.judge_confidence == "votes" else "logprobs",
             votes=preset.judge_votes,
+            checks=checks,
         )
+    if llm is None:
+        raise ValueError(f"preset {preset.name!r}: the LLM judge needs an LLM")
     return LLMJudge(
         llm,
         temperature=preset.judge_temperature,

@@ -13,18 +13,27 @@ from reasoningbank.models import Step, Trajectory, Verdict
 
 QUERY = 'Enter "Agustina" into the text field and press Submit.'
 DONE = [
-    Step(action='type(1, "Agustina")', target="input_text name='tt'", observation="[1] input value='Agustina'"),
+    Step(
+        action='type(1, "Agustina")', target="input_text name='tt'", observation="[1] input value='Agustina'"
+    ),
     Step(action="click(2)", target="button 'Submit'", observation="[2] button 'Submit' focused"),
 ]
 
 
 def _traj(stop: str = "done", steps: list[Step] | None = None) -> Trajectory:
-    return Trajectory(task_id="enter-text:0", query=QUERY, steps=DONE if steps is None else steps, meta={"stop_reason": stop})
+    return Trajectory(
+        task_id="enter-text:0",
+        query=QUERY,
+        steps=DONE if steps is None else steps,
+        meta={"stop_reason": stop},
+    )
 
 
 def _yes(p: float) -> LLMResponse:
     top = {"Yes": math.log(p), "No": math.log(1 - p)}
-    return LLMResponse(text="Yes" if p >= 0.5 else "No", model="m", logprobs=(TokenLogprob("Yes", top["Yes"], top),))
+    return LLMResponse(
+        text="Yes" if p >= 0.5 else "No", model="m", logprobs=(TokenLogprob("Yes", top["Yes"], top),)
+    )
 
 
 def test_rules_decide_without_calling_the_model() -> None:
@@ -90,3 +99,25 @@ def test_outcomes_are_labelled_inputs_and_pass_any_gate() -> None:
     assert gate_verdict(v, 0.99) is v
     with pytest.raises(ValueError, match="outcome must be"):
         outcome_verdict("maybe")  # type: ignore[arg-type]
+
+
+def test_extra_checks_run_after_the_built_in_rules() -> None:
+    from reasoningbank.judge.rules import RuleHit
+
+    seen: list[str] = []
+
+    def nothing_typed_twice(traj: Trajectory, ev: object) -> RuleHit | None:
+        seen.append(traj.task_id)
+        return RuleHit("custom", "the custom check fired", 0.05)
+
+    llm = ScriptedLLM()
+    judge = EvidenceJudge(llm, checks=[nothing_typed_twice])
+    verdict, _ = judge.judge(_traj())
+    assert verdict.source == "rules" and verdict.reason == "the custom check fired" and llm.calls == []
+    verdict, _ = judge.judge(_traj(stop="max_steps"))  # a built-in rule decides first
+    assert "ran out of steps" in verdict.reason and seen == ["enter-text:0"]
+
+
+def test_passed_base_rate_is_configurable() -> None:
+    verdict, _ = EvidenceJudge(None, passed_p_success=0.93).judge(_traj())
+    assert verdict.p_success == 0.93 and verdict.label == "success"

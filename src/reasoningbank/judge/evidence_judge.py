@@ -14,13 +14,15 @@ enough to learn from is the bank's threshold (``Preset.learn_min_confidence``).
 
 from __future__ import annotations
 
+from collections.abc import Sequence
+
 from ..llm import LLM
 from ..models import Trajectory, Usage, Verdict
 from ..prompts import get_prompt
 from ..text.formatting import DEFAULT_LIMITS, Limits
 from .evidence import Evidence, gather
 from .question import DEFAULT_QUESTION, ConfidenceMode, ask_yes_no, question_messages
-from .rules import PASSED_P_SUCCESS, failure_rule
+from .rules import PASSED_P_SUCCESS, Check, failure_rule
 
 
 class EvidenceJudge:
@@ -34,6 +36,8 @@ class EvidenceJudge:
         confidence: ConfidenceMode = "logprobs",
         votes: int = 3,
         limits: Limits = DEFAULT_LIMITS,
+        checks: Sequence[Check] = (),
+        passed_p_success: float = PASSED_P_SUCCESS,
     ) -> None:
         if confidence not in ("logprobs", "votes"):
             raise ValueError(f"unknown confidence mode {confidence!r}; expected 'logprobs' or 'votes'")
@@ -44,6 +48,9 @@ class EvidenceJudge:
         self.confidence = confidence
         self.votes = votes
         self.limits = limits
+        self.checks = tuple(checks)  # run after the built-in rules, in order
+        # p(success) of an episode that passes every rule and check, when no model is asked
+        self.passed_p_success = passed_p_success
 
     @property
     def prompt_version(self) -> str:
@@ -53,6 +60,10 @@ class EvidenceJudge:
         ev = gather(trajectory)
         thoughts = "\n".join(ev.lines())
         hit = failure_rule(ev)
+        for check in self.checks:
+            if hit is not None:
+                break
+            hit = check(trajectory, ev)
         if hit is not None:
             verdict = Verdict(
                 label="failure",
@@ -65,10 +76,10 @@ class EvidenceJudge:
             return verdict, Usage()
         if self.llm is None:
             verdict = Verdict(
-                label="success" if PASSED_P_SUCCESS >= 0.5 else "failure",
+                label="success" if self.passed_p_success >= 0.5 else "failure",
                 thoughts=thoughts,
                 judge_model="rules",
-                p_success=PASSED_P_SUCCESS,
+                p_success=self.passed_p_success,
                 source="rules",
                 reason="every check passed; no model was asked",
             )

@@ -17,8 +17,10 @@ question (or, without a model, gets :data:`PASSED_P_SUCCESS`).
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from dataclasses import dataclass
 
+from ..models import Trajectory
 from .evidence import Evidence
 
 P_STEP_LIMIT = 1 / 163
@@ -33,6 +35,11 @@ class RuleHit:
     rule: str
     reason: str
     p_success: float
+
+
+Check = Callable[[Trajectory, Evidence], RuleHit | None]
+"""An extra failure rule, e.g. one an environment provides because it knows its observation
+format (``reasoningbank.bench.envs.checks``): the episode and its evidence in, a hit or None out."""
 
 
 def failure_rule(ev: Evidence) -> RuleHit | None:
