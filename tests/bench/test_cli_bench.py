@@ -15,7 +15,7 @@ from reasoningbank.bench.rundir import read_records
 from reasoningbank.cli import bench as bench_cli
 from reasoningbank.cli import main
 from reasoningbank.llm import ScriptedLLM
-from tests.bench.fakes import FamilyEnv, respond
+from tests.bench.fakes import FAMILIES, FamilyEnv, respond, run
 
 
 def test_cli_bench_miniwob_runs_the_stream_with_fakes(
@@ -29,6 +29,7 @@ def test_cli_bench_miniwob_runs_the_stream_with_fakes(
 
     monkeypatch.setattr(bench_cli, "_llm_for", fake_llm)
     monkeypatch.setattr(miniwob_mod, "MiniWoBEnv", FamilyEnv)
+    monkeypatch.setattr(miniwob_mod, "MINIWOB_FAMILIES_DEFAULT", tuple(FAMILIES))
     run_dir = tmp_path / "cli-run"
     code = main(
         [
@@ -81,6 +82,7 @@ def test_cli_bench_miniwob_refuses_a_mismatched_resume_before_starting_the_model
 
     monkeypatch.setattr(bench_cli, "_llm_for", fake_llm)
     monkeypatch.setattr(miniwob_mod, "MiniWoBEnv", FamilyEnv)
+    monkeypatch.setattr(miniwob_mod, "MINIWOB_FAMILIES_DEFAULT", tuple(FAMILIES))
     run_dir = tmp_path / "cli-run"
     argv = [
         "bench",
@@ -108,3 +110,127 @@ def test_cli_bench_miniwob_refuses_a_mismatched_resume_before_starting_the_model
     # the same settings resume (nothing left to run) and do start the model
     assert main([*argv, "--max-steps", "3"]) == 0
     assert len(started) == 2
+
+
+def _fake_model(monkeypatch: pytest.MonkeyPatch) -> list[str]:
+    """Replace the model server and the browser; returns the run dirs a model was started for."""
+    started: list[str] = []
+
+    @contextlib.contextmanager
+    def fake_llm(args: Any, log_dir: Path) -> Iterator[ScriptedLLM]:
+        started.append(args.run_dir)
+        llm = ScriptedLLM(default=respond)
+        llm.model = args.local_model
+        yield llm
+
+    monkeypatch.setattr(bench_cli, "_llm_for", fake_llm)
+    monkeypatch.setattr(miniwob_mod, "MiniWoBEnv", FamilyEnv)
+    monkeypatch.setattr(miniwob_mod, "MINIWOB_FAMILIES_DEFAULT", tuple(FAMILIES))
+    return started
+
+
+@pytest.mark.parametrize(
+    ("option", "value", "message"),
+    [
+        ("--tasks", "name,not-a-task", "unknown task family 'not-a-task'; supported: name, city, zip"),
+        ("--methods", "none,mem", "unknown method 'mem'"),
+        ("--episodes", "0", "episodes_per_family must be at least 1"),
+        ("--tasks", "name,name", "task families are repeated"),
+    ],
+)
+def test_cli_bench_miniwob_checks_everything_before_starting_or_writing(
+    tmp_path: Path,
+    monkeypatch: pytest.MonkeyPatch,
+    capsys: pytest.CaptureFixture[str],
+    option: str,
+    value: str,
+    message: str,
+) -> None:
+    started = _fake_model(monkeypatch)
+    run_dir = tmp_path / "cli-run"
+    argv = ["bench", "miniwob", "--run-dir", str(run_dir), "--embedder", "hash", "--no-progress"]
+    assert main([*argv, "--tasks", "name", option, value]) == 2
+    err = capsys.readouterr().err
+    assert err.count("\n") == 1 and err.startswith("reasoningbank: error: ") and message in err
+    assert started == []  # the model server was never started
+    assert not run_dir.exists()  # no run.json (nor anything else) blocks a later run
+    # the same directory then takes a good run
+    assert main([*argv, "--tasks", "name", "--episodes", "1", "--methods", "none"]) == 0
+    assert (run_dir / "run.json").exists() and started == [str(run_dir)]
+
+
+def test_cli_bench_miniwob_unknown_real_family_is_named(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]
+) -> None:
+    started: list[Any] = []
+    monkeypatch.setattr(bench_cli, "_llm_for", lambda args, log_dir: started.append(args))
+    run_dir = tmp_path / "cli-run"
+    assert (
+        main(["bench", "miniwob", "--tasks", "not-a-task", "--run-dir", str(run_dir), "--embedder", "hash"])
+        == 2
+    )
+    err = capsys.readouterr().err
+    assert err.count("\n") == 1 and "unknown task family 'not-a-task'" in err and "enter-text" in err
+    assert started == [] and not (run_dir / "run.json").exists()
+
+
+@pytest.mark.parametrize(
+    "argv",
+    [
+        ["bench", "miniwob", "--store", "x.db"],
+        ["bench", "miniwob", "--scope", "s"],
+        ["bench", "miniwob", "--config", "c.toml"],
+        ["bench", "rejudge", "RUN", "--store", "x.db"],
+        ["bench", "rejudge", "RUN", "--scope", "s"],
+        ["bench", "rejudge", "RUN", "--config", "c.toml"],
+        ["bench", "rejudge", "RUN", "--embedder", "hash"],
+        ["bench", "report", "RUN", "--store", "x.db"],
+        ["report", "RUN", "--scope", "s"],
+        ["report", "RUN", "--config", "c.toml"],
+        ["report", "RUN", "--model", "m"],
+        ["report", "RUN", "--preset", "paper"],
+    ],
+)
+def test_bench_commands_refuse_options_they_would_ignore(
+    argv: list[str], capsys: pytest.CaptureFixture[str]
+) -> None:
+    assert main(argv) == 2
+    assert "unrecognized arguments" in capsys.readouterr().err
+
+
+def test_bench_commands_keep_the_options_they_use(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]
+) -> None:
+    seen: list[Any] = []
+
+    def record(args: Any) -> int:
+        seen.append(args)
+        return 0
+
+    monkeypatch.setattr(bench_cli, "cmd_miniwob", record)
+    monkeypatch.setattr(bench_cli, "cmd_rejudge", record)
+    monkeypatch.setattr(bench_cli, "cmd_report", record)
+    common = ["--model", "m", "--api-base", "http://x", "--preset", "paper", "--json"]
+    assert main(["bench", "miniwob", *common, "--embedder", "hash"]) == 0
+    assert main(["bench", "rejudge", "RUN", *common]) == 0
+    assert main(["report", "RUN", "--json"]) == 0
+    miniwob, rejudge, report = seen
+    assert (miniwob.model, miniwob.api_base, miniwob.preset, miniwob.embedder, miniwob.json) == (
+        "m",
+        "http://x",
+        "paper",
+        "hash",
+        True,
+    )
+    assert (rejudge.model, rejudge.preset, rejudge.json) == ("m", "paper", True)
+    assert report.json is True
+
+
+def test_a_run_recorded_by_the_cli_reports_through_the_cli(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    run(tmp_path, ScriptedLLM(default=respond), methods=["none", "reasoningbank"])
+    assert main(["report", str(tmp_path / "run"), "--json"]) == 0
+    out = json.loads(capsys.readouterr().out)
+    assert out["compared_tasks"] == 6 and out["preset"] == "paper"
+    assert set(out["methods"]) == {"none", "reasoningbank"}

@@ -1,9 +1,15 @@
 """``reasoningbank bench``: run MiniWoB++ task streams and report on runs.
 
 ``bench miniwob`` builds the environment, the agent and the memory methods,
-runs the stream (resumable) and prints the report; ``bench report RUN_DIR``
-re-renders the report and plots of a recorded run. With no ``--model`` the
-bundled local model is started for the duration of the run.
+runs the stream (resumable) and prints the report; ``bench rejudge RUN_DIR``
+replays a run's episodes through another judge setting; ``bench report
+RUN_DIR`` (also plain ``report``) re-renders the report and plots of a recorded
+run. With no ``--model`` the bundled local model is started for the duration of
+the run.
+
+Each bench command takes only the shared options that mean something to it:
+every method keeps its own bank under the run directory, so ``--config``,
+``--store`` and ``--scope`` are not theirs.
 """
 
 from __future__ import annotations
@@ -12,17 +18,20 @@ import argparse
 import contextlib
 import json
 import sys
-from collections.abc import Iterator
+from collections.abc import Iterator, Sequence
 from pathlib import Path
 from typing import Any
 
+from ..bench.envs.base import TaskSpec
 from ..bench.manifest import check_resume
 from ..bench.methods import METHOD_SPECS, parse_method, with_failures
 from ..bench.report import write_report
 from ..bench.runner import run_stream
 from ..bench.settings import BENCH_PRESET, RunSettings
-from ..bench.stream import make_stream
+from ..bench.stream import check_families, make_stream
 from ..bench.tables import results_table
+from ..config import PRESETS
+from ..embed import Embedder
 from ..llm import LLM
 
 # The main job's defaults: a short stream (a few minutes on 2 cores with the bundled 1.5B model) of
@@ -30,21 +39,47 @@ from ..llm import LLM
 DEFAULT_METHODS = "none,reasoningbank"
 DEFAULT_FAMILIES = "enter-text,login-user,click-checkboxes"
 DEFAULT_EPISODES = 2
+DEFAULT_LOCAL_MODEL = "qwen2.5-coder-1.5b"
 
 
-def _add_common(parser: argparse.ArgumentParser) -> None:
-    from .common import add_common_options
-
-    add_common_options(parser)
+def _add_options(parser: argparse.ArgumentParser, *, model_role: str | None, embedder: bool) -> None:
+    """The shared options this command uses: the model (for ``model_role``), the
+    embedder, the preset and ``--json``. Defaults are suppressed so an option
+    given before the command name is not overwritten."""
+    s = argparse.SUPPRESS
+    g = parser.add_argument_group("common options")
+    if model_role is not None:
+        g.add_argument(
+            "--model", default=s, help=f"LiteLLM model for {model_role} (default: serve --local-model)"
+        )
+        g.add_argument("--api-base", default=s, help="API base URL for --model and a litellm embedder")
+        g.add_argument(
+            "--preset",
+            default=s,
+            choices=sorted(PRESETS),
+            help=f"learning-loop preset (default: {BENCH_PRESET})",
+        )
+    if embedder:
+        g.add_argument(
+            "--embedder", default=s, help="embedder: local | hash | litellm:MODEL (default: local)"
+        )
+    g.add_argument("--json", action="store_true", default=s, help="machine-readable JSON output on stdout")
 
 
 def register(subparsers: Any) -> None:
-    """Add the ``bench`` command (subcommands ``miniwob`` and ``report``) and ``report``."""
+    """Add the ``bench`` command (subcommands ``miniwob``, ``rejudge`` and ``report``) and ``report``."""
     bench = subparsers.add_parser("bench", help="run benchmark task streams and report on them")
     bsub = bench.add_subparsers(dest="bench_command", metavar="BENCH_COMMAND", required=True)
+    _register_miniwob(bsub)
+    _register_rejudge(bsub)
+    # ``bench report`` and the top-level ``report`` are the same command.
+    for parent in (bsub, subparsers):
+        _register_report(parent)
 
+
+def _register_miniwob(bsub: Any) -> None:
     p = bsub.add_parser("miniwob", help="run a MiniWoB++ task stream through memory methods")
-    _add_common(p)
+    _add_options(p, model_role="the agent, the judge and the extractor", embedder=True)
     p.add_argument(
         "--methods",
         default=DEFAULT_METHODS,
@@ -65,7 +100,7 @@ def register(subparsers: Any) -> None:
         default="runs/miniwob",
         help="output directory; an existing run with the same settings is resumed (default: runs/miniwob)",
     )
-    p.add_argument("--local-model", default="qwen2.5-coder-1.5b", help="bundled model used when no --model")
+    p.add_argument("--local-model", default=DEFAULT_LOCAL_MODEL, help="bundled model used when no --model")
     p.add_argument("--max-steps", type=int, default=6, help="agent steps per episode")
     p.add_argument("--temperature", type=float, default=0.7, help="agent sampling temperature")
     p.add_argument(
@@ -90,11 +125,13 @@ def register(subparsers: Any) -> None:
     p.add_argument("--no-progress", action="store_true", help="no progress bar")
     p.set_defaults(func=cmd_miniwob)
 
+
+def _register_rejudge(bsub: Any) -> None:
     p = bsub.add_parser(
         "rejudge",
         help="re-judge a run's recorded episodes with another judge setting; compare with the benchmark",
     )
-    _add_common(p)
+    _add_options(p, model_role="the judge", embedder=False)
     p.add_argument("run_dir")
     p.add_argument("--methods", default=None, help="comma list of the run's methods (default: all)")
     p.add_argument("--families", default=None, help="comma list of task families (default: all)")
@@ -107,25 +144,25 @@ def register(subparsers: Any) -> None:
     )
     p.add_argument("--temperature", type=float, default=None, help="judge temperature (default: preset's)")
     p.add_argument("--max-tokens", type=int, default=None, help="judge max tokens (default: preset's)")
-    p.add_argument("--local-model", default="qwen2.5-coder-1.5b", help="bundled model used when no --model")
+    p.add_argument("--local-model", default=DEFAULT_LOCAL_MODEL, help="bundled model used when no --model")
     p.add_argument(
         "--out", default=None, help="JSONL of every verdict (default: RUN_DIR/rejudge-<setting>.jsonl)"
     )
     p.add_argument("--no-progress", action="store_true", help="no progress bar")
     p.set_defaults(func=cmd_rejudge)
 
-    # ``bench report`` and the top-level ``report`` are the same command.
-    for parent in (bsub, subparsers):
-        p = parent.add_parser("report", help="print the report of a run directory, write report.md and plots")
-        _add_common(p)
-        p.add_argument("run_dir")
-        p.add_argument(
-            "--methods",
-            default=None,
-            help="comma list: report on these methods only, on the tasks they all finished "
-            "(written to report-<methods>.md), e.g. reasoningbank,reasoningbank@paper",
-        )
-        p.set_defaults(func=cmd_report)
+
+def _register_report(parent: Any) -> None:
+    p = parent.add_parser("report", help="print the report of a run directory, write report.md and plots")
+    _add_options(p, model_role=None, embedder=False)
+    p.add_argument("run_dir")
+    p.add_argument(
+        "--methods",
+        default=None,
+        help="comma list: report on these methods only, on the tasks they all finished "
+        "(written to report-<methods>.md), e.g. reasoningbank,reasoningbank@paper",
+    )
+    p.set_defaults(func=cmd_report)
 
 
 def _split(text: str) -> list[str]:
@@ -147,22 +184,24 @@ def _llm_for(args: argparse.Namespace, log_dir: Path) -> Iterator[LLM]:
         yield client
 
 
-def cmd_miniwob(args: argparse.Namespace) -> int:
-    from ..bench.envs.miniwob import MINIWOB_FAMILIES_DEFAULT, MiniWoBEnv
-    from ..embed import make_embedder
-    from ..llm import allow_real_calls
-
+def _miniwob_methods(args: argparse.Namespace) -> list[str]:
     methods = _split(args.methods)
     for m in methods:
         parse_method(m)
     if args.include_failures:
         methods = list(dict.fromkeys(with_failures(m) for m in methods))
-    families = _split(args.tasks) if args.tasks != "all" else list(MINIWOB_FAMILIES_DEFAULT)
-    tasks = make_stream(families, args.episodes, seed=args.seed, order=args.order)
-    api_base = getattr(args, "api_base", None)
-    embedder = make_embedder(getattr(args, "embedder", None) or "local", api_base=api_base)
-    preset = getattr(args, "preset", None) or BENCH_PRESET
-    local = not getattr(args, "model", None)
+    return methods
+
+
+def _miniwob_tasks(args: argparse.Namespace, supported: Sequence[str]) -> list[TaskSpec]:
+    families = _split(args.tasks) if args.tasks != "all" else list(supported)
+    check_families(families, supported)
+    return make_stream(families, args.episodes, seed=args.seed, order=args.order)
+
+
+def _miniwob_settings(args: argparse.Namespace) -> RunSettings:
+    model = getattr(args, "model", None)
+    local = not model
     json_actions = args.json_actions == "on" or (args.json_actions == "auto" and local)
     agent_kwargs: dict[str, Any] = {
         "temperature": args.temperature,
@@ -170,28 +209,42 @@ def cmd_miniwob(args: argparse.Namespace) -> int:
         "max_tokens": 200,  # a thought and one action; caps a model that rambles
         "page_last": args.page_order == "last" or (args.page_order == "auto" and local),
     }
-    settings = RunSettings(
-        model=getattr(args, "model", None) or args.local_model,
-        preset=preset,
+    return RunSettings(
+        model=model or args.local_model,
+        preset=getattr(args, "preset", None) or BENCH_PRESET,
         max_steps=args.max_steps,
         agent_kwargs=agent_kwargs,
         progress=not args.no_progress,
         manifest_extra={"benchmark": "miniwob", "order": args.order},
     )
-    # Refuse a mismatched resume before the model server spends its start-up.
-    check_resume(args.run_dir, tasks, methods, embedder, settings)
-    with allow_real_calls(), _llm_for(args, Path(args.run_dir)) as llm:
-        run_stream(MiniWoBEnv, tasks, methods, llm, embedder, Path(args.run_dir), settings)
+
+
+def _make_embedder(args: argparse.Namespace) -> Embedder:
+    from ..embed import make_embedder
+
+    return make_embedder(getattr(args, "embedder", None) or "local", api_base=getattr(args, "api_base", None))
+
+
+def cmd_miniwob(args: argparse.Namespace) -> int:
+    from ..bench.envs import miniwob
+    from ..llm import allow_real_calls
+
+    # Everything is checked (methods, task families, episodes, a resume's settings)
+    # before the model server spends its start-up and before the run directory is written.
+    methods = _miniwob_methods(args)
+    tasks = _miniwob_tasks(args, miniwob.MINIWOB_FAMILIES_DEFAULT)
+    settings = _miniwob_settings(args)
+    embedder = _make_embedder(args)
+    run_dir = Path(args.run_dir)
+    check_resume(run_dir, tasks, methods, embedder, settings)
+    with allow_real_calls(), _llm_for(args, run_dir) as llm:
+        run_stream(miniwob.MiniWoBEnv, tasks, methods, llm, embedder, run_dir, settings)
     return _print_report(args.run_dir, as_json=bool(getattr(args, "json", False)), table_only=True)
 
 
-def cmd_rejudge(args: argparse.Namespace) -> int:
-    from ..bench.rejudge import load_episodes, progress_bar, rejudge, summary_table
-    from ..config import get_preset
-    from ..judge import LLMJudge
-    from ..llm import allow_real_calls
+def _rejudge_episodes(args: argparse.Namespace, run_dir: Path) -> list[Any]:
+    from ..bench.rejudge import load_episodes
 
-    run_dir = Path(args.run_dir)
     episodes = load_episodes(run_dir, _split(args.methods) if args.methods else None)
     if args.families:
         wanted = set(_split(args.families))
@@ -202,6 +255,17 @@ def cmd_rejudge(args: argparse.Namespace) -> int:
         episodes = episodes[: args.limit]
     if not episodes:
         raise ValueError(f"{run_dir} has no recorded episode with a stored trajectory to re-judge")
+    return episodes
+
+
+def cmd_rejudge(args: argparse.Namespace) -> int:
+    from ..bench.rejudge import progress_bar, rejudge, summary_table
+    from ..config import get_preset
+    from ..judge import LLMJudge
+    from ..llm import allow_real_calls
+
+    run_dir = Path(args.run_dir)
+    episodes = _rejudge_episodes(args, run_dir)
     p = get_preset(getattr(args, "preset", None) or BENCH_PRESET)
     prompt = args.judge_prompt or p.judge_prompt
     temperature = p.judge_temperature if args.temperature is None else args.temperature
@@ -210,27 +274,23 @@ def cmd_rejudge(args: argparse.Namespace) -> int:
     out = Path(args.out) if args.out else run_dir / f"rejudge-{setting}.jsonl"
     if out.exists():
         out.unlink()  # a fresh file per invocation: its lines are exactly this run's verdicts
+    as_json = bool(getattr(args, "json", False))
     with allow_real_calls(), _llm_for(args, run_dir / "rejudge-logs") as llm:
         judge = LLMJudge(llm, temperature=temperature, prompt=prompt, max_tokens=max_tokens)
-        with progress_bar(not args.no_progress and not getattr(args, "json", False), len(episodes)) as done:
+        with progress_bar(not args.no_progress and not as_json, len(episodes)) as done:
             results = rejudge(episodes, judge, out_path=out, on_done=done)
-    if getattr(args, "json", False):
+    if as_json:
         from ..bench.metrics import confusion
 
-        sys.stdout.write(
-            json.dumps(
-                {
-                    "setting": setting,
-                    "episodes": len(results),
-                    "recorded": confusion([(r.episode.recorded_label, r.episode.success) for r in results]),
-                    "rejudged": confusion([(r.label, r.episode.success) for r in results]),
-                    "unparsed": sum(1 for r in results if not r.parsed),
-                    "verdicts": str(out),
-                },
-                indent=2,
-            )
-            + "\n"
-        )
+        summary = {
+            "setting": setting,
+            "episodes": len(results),
+            "recorded": confusion([(r.episode.recorded_label, r.episode.success) for r in results]),
+            "rejudged": confusion([(r.label, r.episode.success) for r in results]),
+            "unparsed": sum(1 for r in results if not r.parsed),
+            "verdicts": str(out),
+        }
+        sys.stdout.write(json.dumps(summary, indent=2) + "\n")
         return 0
     sys.stdout.write(summary_table(results, setting) + f"\n\nverdicts: {out}\n")
     return 0
