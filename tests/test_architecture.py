@@ -42,7 +42,13 @@ LAYERS: tuple[tuple[str, tuple[str, ...]], ...] = (
     # 2. the seams to the outside: language models, embedders, stores, trajectory files
     (
         "seams",
-        ("reasoningbank.llm.*", "reasoningbank.embed.*", "reasoningbank.stores.*", "reasoningbank.trajio"),
+        (
+            "reasoningbank.llm.*",
+            "reasoningbank.embed.*",
+            "reasoningbank.stores.*",
+            "reasoningbank.trajio",
+            "reasoningbank.trajio.*",
+        ),
     ),
     # 3. the memory loop's parts
     (

@@ -213,22 +213,8 @@ class ReasoningBank:
         item whose record turns net harmful is retired (``Preset.retire_items``).
         """
         started = time.perf_counter()
-        if verdict is not None and outcome is not None:
-            raise ValueError("pass either verdict= or outcome=, not both")
         judged = verdict is None and outcome is None
-        if self.extractor is None or (judged and self.judge is None):
-            missing = "extractor" if self.extractor is None else "judge"
-            raise NoLLMError(
-                f"learn needs a {missing}: build the bank with ReasoningBank.from_preset(store, embedder, "
-                f"llm, preset), pass {missing}= to ReasoningBank, or set model / REASONINGBANK_MODEL "
-                "in the config"
-            )
-        judge_usage = Usage()
-        if outcome is not None:
-            verdict = outcome_verdict(outcome)
-        elif verdict is None:
-            verdict, judge_usage = self._judge(trajectory)
-        verdict = gate_verdict(verdict, self.preset.learn_min_confidence)
+        verdict, judge_usage = self._verdict(trajectory, verdict, outcome)
         exp = Experience(
             scope=self.scope,
             task_id=trajectory.task_id,
@@ -262,12 +248,31 @@ class ReasoningBank:
             seconds=time.perf_counter() - started,
         )
 
-    def _judge(self, trajectory: Trajectory) -> tuple[Verdict, Usage]:
-        assert self.judge is not None
-        try:
-            return self.judge.judge(trajectory)
-        except Exception as exc:  # re-raised with context; nothing stored
-            raise LearnError(f"learn({trajectory.task_id!r}): the judge call failed: {exc}") from exc
+    def _verdict(
+        self, trajectory: Trajectory, verdict: Verdict | None, outcome: Outcome | None
+    ) -> tuple[Verdict, Usage]:
+        """The gated verdict to learn from (an outcome, a given verdict or the judge's) and the
+        judge's usage."""
+        if verdict is not None and outcome is not None:
+            raise ValueError("pass either verdict= or outcome=, not both")
+        judged = verdict is None and outcome is None
+        if self.extractor is None or (judged and self.judge is None):
+            missing = "extractor" if self.extractor is None else "judge"
+            raise NoLLMError(
+                f"learn needs a {missing}: build the bank with ReasoningBank.from_preset(store, embedder, "
+                f"llm, preset), pass {missing}= to ReasoningBank, or set model / REASONINGBANK_MODEL "
+                "in the config"
+            )
+        usage = Usage()
+        if outcome is not None:
+            verdict = outcome_verdict(outcome)
+        elif verdict is None:
+            assert self.judge is not None
+            try:
+                verdict, usage = self.judge.judge(trajectory)
+            except Exception as exc:  # re-raised with context; nothing stored
+                raise LearnError(f"learn({trajectory.task_id!r}): the judge call failed: {exc}") from exc
+        return gate_verdict(verdict, self.preset.learn_min_confidence), usage
 
     def _extract_into(self, exp: Experience, trajectory: Trajectory, verdict: Verdict) -> tuple[Usage, str]:
         """Extract, screen and consolidate items into ``exp``; return the usage and the note."""
