@@ -121,3 +121,9 @@ def test_extra_checks_run_after_the_built_in_rules() -> None:
 def test_passed_base_rate_is_configurable() -> None:
     verdict, _ = EvidenceJudge(None, passed_p_success=0.93).judge(_traj())
     assert verdict.p_success == 0.93 and verdict.label == "success"
+
+
+def test_without_a_model_an_unknown_ending_abstains() -> None:
+    traj = Trajectory(task_id="t", query=QUERY, steps=DONE)  # no stop reason recorded
+    verdict, _ = EvidenceJudge(None).judge(traj)
+    assert verdict.label == "abstained" and verdict.p_success == 0.5 and "not known" in verdict.reason

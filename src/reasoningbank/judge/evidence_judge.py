@@ -6,7 +6,8 @@
    of success measured for that rule on the calibration stream.
 3. Otherwise the model is asked one yes/no question about the rest, and its
    probability of "yes" is the verdict's ``p_success`` (source ``judge``).
-   Without a model, a passing episode gets the measured base rate.
+   Without a model, a finished episode that passes gets the measured base rate,
+   and one whose ending is unknown is abstained on.
 
 The verdict's label is its lean (``p_success >= 0.5``); whether it is sure
 enough to learn from is the bank's threshold (``Preset.learn_min_confidence``).
@@ -75,16 +76,29 @@ class EvidenceJudge:
             )
             return verdict, Usage()
         if self.llm is None:
-            verdict = Verdict(
-                label="success" if self.passed_p_success >= 0.5 else "failure",
+            return self._without_model(ev, thoughts), Usage()
+        return self._ask(trajectory, ev, thoughts)
+
+    def _without_model(self, ev: Evidence, thoughts: str) -> Verdict:
+        """No rule fired and no model is asked: a finished episode gets the measured base rate;
+        one whose ending is not known cannot be told, so the judge abstains."""
+        if ev.ending != "finished":
+            return Verdict(
+                label="abstained",
                 thoughts=thoughts,
                 judge_model="rules",
-                p_success=self.passed_p_success,
+                p_success=0.5,
                 source="rules",
-                reason="every check passed; no model was asked",
+                reason="no rule decides, how the episode ended is not known, and no model was asked",
             )
-            return verdict, Usage()
-        return self._ask(trajectory, ev, thoughts)
+        return Verdict(
+            label="success" if self.passed_p_success >= 0.5 else "failure",
+            thoughts=thoughts,
+            judge_model="rules",
+            p_success=self.passed_p_success,
+            source="rules",
+            reason="the agent ended the episode itself and every check passed; no model was asked",
+        )
 
     def _ask(self, trajectory: Trajectory, ev: Evidence, thoughts: str) -> tuple[Verdict, Usage]:
         assert self.llm is not None
