@@ -6,7 +6,7 @@ line on stderr: exit code 2 for bad input, 1 for a failure while running
 (:mod:`.errors`).
 
 The commands live in :mod:`.store` (``init list show delete export import
-stats``), :mod:`.memory` (``learn retrieve add``), :mod:`.model`
+stats``), :mod:`.items` (``items retire restore``), :mod:`.memory` (``learn retrieve add``), :mod:`.model`
 (``serve-model``) and :mod:`.bench` (``bench ...``, ``report``); each adds its
 parsers, and a command runs as ``args.func(args) -> int``. The options every
 command shares, the config and the store/bank factories are in :mod:`.common`.
@@ -19,7 +19,7 @@ import signal
 import threading
 from collections.abc import Callable, Sequence
 
-from . import bench, memory, model, store
+from . import bench, items, memory, model, store
 from .common import add_common_options, fill_defaults
 from .errors import EXIT_USAGE, fail, run_command
 
@@ -37,6 +37,7 @@ def build_parser() -> argparse.ArgumentParser:
     store.register_init(sub)
     memory.register(sub)
     store.register(sub)
+    items.register(sub)
     model.register(sub)
     bench.register(sub)
     return parser

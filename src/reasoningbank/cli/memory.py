@@ -18,6 +18,7 @@ from ..bank import LearnError, NoLLMError
 from ..config import MODEL_ENV
 from ..llm import LLM
 from ..models import LearnReport, RetrievedExperience
+from ..retrieve import items_of
 from ..trajio import example_path, load_trajectories
 from . import common
 from .common import add_command, load_config
@@ -35,6 +36,9 @@ def _report_json(task_id: str, rep: LearnReport) -> dict[str, Any]:
         "experience_id": rep.experience_id,
         "stored": rep.stored,
         "verdict": rep.verdict.label,
+        "verdict_source": rep.verdict.source,
+        "p_success": rep.verdict.p_success,
+        "verdict_reason": rep.verdict.reason,
         "verdict_parsed": rep.verdict.parsed,
         "judge_thoughts": rep.verdict.thoughts,
         "items": [item_json(i) for i in rep.items],
@@ -64,7 +68,7 @@ def cmd_learn(args: argparse.Namespace) -> int:
         stack.callback(bank.close)
         for traj in trajectories:
             try:
-                rep = bank.learn(traj)
+                rep = bank.learn(traj, outcome=args.outcome)
             except NoLLMError as exc:
                 raise CLIError(
                     "learn needs a model to judge and distil trajectories: pass --model MODEL "
@@ -119,7 +123,7 @@ def _hit_json(hit: RetrievedExperience) -> dict[str, Any]:
         "task_id": exp.task_id,
         "query": exp.query,
         "verdict": exp.verdict.label if exp.verdict else None,
-        "items": [item_json(i) for i in exp.items if i.superseded_by is None],
+        "items": [item_json(i) for i in exp.items if i.superseded_by is None and i.active],
     }
 
 
@@ -130,7 +134,7 @@ def cmd_retrieve(args: argparse.Namespace) -> int:
     bank = common.build_bank(cfg)
     try:
         hits = bank.retrieve_experiences(args.query, args.k, task_id=args.task_id)
-        items = [i for h in hits for i in h.experience.items if i.superseded_by is None]
+        items = items_of(hits)
         rendered = bank.render(items) if args.render else None
     finally:
         bank.close()
@@ -159,7 +163,7 @@ def _print_hits(query: str, hits: list[RetrievedExperience]) -> None:
         table.add_column(col)
     for h in hits:
         exp = h.experience
-        for n, item in enumerate(i for i in exp.items if i.superseded_by is None):
+        for n, item in enumerate(i for i in exp.items if i.superseded_by is None and i.active):
             first = n == 0
             table.add_row(
                 f"{h.score:.3f}" if first else "",
@@ -209,6 +213,12 @@ def register(sub: Any) -> None:
     )
     p.add_argument("--task-id", help="override the task id of every trajectory in the file")
     p.add_argument("--query", help="override the query of every trajectory in the file")
+    p.add_argument(
+        "--outcome",
+        choices=("success", "failure"),
+        help="the known outcome of every trajectory in the file (tests passed, a form was accepted): "
+        "recorded as the verdict's source instead of asking the judge",
+    )
     p.add_argument(
         "--local-model",
         metavar="NAME",

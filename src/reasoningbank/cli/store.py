@@ -19,6 +19,7 @@ from ..stores.base import NotFoundError, Store
 from . import common
 from .common import add_command, load_config
 from .errors import EXIT_OK, CLIError
+from .items import record_cell, record_json, tracker_for
 from .output import console, emit_json, experience_json, experience_summary, lit, printable, short
 
 _ID_HELP = "experience id (or a unique prefix of at least 4 characters)"
@@ -70,6 +71,11 @@ def cmd_init(args: argparse.Namespace) -> int:
     return EXIT_OK
 
 
+def _item_count(exp: Experience) -> str:
+    retired = sum(1 for it in exp.items if not it.active)
+    return f"{len(exp.items)} ({retired} retired)" if retired else str(len(exp.items))
+
+
 def cmd_list(args: argparse.Namespace) -> int:
     cfg = load_config(args)
     if args.limit is not None and args.limit < 0:
@@ -94,7 +100,7 @@ def cmd_list(args: argparse.Namespace) -> int:
             lit(e.id),
             lit(e.task_id),
             e.verdict.label if e.verdict else "manual",
-            str(len(e.items)),
+            _item_count(e),
             lit(short(e.query, 50)),
             e.created_at.strftime("%Y-%m-%d %H:%M"),
         )
@@ -107,10 +113,14 @@ def cmd_show(args: argparse.Namespace) -> int:
     store = common.open_cli_store(cfg)
     try:
         exp = resolve_id(store, cfg.scope, args.id)
+        tracker = tracker_for(store, cfg.scope)
+        records = {it.id: tracker.record(it) for it in exp.items if it.superseded_by is None}
     finally:
         store.close()
     if args.json:
-        emit_json(experience_json(exp, with_vector=args.with_vector))
+        data = experience_json(exp, with_vector=args.with_vector)
+        data["item_records"] = {item_id: record_json(rec) for item_id, rec in records.items()}
+        emit_json(data)
         return EXIT_OK
     out = console()
     where = f"scope {exp.scope!r}  task {exp.task_id!r}"
@@ -118,7 +128,11 @@ def cmd_show(args: argparse.Namespace) -> int:
     out.print(f"Query: {lit(exp.query)}")
     if exp.verdict:
         judge = lit(exp.verdict.judge_model or "given")
-        out.print(f"Verdict: [bold]{exp.verdict.label}[/bold] ({judge})")
+        v = exp.verdict
+        how = f"{judge}, {v.source}" + (f", p(success) {v.p_success:.2f}" if v.p_success is not None else "")
+        out.print(f"Verdict: [bold]{v.label}[/bold] ({lit(how)})")
+        if v.reason:
+            out.print(f"Why: {lit(v.reason)}")
         if exp.verdict.thoughts:
             out.print(f"Judge: {lit(exp.verdict.thoughts)}")
     if exp.query_embedding:
@@ -129,12 +143,17 @@ def cmd_show(args: argparse.Namespace) -> int:
             out.print(f"  {n}. {lit(short(step.thought, 60))} -> {lit(short(step.action, 60))}")
         if exp.trajectory.final_answer is not None:
             out.print(f"Final answer: {lit(short(exp.trajectory.final_answer, 100))}")
-    table = Table(title="Memory items")
-    for col in ("id", "origin", "v", "title", "content"):
+    table = Table(title="Memory items (record: judged successes / judged tasks, with and without the item)")
+    for col in ("id", "origin", "v", "title", "content", "record", "status"):
         table.add_column(col)
     for item in exp.items:
-        status = "" if item.superseded_by is None else " (superseded)"
-        row = (item.id, item.origin + status, str(item.version), item.title, item.content)
+        status: str = item.status if item.superseded_by is None else "superseded"
+        if item.superseded_by is None and not item.active:
+            status = f"retired: {item.status_reason}"
+        elif item.superseded_by is None and item.status_reason:
+            status = f"{item.status}: {item.status_reason}"
+        record = record_cell(records[item.id]) if item.id in records else ""
+        row = (item.id, item.origin, str(item.version), item.title, item.content, record, status)
         table.add_row(*(lit(cell) for cell in row))
     out.print(table)
     return EXIT_OK
