@@ -2,25 +2,25 @@
 
 from __future__ import annotations
 
-from collections.abc import Sequence
 from typing import Any
 
 from .config import Preset
 from .extract import LLMExtractor
 from .judge import EvidenceJudge, Judge, LLMJudge
-from .judge.rules import Check
+from .judge.rules import NO_EXTRA_CHECKS, CheckSet
 from .llm import LLM
 
 
-def make_judge(llm: LLM | None, preset: Preset, *, checks: Sequence[Check] = ()) -> Judge:
-    """The judge a preset describes, on ``llm``; ``checks`` are extra failure rules for the
-    evidence judge (an environment's own, e.g. "a form field was left empty")."""
+def make_judge(llm: LLM | None, preset: Preset, *, evidence: CheckSet = NO_EXTRA_CHECKS) -> Judge:
+    """The judge a preset describes, on ``llm``; ``evidence`` adds an environment's own failure
+    checks to the evidence judge (e.g. "a form field was left empty") with their base rate."""
     if preset.judge_kind == "evidence":
         return EvidenceJudge(
             llm if preset.judge_confidence != "none" else None,
             confidence="votes" if preset.judge_confidence == "votes" else "logprobs",
             votes=preset.judge_votes,
-            checks=checks,
+            checks=evidence.checks,
+            passed_p_success=evidence.passed_p_success,
         )
     if llm is None:
         raise ValueError(f"preset {preset.name!r}: the LLM judge needs an LLM")

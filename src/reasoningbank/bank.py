@@ -283,8 +283,8 @@ class ReasoningBank:
             raise LearnError(f"learn({trajectory.task_id!r}): the extractor call failed: {exc}") from exc
         screened = screen_items(
             extraction.items,
-            drop_page_specific=self.preset.drop_page_specific_items,
-            actions=self.preset.agent_actions,
+            drop_page_specific=self.preset.screen_items,
+            actions=self.preset.agent_actions if self.preset.screen_items else (),
         )
         consolidation = self.consolidator.consolidate(screened.kept, self.store, self.scope)
         exp.raw_extraction = extraction.raw

@@ -60,9 +60,9 @@ class Preset(BaseModel):
     extractor_generalize_literals: bool = False
     # Show the extractor why the episode was judged as it was, and the evidence code read.
     extractor_show_evidence: bool = False
-    # Drop items that name page-specific elements (ids, "click(5)", name='tt').
-    drop_page_specific_items: bool = False
-    # The agent's action names: items telling it to call any other action are dropped (empty: no check).
+    # Drop items that name page-specific elements (ids, "click(5)", name='tt') and, when
+    # agent_actions is known, items telling the agent to call an action it does not have.
+    screen_items: bool = False
     agent_actions: tuple[str, ...] = ()
     max_items: int = Field(default=3, ge=1, le=20)
     k: int = Field(default=1, ge=1)

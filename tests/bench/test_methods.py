@@ -12,9 +12,11 @@ from reasoningbank.bench.methods import (
     METHOD_SPECS,
     BankMethod,
     Method,
+    MethodSpec,
     NoMemory,
     build_method,
     parse_method,
+    uses_feedback,
     with_failures,
 )
 from reasoningbank.embed import HashEmbedder
@@ -102,7 +104,9 @@ def test_method_names_and_failure_variants() -> None:
     assert with_failures("synapse") == "synapse+failures"
     assert with_failures("awm") == "awm+failures"
     assert with_failures("none") == "none"
-    assert METHOD_SPECS[with_failures("awm")] == ("awm", True)
+    assert METHOD_SPECS[with_failures("awm")] == MethodSpec("awm", True)
+    assert parse_method("reasoningbank+feedback") == ("reasoningbank", True)
+    assert uses_feedback("reasoningbank+feedback@paper") and not uses_feedback("reasoningbank")
     assert with_failures("awm@paper") == "awm+failures@paper"
     assert with_failures("reasoningbank@paper") == "reasoningbank@paper"
     with pytest.raises(ValueError, match="unknown method 'memgpt'"):

@@ -301,3 +301,33 @@ def test_a_run_recorded_before_record_versions_resumes(tmp_path: Path) -> None:
     assert res.resumed and env.resets == 1  # only the third task ran
     assert [r.index for r in res.records["reasoningbank"]] == [0, 1, 2]
     assert "record_version" not in json.loads((run_dir / "run.json").read_text())
+
+
+def test_the_feedback_arm_learns_from_the_score_and_says_so(tmp_path: Path) -> None:
+    llm = ScriptedLLM(default=respond)
+    run(tmp_path, llm, methods=["reasoningbank", "reasoningbank+feedback"])
+    judged = read_records(tmp_path / "run" / "reasoningbank" / "records.jsonl")
+    fed = read_records(tmp_path / "run" / "reasoningbank+feedback" / "records.jsonl")
+    # the feedback arm's labels are the benchmark's (zip: success), the judge's are not (zip: failure)
+    assert [r["judge_label"] for r in fed] == ["success" if r["success"] else "failure" for r in fed]
+    assert [r["judge_label"] for r in judged if r["family"] == "zip"] == ["failure", "failure"]
+    assert all(r["feedback"] and r["judge_source"] == "outcome" for r in fed)
+    assert all(r["llm"]["judge"]["calls"] == 0 for r in fed)  # no judge asked
+    assert not any(r["feedback"] for r in judged)
+    assert all(r["judge_source"] == "judge" for r in judged)
+
+
+def test_items_shown_to_a_task_are_credited_with_its_outcome(tmp_path: Path) -> None:
+    run(tmp_path, ScriptedLLM(default=respond), methods=["reasoningbank"])
+    run_dir = tmp_path / "run" / "reasoningbank"
+    recs = read_records(run_dir / "records.jsonl")
+    shown = [r for r in recs if r["retrieved"]]
+    assert shown
+    with SQLiteStore(run_dir / "bank.db") as store:
+        items = {it.title: it for exp in store.list("default") for it in exp.items}
+        events = store.usage("default", [it.id for exp in store.list("default") for it in exp.items])
+    shown_events = [e for e in events if e.shown]
+    assert {e.task_id for e in shown_events} == {r["task_id"] for r in shown}
+    assert items  # each shown task credited the item it was shown, with its judged label
+    by_task = {r["task_id"]: r["judge_label"] for r in recs}
+    assert all(e.label == by_task[e.task_id] for e in shown_events)

@@ -89,7 +89,7 @@ def run_episode(
         parse_failures=int(result.parse_failures),
         action_usage=result.usage,
         retrieved=[
-            RetrievedRef(title=it.title, origin=it.origin, from_task=src)
+            RetrievedRef(title=it.title, origin=it.origin, from_task=src, item_id=it.id)
             for it, src in zip(retrieved, method.sources(retrieved), strict=True)
         ],
         memory_chars=len(memory_text),
@@ -127,6 +127,11 @@ def task_record(
         success=pending.score >= 1.0,
         judge_label=verdict.label if verdict is not None else None,
         judge_parsed=verdict.parsed if verdict is not None else None,
+        judge_source=verdict.source if verdict is not None else None,
+        judge_p_success=verdict.p_success if verdict is not None else None,
+        judge_reason=verdict.reason if verdict is not None else "",
+        feedback=verdict is not None and verdict.source == "outcome",
+        learn_note=update.note,
         steps=pending.steps,
         parse_failures=pending.parse_failures,
         llm=_llm_usage(action, update.judge_usage, update.extraction_usage, total),

@@ -9,11 +9,17 @@ they differ only in what is stored:
 * ``awm`` — workflows induced by the LLM (:mod:`.awm`);
 * ``reasoningbank`` — the core extractor's strategy/lesson items.
 
-The judge runs once per task (never with the benchmark score); its verdict is
-passed to ``ReasoningBank.learn``. Methods that learn from successes only skip
-the bank update for tasks judged failed. Variant names: ``synapse+failures``,
-``awm+failures`` (Fig. 7 ablation: failures added) and
-``reasoningbank-success-only``. A method name may end in ``@PRESET``
+The judge runs once per task (never with the benchmark score); its verdict,
+gated by the preset's learning threshold, is passed to ``ReasoningBank.learn``.
+Methods that learn from successes only skip the bank update for tasks judged
+failed. Variant names: ``synapse+failures``, ``awm+failures`` (Fig. 7 ablation:
+failures added) and ``reasoningbank-success-only``.
+
+``reasoningbank+feedback`` is a labelled diagnostic, not a method: the runner
+gives it the benchmark's score as the task's outcome (``learn(outcome=...)``),
+so it shows what the same memory does when its labels are right. It separates
+"the judge is wrong" from "the lessons are wrong"; every report marks it as an
+upper bound. A method name may end in ``@PRESET``
 (``reasoningbank@paper``) to run that method with another preset than the
 run's, so two presets can be compared on the same stream in one run.
 """
@@ -29,7 +35,8 @@ from ..bank import ReasoningBank
 from ..config import Preset, get_preset
 from ..embed import Embedder
 from ..extract import ExtractionResult, Extractor
-from ..judge import Judge
+from ..judge import Judge, Outcome, gate_verdict, outcome_verdict
+from ..judge.rules import NO_EXTRA_CHECKS, CheckSet
 from ..llm import LLM
 from ..models import MemoryItem, Trajectory, Usage, Verdict
 from ..stores.base import Store
@@ -39,16 +46,30 @@ from .settings import BENCH_PRESET
 
 Kind = Literal["none", "synapse", "awm", "reasoningbank"]
 
-# name -> (kind, include_failures)
-METHOD_SPECS: dict[str, tuple[Kind, bool]] = {
-    "none": ("none", False),
-    "synapse": ("synapse", False),
-    "synapse+failures": ("synapse", True),
-    "awm": ("awm", False),
-    "awm+failures": ("awm", True),
-    "reasoningbank": ("reasoningbank", True),
-    "reasoningbank-success-only": ("reasoningbank", False),
+
+@dataclass(frozen=True)
+class MethodSpec:
+    kind: Kind
+    include_failures: bool
+    feedback: bool = False  # learns from the benchmark's score: a diagnostic upper bound
+
+
+METHOD_SPECS: dict[str, MethodSpec] = {
+    "none": MethodSpec("none", False),
+    "synapse": MethodSpec("synapse", False),
+    "synapse+failures": MethodSpec("synapse", True),
+    "awm": MethodSpec("awm", False),
+    "awm+failures": MethodSpec("awm", True),
+    "reasoningbank": MethodSpec("reasoningbank", True),
+    "reasoningbank-success-only": MethodSpec("reasoningbank", False),
+    "reasoningbank+feedback": MethodSpec("reasoningbank", True, feedback=True),
 }
+
+
+def uses_feedback(name: str) -> bool:
+    """True for a method that learns from the benchmark's score (a labelled diagnostic)."""
+    return METHOD_SPECS[split_method(name)[0]].feedback
+
 
 SYNAPSE_PROMPT_VERSION = "synapse_trajectory@1"
 _SYNAPSE_LIMITS = Limits(head_steps=15, tail_steps=35, max_field_chars=1500, max_state_chars=2000)
@@ -65,6 +86,12 @@ def split_method(name: str) -> tuple[str, str | None]:
 def parse_method(name: str) -> tuple[Kind, bool]:
     """``(kind, include_failures)`` of a method name (``NAME`` or ``NAME@PRESET``);
     clear error if the method or the preset is unknown."""
+    spec = method_spec(name)
+    return spec.kind, spec.include_failures
+
+
+def method_spec(name: str) -> MethodSpec:
+    """The spec of a method name (``NAME`` or ``NAME@PRESET``); clear error if unknown."""
     base, preset = split_method(name)
     try:
         spec = METHOD_SPECS[base]
@@ -73,7 +100,7 @@ def parse_method(name: str) -> tuple[Kind, bool]:
             f"unknown method {name!r}; available: {', '.join(METHOD_SPECS)} (optionally NAME@PRESET)"
         ) from None
     if preset is not None:
-        if spec[0] == "none":
+        if spec.kind == "none":
             raise ValueError(f"method {name!r}: 'none' has no memory, so a preset does not apply")
         get_preset(preset)  # ConfigError naming the available presets
     return spec
@@ -100,6 +127,7 @@ class MethodUpdate:
     judge_usage: Usage = field(default_factory=Usage)
     extraction_usage: Usage = field(default_factory=Usage)
     recovered: bool = False  # rebuilt from the bank after a crash (usage unknown)
+    note: str = ""  # what the bank update said (dropped, merged or retired items, abstention)
 
 
 @runtime_checkable
@@ -113,7 +141,12 @@ class Method(Protocol):
 
     def memory_prompt(self, task_id: str, query: str) -> str: ...
 
-    def update(self, trajectory: Trajectory) -> MethodUpdate: ...
+    def update(
+        self, trajectory: Trajectory, *, outcome: Outcome | None = None, shown: Sequence[str] = ()
+    ) -> MethodUpdate:
+        """Judge (or take ``outcome``, a labelled input) and learn; ``shown`` are the ids of
+        the items retrieved for the task."""
+        ...
 
     def memory_size(self) -> int: ...
 
@@ -183,7 +216,9 @@ class NoMemory:
     def memory_prompt(self, task_id: str, query: str) -> str:
         return ""
 
-    def update(self, trajectory: Trajectory) -> MethodUpdate:
+    def update(
+        self, trajectory: Trajectory, *, outcome: Outcome | None = None, shown: Sequence[str] = ()
+    ) -> MethodUpdate:
         return MethodUpdate(verdict=None)
 
     def memory_size(self) -> int:
@@ -235,16 +270,25 @@ class BankMethod:
     def memory_prompt(self, task_id: str, query: str) -> str:
         return self.render(self.retrieve(task_id, query))
 
-    def update(self, trajectory: Trajectory) -> MethodUpdate:
-        verdict, judge_usage = self.judge.judge(trajectory)
-        if not verdict.success and not self.include_failures:
+    def update(
+        self, trajectory: Trajectory, *, outcome: Outcome | None = None, shown: Sequence[str] = ()
+    ) -> MethodUpdate:
+        judge_usage = Usage()
+        if outcome is not None:
+            note = "the benchmark's score, given as the outcome (a diagnostic arm)"
+            verdict = outcome_verdict(outcome, note=note)
+        else:
+            verdict, judge_usage = self.judge.judge(trajectory)
+        verdict = gate_verdict(verdict, self.bank.preset.learn_min_confidence)
+        if verdict.label == "failure" and not self.include_failures:
             return MethodUpdate(verdict=verdict, judge_usage=judge_usage)
-        report = self.bank.learn(trajectory, verdict=verdict)
+        report = self.bank.learn(trajectory, verdict=verdict, shown=list(shown))
         return MethodUpdate(
             verdict=report.verdict,
             items=list(report.items),
             judge_usage=judge_usage,
             extraction_usage=report.extraction_usage,
+            note=report.note,
         )
 
     def memory_size(self) -> int:
@@ -280,11 +324,15 @@ def build_method(
     judge_llm: LLM | None = None,
     extractor_llm: LLM | None = None,
     scope: str = "default",
+    evidence: CheckSet = NO_EXTRA_CHECKS,
+    agent_actions: Sequence[str] = (),
 ) -> Method:
     """Build the method ``name`` on ``store`` (a fresh, method-private bank).
 
     ``store`` may be None only for ``none``. A ``NAME@PRESET`` method uses that
-    preset instead of ``preset``.
+    preset instead of ``preset``. ``evidence`` adds the environment's checks to an
+    evidence judge; ``agent_actions`` (the agent's action names) lets a preset that
+    screens items drop lessons naming actions the agent lacks.
     """
     kind, include_failures = parse_method(name)
     if kind == "none":
@@ -293,6 +341,8 @@ def build_method(
         raise ValueError(f"method {name!r} needs a store")
     own_preset = split_method(name)[1]
     p = get_preset(own_preset or preset)
+    if p.screen_items and not p.agent_actions and agent_actions:
+        p = p.with_overrides({"agent_actions": tuple(agent_actions)})
     x_llm = extractor_llm or llm
     extractor: Extractor
     if kind == "synapse":
@@ -306,6 +356,6 @@ def build_method(
         )
     else:
         extractor = make_extractor(x_llm, p)
-    judge = make_judge(judge_llm or llm, p)
+    judge = make_judge(judge_llm or llm, p, evidence=evidence)
     bank = ReasoningBank(store, embedder, judge=judge, extractor=extractor, preset=p, scope=scope)
     return BankMethod(name, bank, judge, include_failures=include_failures, k=p.k)

@@ -134,6 +134,12 @@ class TaskRecord(_Record):
     goal: str = ""
     memory_chars: int = 0
     retrieved_from: list[str | None] = Field(default_factory=list)
+    # Added with the evidence judge (older lines: None / "" / False).
+    judge_source: str | None = None  # judge, rules or outcome
+    judge_p_success: float | None = None
+    judge_reason: str = ""
+    feedback: bool = False  # learned from the benchmark's score: a diagnostic arm, not the method
+    learn_note: str = ""  # dropped, merged or retired items; why it abstained
 
 
 class TrajectoryLine(_Record):
@@ -151,6 +157,7 @@ class RetrievedRef(_Part):
     title: str
     origin: str = ""
     from_task: str | None = None
+    item_id: str | None = None  # credited with the task's outcome when it is learned
 
 
 class PendingEpisode(_Record):

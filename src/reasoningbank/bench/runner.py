@@ -21,13 +21,14 @@ from pathlib import Path
 
 from ..config import Preset, get_preset
 from ..embed import Embedder
+from ..judge import Outcome
 from ..llm import LLM
 from ..stores.sqlite import SQLiteStore
 from .agent_api import AgentFactory, react_agent_factory
 from .envs.base import Environment, TaskSpec
 from .episode import run_episode, scrub_trajectory, task_record, trajectory_line
 from .manifest import build_manifest, check_or_write_manifest, manifest_model
-from .methods import Method, build_method, parse_method
+from .methods import Method, build_method, parse_method, uses_feedback
 from .progress import progress_bars
 from .records import PendingEpisode, TaskRecord, read_task_records
 from .rundir import (
@@ -59,6 +60,7 @@ class _MethodState:
     done: set[int]
     successes: int = 0
     finished: int = 0
+    feedback: bool = False  # the labelled diagnostic arm: learns from the benchmark's score
 
 
 def run_stream(
@@ -124,6 +126,8 @@ def _open_state(
         preset=preset,
         judge_llm=settings.judge_llm,
         extractor_llm=settings.extractor_llm,
+        evidence=settings.evidence,
+        agent_actions=settings.agent_actions,
     )
     return _MethodState(
         name=name,
@@ -131,6 +135,7 @@ def _open_state(
         records_path=records_path,
         pending_path=mdir / PENDING,
         done=_check_records(name, existing, tasks),
+        feedback=uses_feedback(name),
         successes=sum(1 for r in existing if r.success),
         finished=len(existing),
     )
@@ -187,7 +192,12 @@ def _run_one(
     started = time.perf_counter()
     update = st.method.recover(task.task_id)
     if update is None:
-        update = st.method.update(trajectory)
+        # Only the labelled feedback arm is given the benchmark's score, as its outcome.
+        outcome: Outcome | None = None
+        if st.feedback:
+            outcome = "success" if pending.score >= 1.0 else "failure"
+        shown = [r.item_id for r in pending.retrieved if r.item_id]
+        update = st.method.update(trajectory, outcome=outcome, shown=shown)
     learn_seconds = time.perf_counter() - started
     # Every episode's trajectory, for re-judging and reading later (synapse and awm
     # banks keep only the episodes judged successful). A crash before the record

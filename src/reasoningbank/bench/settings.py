@@ -7,6 +7,7 @@ from dataclasses import dataclass, field
 from typing import Any
 
 from ..config import Preset
+from ..judge.rules import NO_EXTRA_CHECKS, CheckSet
 from ..llm import LLM
 from .agent_api import AgentFactory
 
@@ -29,7 +30,9 @@ class RunSettings:
     set). ``agent_kwargs`` go to the default agent and into the manifest;
     ``agent_factory`` replaces the default agent (tests use scripted agents);
     ``judge_llm`` and ``extractor_llm`` replace the run LLM for those roles;
-    ``manifest_extra`` adds keys to the manifest (compared on resume).
+    ``manifest_extra`` adds keys to the manifest (compared on resume);
+    ``evidence`` is the environment's own checks for the evidence judge and
+    ``agent_actions`` the agent's action names (for screening lessons).
     """
 
     model: str | None = None
@@ -41,3 +44,5 @@ class RunSettings:
     extractor_llm: LLM | None = None
     progress: bool = True
     manifest_extra: Mapping[str, Any] = field(default_factory=dict)
+    evidence: CheckSet = NO_EXTRA_CHECKS
+    agent_actions: tuple[str, ...] = ()

@@ -42,6 +42,15 @@ Check = Callable[[Trajectory, Evidence], RuleHit | None]
 format (``reasoningbank.bench.envs.checks``): the episode and its evidence in, a hit or None out."""
 
 
+@dataclass(frozen=True)
+class CheckSet:
+    """An environment's extra checks, and the success rate measured for episodes that pass
+    the built-in rules and these checks (what the judge says when it asks no model)."""
+
+    checks: tuple[Check, ...] = ()
+    passed_p_success: float = PASSED_P_SUCCESS
+
+
 def failure_rule(ev: Evidence) -> RuleHit | None:
     """The first failure rule the evidence meets, or None."""
     if ev.steps == 0:
@@ -61,3 +70,6 @@ def failure_rule(ev: Evidence) -> RuleHit | None:
             P_CONTROL_UNPRESSED,
         )
     return None
+
+
+NO_EXTRA_CHECKS = CheckSet()

@@ -15,7 +15,7 @@ from __future__ import annotations
 import re
 
 from ...judge.evidence import Evidence
-from ...judge.rules import Check, RuleHit
+from ...judge.rules import CheckSet, RuleHit
 from ...models import Trajectory
 
 P_FIELD_LEFT_EMPTY = 1 / 11
@@ -43,4 +43,4 @@ def empty_field_check(trajectory: Trajectory, evidence: Evidence) -> RuleHit | N
     )
 
 
-MINIWOB_CHECKS: tuple[Check, ...] = (empty_field_check,)
+MINIWOB_EVIDENCE = CheckSet(checks=(empty_field_check,), passed_p_success=PASSED_WITH_CHECKS_P_SUCCESS)
