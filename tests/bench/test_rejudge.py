@@ -10,7 +10,8 @@ from typing import Any
 
 import pytest
 
-from reasoningbank.bench.rejudge import load_episodes, rejudge, summary_table
+from reasoningbank.bench.judge_report import summary_table
+from reasoningbank.bench.rejudge import load_episodes, rejudge
 from reasoningbank.bench.rundir import read_records
 from reasoningbank.cli import bench as bench_cli
 from reasoningbank.cli import main
@@ -53,9 +54,9 @@ def test_rejudge_compares_with_the_benchmark_and_the_recorded_judge(run_dir: Pat
     out = run_dir / "verdicts.jsonl"
     results = rejudge(rb, LLMJudge(always("success")), out_path=out)
     assert [r.label for r in results] == ["success"] * 6
-    table = summary_table(results, "always-success")
-    assert "| recorded (the run's judge) | 6 | 2 | 0 | 2 | 2 | 66.7% | – |" in table
-    assert "| always-success | 6 | 4 | 2 | 0 | 0 | 66.7% | 0 |" in table
+    table = summary_table(results, "always-success", 0.0)
+    assert "| recorded (the run's judge) | 6 | 0.0% | 2 | 0 | 2 | 2 | 66.7% | 100.0% | 50.0% | – |" in table
+    assert "| always-success @ 0 | 6 | 0.0% | 4 | 2 | 0 | 0 | 66.7% | 66.7% | 100.0% | – |" in table
     lines = read_records(out)
     assert len(lines) == 6 and lines[0]["recorded_label"] == "success" and lines[0]["label"] == "success"
 
@@ -83,12 +84,41 @@ def test_cli_rejudge(
 
     monkeypatch.setattr(bench_cli, "_llm_for", fake_llm)
     argv = ["bench", "rejudge", str(run_dir), "--methods", "reasoningbank", "--families", "name", "--json"]
-    assert main([*argv, "--temperature", "0.2"]) == 0
+    assert main([*argv, "--judge", "llm", "--confidence", "none", "--temperature", "0.2"]) == 0
     out = json.loads(capsys.readouterr().out)
-    assert out["episodes"] == 2 and out["rejudged"]["fn"] == 2 and out["recorded"]["tp"] == 2
+    assert out["rejudged"]["episodes"] == 2 and out["rejudged"]["fn"] == 2 and out["recorded"]["tp"] == 2
     assert out["setting"] == "paper-t0.2-max400" and Path(out["verdicts"]).exists()
     assert all(c.temperature == 0.2 and c.max_tokens == 400 for c in llm.calls)
-    assert main(["bench", "rejudge", str(run_dir), "--limit", "1"]) == 0
-    assert "| paper-t0-max400 | 1 |" in capsys.readouterr().out  # the first episode is none's: unjudged
+    args = ["bench", "rejudge", str(run_dir), "--limit", "1", "--judge", "llm", "--confidence", "none"]
+    assert main(args) == 0
+    text = capsys.readouterr().out
+    assert "| recorded (the run's judge) | 1 | 100.0% |" in text  # the first episode is none's: unjudged
+    assert "| paper-t0-max400 @ 0 | 1 |" in text
     assert main(["bench", "rejudge", str(run_dir), "--families", "nope"]) == 2
     assert "no recorded episode" in capsys.readouterr().err
+
+
+def test_cli_rejudge_evidence_rules_need_no_model(
+    run_dir: Path, monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]
+) -> None:
+    @contextlib.contextmanager
+    def no_model(args: Any, log_dir: Path) -> Iterator[ScriptedLLM]:
+        raise AssertionError("the rules-only evidence judge must not start a model")
+        yield ScriptedLLM()
+
+    monkeypatch.setattr(bench_cli, "_llm_for", no_model)
+    argv = ["bench", "rejudge", str(run_dir), "--methods", "reasoningbank", "--judge", "evidence"]
+    assert main([*argv, "--confidence", "none", "--threshold", "0.8", "--json"]) == 0
+    out = json.loads(capsys.readouterr().out)
+    assert out["setting"] == "evidence-none" and out["threshold"] == 0.8
+    assert out["rejudged"]["episodes"] == 6 and set(out["sweep"]) == {
+        "0.5",
+        "0.6",
+        "0.7",
+        "0.8",
+        "0.9",
+        "0.95",
+    }
+    assert main([*argv, "--confidence", "none"]) == 0
+    text = capsys.readouterr().out
+    assert "Thresholds:" in text and "Reliability:" in text and "| rules |" in text

@@ -19,7 +19,6 @@ from pathlib import Path
 from ..judge import Judge
 from ..models import Trajectory, Usage
 from ..stores.sqlite import SQLiteStore
-from .metrics import confusion
 from .records import TaskRecord, read_trajectory_lines
 from .rundata import load_run
 from .rundir import BANK, TRAJECTORIES, append_record
@@ -41,10 +40,21 @@ class Episode:
 @dataclass(frozen=True)
 class Rejudged:
     episode: Episode
-    label: str
+    label: str  # the judge's lean (success/failure), or abstained when it could not tell at all
     parsed: bool
     thoughts: str
     usage: Usage
+    p_success: float | None = None
+    source: str = "judge"
+    reason: str = ""
+
+    def gated(self, min_confidence: float) -> str:
+        """The label the learning loop would use at this threshold (see ``gate_verdict``)."""
+        if self.label == "abstained" or min_confidence <= 0.0:
+            return self.label
+        if self.p_success is None:
+            return "abstained"
+        return self.label if max(self.p_success, 1 - self.p_success) >= min_confidence else "abstained"
 
 
 def load_episodes(run_dir: str | Path, methods: list[str] | None = None) -> list[Episode]:
@@ -102,7 +112,16 @@ def rejudge(
     results: list[Rejudged] = []
     for ep in episodes:
         verdict, usage = judge.judge(ep.trajectory)
-        res = Rejudged(ep, verdict.label, verdict.parsed, verdict.thoughts, usage)
+        res = Rejudged(
+            ep,
+            verdict.label,
+            verdict.parsed,
+            verdict.thoughts,
+            usage,
+            verdict.p_success,
+            verdict.source,
+            verdict.reason,
+        )
         results.append(res)
         if out_path is not None:
             append_record(
@@ -114,6 +133,9 @@ def rejudge(
                     "success": ep.success,
                     "recorded_label": ep.recorded_label,
                     "label": res.label,
+                    "p_success": res.p_success,
+                    "source": res.source,
+                    "reason": res.reason,
                     "parsed": res.parsed,
                     "thoughts": res.thoughts,
                     "seconds": round(usage.seconds, 3),
@@ -122,21 +144,6 @@ def rejudge(
         if on_done is not None:
             on_done(res)
     return results
-
-
-def summary_table(results: list[Rejudged], setting: str) -> str:
-    """Markdown: the run's own judge and the new setting on the same episodes."""
-    rows = [
-        "| judge | episodes | TP | FP | FN | TN | accuracy | unparsed |",
-        "|---|---|---|---|---|---|---|---|",
-    ]
-    recorded = confusion([(r.episode.recorded_label, r.episode.success) for r in results])
-    new = confusion([(r.label, r.episode.success) for r in results])
-    unparsed = sum(1 for r in results if not r.parsed)
-    for name, c, bad in (("recorded (the run's judge)", recorded, "–"), (setting, new, str(unparsed))):
-        acc = "–" if c["accuracy"] is None else f"{100 * c['accuracy']:.1f}%"
-        rows.append(f"| {name} | {c['n']} | {c['tp']} | {c['fp']} | {c['fn']} | {c['tn']} | {acc} | {bad} |")
-    return "\n".join(rows)
 
 
 @contextlib.contextmanager
@@ -160,4 +167,4 @@ def progress_bar(enabled: bool, total: int) -> Iterator[Callable[[Rejudged], Non
         yield done
 
 
-__all__ = ["Episode", "Rejudged", "load_episodes", "rejudge", "summary_table"]
+__all__ = ["Episode", "Rejudged", "load_episodes", "rejudge"]

@@ -30,7 +30,7 @@ from ..bench.runner import run_stream
 from ..bench.settings import BENCH_PRESET, RunSettings
 from ..bench.stream import check_families, make_stream
 from ..bench.tables import results_table
-from ..config import PRESETS
+from ..config import PRESETS, Preset
 from ..embed import Embedder
 from ..llm import LLM
 
@@ -137,10 +137,30 @@ def _register_rejudge(bsub: Any) -> None:
     p.add_argument("--families", default=None, help="comma list of task families (default: all)")
     p.add_argument("--limit", type=int, default=None, help="at most this many episodes")
     p.add_argument(
+        "--judge",
+        choices=("llm", "evidence"),
+        default=None,
+        help="'llm': the paper's open verdict; 'evidence': rules on the episode's evidence, then one "
+        "narrow question to the model (default: the preset's)",
+    )
+    p.add_argument(
+        "--confidence",
+        choices=("none", "logprobs", "votes"),
+        default=None,
+        help="where p(success) comes from: the answer token's probability, or agreement over samples; "
+        "'none' asks the evidence judge no model (default: the preset's)",
+    )
+    p.add_argument(
+        "--threshold",
+        type=float,
+        default=None,
+        help="learning threshold: a verdict less sure than this abstains (default: the preset's)",
+    )
+    p.add_argument(
         "--judge-prompt",
         choices=("paper", "small-local"),
         default=None,
-        help="the judge prompt (default: the preset's)",
+        help="the llm judge's prompt (default: the preset's)",
     )
     p.add_argument("--temperature", type=float, default=None, help="judge temperature (default: preset's)")
     p.add_argument("--max-tokens", type=int, default=None, help="judge max tokens (default: preset's)")
@@ -258,41 +278,60 @@ def _rejudge_episodes(args: argparse.Namespace, run_dir: Path) -> list[Any]:
     return episodes
 
 
-def cmd_rejudge(args: argparse.Namespace) -> int:
-    from ..bench.rejudge import progress_bar, rejudge, summary_table
+def _rejudge_preset(args: argparse.Namespace) -> Preset:
+    """The preset with this command's judge options applied."""
     from ..config import get_preset
-    from ..judge import LLMJudge
+
+    p = get_preset(getattr(args, "preset", None) or BENCH_PRESET)
+    overrides: dict[str, Any] = {}
+    for option, key in (
+        ("judge", "judge_kind"),
+        ("confidence", "judge_confidence"),
+        ("threshold", "learn_min_confidence"),
+        ("judge_prompt", "judge_prompt"),
+        ("temperature", "judge_temperature"),
+        ("max_tokens", "judge_max_tokens"),
+    ):
+        if getattr(args, option) is not None:
+            overrides[key] = getattr(args, option)
+    return p.with_overrides(overrides)
+
+
+def _setting_name(p: Preset) -> str:
+    if p.judge_kind == "evidence":
+        return f"evidence-{p.judge_confidence}"
+    conf = "" if p.judge_confidence == "none" else f"-{p.judge_confidence}"
+    return f"{p.judge_prompt}{conf}-t{p.judge_temperature:g}-max{p.judge_max_tokens or 'none'}"
+
+
+def cmd_rejudge(args: argparse.Namespace) -> int:
+    from ..assemble import make_judge
+    from ..bench.envs.checks import MINIWOB_EVIDENCE
+    from ..bench.judge_report import report_json, report_text
+    from ..bench.rejudge import progress_bar, rejudge
     from ..llm import allow_real_calls
 
     run_dir = Path(args.run_dir)
     episodes = _rejudge_episodes(args, run_dir)
-    p = get_preset(getattr(args, "preset", None) or BENCH_PRESET)
-    prompt = args.judge_prompt or p.judge_prompt
-    temperature = p.judge_temperature if args.temperature is None else args.temperature
-    max_tokens = p.judge_max_tokens if args.max_tokens is None else args.max_tokens
-    setting = f"{prompt}-t{temperature:g}-max{max_tokens or 'none'}"
+    p = _rejudge_preset(args)
+    setting = _setting_name(p)
     out = Path(args.out) if args.out else run_dir / f"rejudge-{setting}.jsonl"
     if out.exists():
         out.unlink()  # a fresh file per invocation: its lines are exactly this run's verdicts
     as_json = bool(getattr(args, "json", False))
-    with allow_real_calls(), _llm_for(args, run_dir / "rejudge-logs") as llm:
-        judge = LLMJudge(llm, temperature=temperature, prompt=prompt, max_tokens=max_tokens)
+    needs_model = p.judge_kind == "llm" or p.judge_confidence != "none"
+    with contextlib.ExitStack() as stack:
+        llm = stack.enter_context(_llm_for(args, run_dir / "rejudge-logs")) if needs_model else None
+        stack.enter_context(allow_real_calls())
+        judge = make_judge(llm, p, evidence=MINIWOB_EVIDENCE)
         with progress_bar(not args.no_progress and not as_json, len(episodes)) as done:
             results = rejudge(episodes, judge, out_path=out, on_done=done)
     if as_json:
-        from ..bench.metrics import confusion
-
-        summary = {
-            "setting": setting,
-            "episodes": len(results),
-            "recorded": confusion([(r.episode.recorded_label, r.episode.success) for r in results]),
-            "rejudged": confusion([(r.label, r.episode.success) for r in results]),
-            "unparsed": sum(1 for r in results if not r.parsed),
-            "verdicts": str(out),
-        }
+        summary = report_json(results, setting, p.learn_min_confidence)
+        summary["verdicts"] = str(out)
         sys.stdout.write(json.dumps(summary, indent=2) + "\n")
         return 0
-    sys.stdout.write(summary_table(results, setting) + f"\n\nverdicts: {out}\n")
+    sys.stdout.write(report_text(results, setting, p.learn_min_confidence) + f"\n\nverdicts: {out}\n")
     return 0
 
 
