@@ -225,9 +225,7 @@ def test_an_unsure_verdict_is_stored_as_abstained_with_no_items_and_no_extractio
 
 def test_items_naming_page_elements_or_unknown_actions_are_dropped_with_a_note() -> None:
     out = _md("click the element with id 4", "use scroll(down) first", "confirm the purchase")
-    preset = get_preset("paper").with_overrides(
-        {"screen_items": True, "agent_actions": ["click", "type"]}
-    )
+    preset = get_preset("paper").with_overrides({"screen_items": True, "agent_actions": ["click", "type"]})
     bank = _bank(ScriptedLLM(["Status: success", out]), preset=preset)
     report = bank.learn(_traj())
     assert [i.title for i in report.items] == ["confirm the purchase"]
