@@ -92,7 +92,7 @@ def test_cli_rejudge(
     args = ["bench", "rejudge", str(run_dir), "--limit", "1", "--judge", "llm", "--confidence", "none"]
     assert main(args) == 0
     text = capsys.readouterr().out
-    assert "| recorded (the run's judge) | 1 | 100.0% |" in text  # the first episode is none's: unjudged
+    assert "| recorded (the run's judge) | 0 | – |" in text  # the first episode is none's: unjudged
     assert "| paper-t0-max400 @ 0 | 1 |" in text
     assert main(["bench", "rejudge", str(run_dir), "--families", "nope"]) == 2
     assert "no recorded episode" in capsys.readouterr().err

@@ -32,8 +32,10 @@ def quality_at(results: Sequence[Rejudged], threshold: float) -> JudgeQuality:
 
 
 def recorded_quality(results: Sequence[Rejudged]) -> JudgeQuality:
-    labels = [r.episode.recorded_label or "abstained" for r in results]
-    return judge_quality(labels, [None] * len(results), [r.episode.success for r in results])
+    """The run's own judge on the episodes it judged (a method without memory judges none)."""
+    judged = [r for r in results if r.episode.recorded_label is not None]
+    labels = [str(r.episode.recorded_label) for r in judged]
+    return judge_quality(labels, [None] * len(judged), [r.episode.success for r in judged])
 
 
 def _row(name: str, q: JudgeQuality) -> str:
