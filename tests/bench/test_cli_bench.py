@@ -24,7 +24,7 @@ def test_cli_bench_miniwob_runs_the_stream_with_fakes(
     llm = ScriptedLLM(default=respond)
 
     @contextlib.contextmanager
-    def fake_llm(args: Any, log_dir: Path) -> Iterator[ScriptedLLM]:
+    def fake_llm(args: Any, log_dir: Path, log_name: str = "") -> Iterator[ScriptedLLM]:
         yield llm
 
     monkeypatch.setattr(bench_cli, "_llm_for", fake_llm)
@@ -74,7 +74,7 @@ def test_cli_bench_miniwob_refuses_a_mismatched_resume_before_starting_the_model
     started: list[str] = []
 
     @contextlib.contextmanager
-    def fake_llm(args: Any, log_dir: Path) -> Iterator[ScriptedLLM]:
+    def fake_llm(args: Any, log_dir: Path, log_name: str = "") -> Iterator[ScriptedLLM]:
         started.append(args.run_dir)
         llm = ScriptedLLM(default=respond)
         llm.model = args.local_model  # what the bundled server's client reports
@@ -117,7 +117,7 @@ def _fake_model(monkeypatch: pytest.MonkeyPatch) -> list[str]:
     started: list[str] = []
 
     @contextlib.contextmanager
-    def fake_llm(args: Any, log_dir: Path) -> Iterator[ScriptedLLM]:
+    def fake_llm(args: Any, log_dir: Path, log_name: str = "") -> Iterator[ScriptedLLM]:
         started.append(args.run_dir)
         llm = ScriptedLLM(default=respond)
         llm.model = args.local_model
@@ -163,7 +163,7 @@ def test_cli_bench_miniwob_unknown_real_family_is_named(
     tmp_path: Path, monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]
 ) -> None:
     started: list[Any] = []
-    monkeypatch.setattr(bench_cli, "_llm_for", lambda args, log_dir: started.append(args))
+    monkeypatch.setattr(bench_cli, "_llm_for", lambda args, log_dir, log_name="": started.append(args))
     run_dir = tmp_path / "cli-run"
     assert (
         main(["bench", "miniwob", "--tasks", "not-a-task", "--run-dir", str(run_dir), "--embedder", "hash"])
@@ -234,3 +234,34 @@ def test_a_run_recorded_by_the_cli_reports_through_the_cli(
     out = json.loads(capsys.readouterr().out)
     assert out["compared_tasks"] == 6 and out["preset"] == "paper"
     assert set(out["methods"]) == {"none", "reasoningbank"}
+
+
+def test_the_learner_gets_its_own_local_server(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]
+) -> None:
+    agent, learner = (
+        ScriptedLLM(default=respond, model="agent"),
+        ScriptedLLM(default=respond, model="learner"),
+    )
+    servers: list[str] = []
+
+    @contextlib.contextmanager
+    def fake_llm(args: Any, log_dir: Path, log_name: str = "llama-server.log") -> Iterator[ScriptedLLM]:
+        servers.append(log_name)
+        yield learner if "learner" in log_name else agent
+
+    monkeypatch.setattr(bench_cli, "_llm_for", fake_llm)
+    monkeypatch.setattr(miniwob_mod, "MiniWoBEnv", FamilyEnv)
+    monkeypatch.setattr(miniwob_mod, "MINIWOB_FAMILIES_DEFAULT", tuple(FAMILIES))
+    argv = ["bench", "miniwob", "--methods", "reasoningbank", "--tasks", "name", "--episodes", "1"]
+    argv += ["--embedder", "hash", "--preset", "paper", "--max-steps", "3", "--no-progress"]
+    assert main([*argv, "--run-dir", str(tmp_path / "a")]) == 0
+    assert servers == ["llama-server.log", "llama-server-learner.log"]
+    assert agent.calls and all(c.messages[0]["content"].startswith("You are an agent") for c in agent.calls)
+    assert learner.calls and not any(
+        c.messages[0]["content"].startswith("You are an agent") for c in learner.calls
+    )
+    servers.clear()
+    assert main([*argv, "--run-dir", str(tmp_path / "b"), "--learner-server", "shared"]) == 0
+    assert servers == ["llama-server.log"]
+    capsys.readouterr()

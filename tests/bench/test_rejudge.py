@@ -79,7 +79,7 @@ def test_cli_rejudge(
     llm = always("failure")
 
     @contextlib.contextmanager
-    def fake_llm(args: Any, log_dir: Path) -> Iterator[ScriptedLLM]:
+    def fake_llm(args: Any, log_dir: Path, log_name: str = "") -> Iterator[ScriptedLLM]:
         yield llm
 
     monkeypatch.setattr(bench_cli, "_llm_for", fake_llm)

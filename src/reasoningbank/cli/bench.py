@@ -16,6 +16,7 @@ from __future__ import annotations
 
 import argparse
 import contextlib
+import dataclasses
 import json
 import sys
 from collections.abc import Iterator, Sequence
@@ -122,6 +123,14 @@ def _register_miniwob(bsub: Any) -> None:
         action="store_true",
         help="synapse/awm also learn from judged failures (Fig. 7 ablation)",
     )
+    p.add_argument(
+        "--learner-server",
+        choices=("separate", "shared"),
+        default="separate",
+        help="with the bundled model: serve the judge and the extractor from a second llama.cpp server "
+        "(separate, the default), so neither evicts the other's cached prompt prefix; the servers "
+        "never run at once. 'shared' uses one server for everything",
+    )
     p.add_argument("--no-progress", action="store_true", help="no progress bar")
     p.set_defaults(func=cmd_miniwob)
 
@@ -190,7 +199,7 @@ def _split(text: str) -> list[str]:
 
 
 @contextlib.contextmanager
-def _llm_for(args: argparse.Namespace, log_dir: Path) -> Iterator[LLM]:
+def _llm_for(args: argparse.Namespace, log_dir: Path, log_name: str = "llama-server.log") -> Iterator[LLM]:
     model = getattr(args, "model", None)
     if model:
         from ..llm.litellm_client import LiteLLMClient
@@ -200,7 +209,7 @@ def _llm_for(args: argparse.Namespace, log_dir: Path) -> Iterator[LLM]:
     from ..llm.local import local_llm
 
     log_dir.mkdir(parents=True, exist_ok=True)
-    with local_llm(args.local_model, log_path=log_dir / "llama-server.log") as client:
+    with local_llm(args.local_model, log_path=log_dir / log_name) as client:
         yield client
 
 
@@ -257,7 +266,13 @@ def cmd_miniwob(args: argparse.Namespace) -> int:
     embedder = _make_embedder(args)
     run_dir = Path(args.run_dir)
     check_resume(run_dir, tasks, methods, embedder, settings)
-    with allow_real_calls(), _llm_for(args, run_dir) as llm:
+    with contextlib.ExitStack() as stack:
+        stack.enter_context(allow_real_calls())
+        llm = stack.enter_context(_llm_for(args, run_dir))
+        learns = any(parse_method(m)[0] != "none" for m in methods)
+        if learns and not getattr(args, "model", None) and args.learner_server == "separate":
+            learner = stack.enter_context(_llm_for(args, run_dir, log_name="llama-server-learner.log"))
+            settings = dataclasses.replace(settings, judge_llm=learner, extractor_llm=learner)
         run_stream(miniwob.MiniWoBEnv, tasks, methods, llm, embedder, run_dir, settings)
     return _print_report(args.run_dir, as_json=bool(getattr(args, "json", False)), table_only=True)
 
