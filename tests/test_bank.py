@@ -112,17 +112,21 @@ def test_dedup_preset_drops_exact_duplicates() -> None:
 
 def test_small_local_preset_settings_reach_llm() -> None:
     llm = ScriptedLLM(
-        [
-            'Thoughts: typed, then submitted.\nStatus: "success"',
-            '{"items": [{"title": "Type first", "description": "d", "content": "Type then submit."}]}',
-        ]
+        ['{"items": [{"title": "Type first", "description": "d", "content": "Type then submit."}]}']
     )
-    report = _bank(llm, preset="small-local").learn(_traj())
+    finished = _traj().model_copy(update={"meta": {"stop_reason": "done"}})
+    report = _bank(llm, preset="small-local").learn(finished)
     assert report.items[0].title == "Type first" and report.verdict.label == "success"
-    # text verdict (robust to unescaped quotes), JSON items under a schema
-    assert llm.calls[0].json_schema is None and llm.calls[0].temperature == 0.0
-    assert llm.calls[0].max_tokens == 400
-    assert llm.calls[1].json_schema is not None and llm.calls[1].temperature == 0.3
+    # the evidence judge decided without a model; JSON items under a schema, at 0.3, with the evidence
+    assert report.verdict.source == "rules" and len(llm.calls) == 1
+    assert llm.calls[0].json_schema is not None and llm.calls[0].temperature == 0.3
+    assert "The agent ended the episode itself." in llm.calls[0].messages[1]["content"]
+
+
+def test_small_local_preset_abstains_when_the_ending_is_unknown() -> None:
+    llm = ScriptedLLM()
+    report = _bank(llm, preset="small-local").learn(_traj())  # no stop reason recorded
+    assert report.verdict.label == "abstained" and report.items == [] and llm.calls == []
 
 
 def test_llm_failure_propagates_and_stores_nothing() -> None:

@@ -84,12 +84,16 @@ def test_cli_rejudge(
 
     monkeypatch.setattr(bench_cli, "_llm_for", fake_llm)
     argv = ["bench", "rejudge", str(run_dir), "--methods", "reasoningbank", "--families", "name", "--json"]
-    assert main([*argv, "--judge", "llm", "--confidence", "none", "--temperature", "0.2"]) == 0
+    assert (
+        main([*argv, "--judge", "llm", "--confidence", "none", "--threshold", "0", "--temperature", "0.2"])
+        == 0
+    )
     out = json.loads(capsys.readouterr().out)
     assert out["rejudged"]["episodes"] == 2 and out["rejudged"]["fn"] == 2 and out["recorded"]["tp"] == 2
     assert out["setting"] == "paper-t0.2-max400" and Path(out["verdicts"]).exists()
     assert all(c.temperature == 0.2 and c.max_tokens == 400 for c in llm.calls)
     args = ["bench", "rejudge", str(run_dir), "--limit", "1", "--judge", "llm", "--confidence", "none"]
+    args += ["--threshold", "0"]
     assert main(args) == 0
     text = capsys.readouterr().out
     assert "| recorded (the run's judge) | 0 | – |" in text  # the first episode is none's: unjudged

@@ -31,16 +31,18 @@ def test_learn_with_local_model(
 def test_local_model_uses_small_local_preset_by_default(
     env: Env, capsys: pytest.CaptureFixture[str], monkeypatch: pytest.MonkeyPatch
 ) -> None:
-    judge = 'Thoughts: typed then submitted\nStatus: "success"'
     item = {"title": "Type first", "description": "", "content": "Fill, then submit."}
     items = json.dumps({"items": [item]})
-    local = ScriptedLLM([judge, items, judge, items], model="local-fake")
+    local = ScriptedLLM([items, items], model="local-fake")
     fake_localmodel(monkeypatch, local)
     res = run(capsys, "learn", str(example_path()), "--local-model", "tiny", "--json")
     assert res.code == 0, res.err
-    assert len(local.calls) == 4
-    # small-local: text verdicts, JSON items under a schema
-    assert [call.json_schema is not None for call in local.calls] == [False, True, False, True]
+    # small-local: the evidence judge decides both examples without the model (one never typed
+    # the name; one finished after typing it), and items come as JSON under a schema
+    results = res.json()["results"]
+    assert [r["verdict"] for r in results] == ["failure", "success"]
+    assert [r["verdict_source"] for r in results] == ["rules", "rules"]
+    assert len(local.calls) == 2 and all(call.json_schema is not None for call in local.calls)
 
 
 def test_local_model_not_started_when_model_configured(
