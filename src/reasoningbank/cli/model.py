@@ -73,8 +73,33 @@ def cmd_serve_model(args: argparse.Namespace) -> int:
     return EXIT_OK
 
 
+def cmd_check_model(args: argparse.Namespace) -> int:
+    from ..llm.selfcheck import check_completion
+
+    localmodel = import_localmodel("check-model")
+    with model_errors(localmodel, args.name):
+        path = localmodel.assemble_model(args.name)
+    result = check_completion(path)
+    if args.json:
+        emit_json({"ok": result.ok, "model": args.name, "build": result.build, "message": result.message})
+    else:
+        console().print(f"build: {result.build or '(unknown)'}", markup=False)
+        console().print(f"{args.name}: {'ok' if result.ok else 'FAILED'}: {result.message}", markup=False)
+    if not result.ok:
+        raise CLIError(
+            f"local model {args.name!r}: {result.message}. Reinstall llama-cpp-python for this CPU: "
+            "bash scripts/install.sh (it checks the build and rebuilds a non-portable one)",
+            EXIT_FAILURE,
+        )
+    return EXIT_OK
+
+
 def register(sub: Any) -> None:
-    """Add ``serve-model`` to the subparsers ``sub``."""
+    """Add ``serve-model`` and ``check-model`` to the subparsers ``sub``."""
+    p = add_command(
+        sub, "check-model", cmd_check_model, "check that the installed llama.cpp build runs one completion"
+    )
+    p.add_argument("name", nargs="?", default="qwen2.5-coder-0.5b", help="bundled model name")
     p = add_command(sub, "serve-model", cmd_serve_model, "run a bundled local model server until interrupted")
     p.add_argument("name", help="bundled model name")
     p.add_argument("--port", type=int, default=None)
