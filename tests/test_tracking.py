@@ -144,3 +144,45 @@ def test_retrieval_floor_keeps_other_kinds_out() -> None:
     _seed(bank, "Submit last", 0)
     assert len(bank.retrieve(QUERY)) == 1
     assert bank.retrieve("Select the red checkbox and the blue one") == []
+
+
+class OneItem:
+    """An extractor that distils one item per call and counts its calls."""
+
+    def __init__(self) -> None:
+        self.calls = 0
+
+    def extract(self, trajectory: Trajectory, verdict: Verdict) -> ExtractionResult:
+        self.calls += 1
+        item = MemoryItem(title=f"lesson {self.calls}", content=f"Do thing number {self.calls} first.")
+        return ExtractionResult(items=[item], raw="", note="", usage=Usage(), prompt_version="one@1")
+
+
+def _when_new_bank(extractor: OneItem) -> ReasoningBank:
+    preset = get_preset("paper").with_overrides({"extract_when": "when_new"})
+    return ReasoningBank(InMemoryStore(), HashEmbedder(dim=256), extractor=extractor, preset=preset)
+
+
+def test_a_lesson_the_bank_holds_is_not_extracted_again() -> None:
+    extractor = OneItem()
+    bank = _when_new_bank(extractor)
+    limit = Verdict(label="failure", p_success=0.01, source="rules", rule="step_limit")
+    first = bank.learn(_traj(1), verdict=limit)
+    second = bank.learn(_traj(2), verdict=limit)
+    assert extractor.calls == 1 and len(first.items) == 1 and second.items == []
+    assert "not extracted: the bank holds active failure items of this kind from task 'task-1'" in second.note
+    # another failure mode, a success, or another kind are new: extracted
+    missing = Verdict(label="failure", p_success=0.09, source="rules", rule="value_missing")
+    assert len(bank.learn(_traj(3), verdict=missing).items) == 1
+    assert len(bank.learn(_traj(4), verdict=SUCCESS).items) == 1
+    assert len(bank.learn(_traj(5, query="Select the red checkbox"), verdict=limit).items) == 1
+    assert extractor.calls == 4
+
+
+def test_once_the_held_lesson_is_retired_the_next_episode_is_extracted_afresh() -> None:
+    extractor = OneItem()
+    bank = _when_new_bank(extractor)
+    limit = Verdict(label="failure", p_success=0.01, source="rules", rule="step_limit")
+    lesson = bank.learn(_traj(1), verdict=limit).items[0]
+    bank.retire_item(lesson.id, "did not help")
+    assert len(bank.learn(_traj(2), verdict=limit).items) == 1 and extractor.calls == 2

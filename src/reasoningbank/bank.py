@@ -14,6 +14,7 @@ from collections.abc import Sequence
 from types import TracebackType
 
 import numpy as np
+import numpy.typing as npt
 
 from .assemble import make_extractor, make_judge, make_llm
 from .config import BankConfig, Preset, get_preset
@@ -228,13 +229,11 @@ class ReasoningBank:
         if judged and self.judge is not None:
             exp.prompt_versions["judge"] = self.judge.prompt_version
             exp.models["judge"] = verdict.judge_model
-        extraction_usage, note = Usage(), f"abstained: {verdict.reason}" if verdict.abstained else ""
-        if not verdict.abstained:
-            extraction_usage, note = self._extract_into(exp, trajectory, verdict)
-        self.store.add(exp)
-        shown_ids = list(shown) if shown is not None else self.tracker.take_shown(trajectory.task_id)
         assert exp.query_embedding is not None
         vector = np.asarray(exp.query_embedding.vector, dtype=np.float32)
+        extraction_usage, note = self._distil(exp, trajectory, verdict, vector)
+        self.store.add(exp)
+        shown_ids = list(shown) if shown is not None else self.tracker.take_shown(trajectory.task_id)
         retired = self.tracker.after_learn(exp, shown_ids, vector)
         note = "; ".join(n for n in (note, *retired) if n)
         return LearnReport(
@@ -273,6 +272,22 @@ class ReasoningBank:
             except Exception as exc:  # re-raised with context; nothing stored
                 raise LearnError(f"learn({trajectory.task_id!r}): the judge call failed: {exc}") from exc
         return gate_verdict(verdict, self.preset.learn_min_confidence), usage
+
+    def _distil(
+        self, exp: Experience, trajectory: Trajectory, verdict: Verdict, vector: npt.NDArray[np.float32]
+    ) -> tuple[Usage, str]:
+        """Extract items into ``exp`` unless the verdict abstained or (``extract_when="when_new"``)
+        the bank already holds what the extraction would repeat; the usage and a note."""
+        if verdict.abstained:
+            return Usage(), f"abstained: {verdict.reason}"
+        covered = self.tracker.covering(vector, verdict) if self.preset.extract_when == "when_new" else None
+        if covered is None:
+            return self._extract_into(exp, trajectory, verdict)
+        exp.extraction_note = (
+            f"not extracted: the bank holds active {verdict.label} items of this kind from task "
+            f"{covered.task_id!r}" + (f" (same rule: {verdict.rule})" if verdict.rule else "")
+        )
+        return Usage(), exp.extraction_note
 
     def _extract_into(self, exp: Experience, trajectory: Trajectory, verdict: Verdict) -> tuple[Usage, str]:
         """Extract, screen and consolidate items into ``exp``; return the usage and the note."""

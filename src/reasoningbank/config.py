@@ -26,6 +26,7 @@ JudgeConfidence = Literal["none", "logprobs", "votes"]
 ExtractorStyle = Literal["markdown", "json"]
 RenderTemplate = Literal["title_content", "all"]
 ConsolidationMode = Literal["append", "dedup", "merge"]
+ExtractWhen = Literal["always", "when_new"]
 
 MODEL_ENV = "REASONINGBANK_MODEL"
 API_BASE_ENV = "REASONINGBANK_API_BASE"
@@ -60,6 +61,9 @@ class Preset(BaseModel):
     extractor_generalize_literals: bool = False
     # Show the extractor why the episode was judged as it was, and the evidence code read.
     extractor_show_evidence: bool = False
+    # "when_new": skip extraction when active items of the same kind already come from an
+    # experience with the same verdict (and, for a failure, the same rule): they would be merged away.
+    extract_when: ExtractWhen = "always"
     # Drop items that name page-specific elements (ids, "click(5)", name='tt') and, when
     # agent_actions is known, items telling the agent to call an action it does not have.
     screen_items: bool = False
@@ -123,6 +127,9 @@ PRESETS: dict[str, Preset] = {
         extractor_generalize_literals=True,
         # It finds the mistake far more often when the rule that failed the episode is named.
         extractor_show_evidence=True,
+        # A lesson the bank holds is not extracted again; if it does not help, its record retires it
+        # and the next such episode is extracted afresh.
+        extract_when="when_new",
         # Lessons like "click(5)" or "the element with id 1" are wrong on the next page.
         screen_items=True,
         max_items=3,

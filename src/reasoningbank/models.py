@@ -80,7 +80,8 @@ class Verdict(_Model):
     * ``source``: ``judge`` (a model answered), ``rules`` (code decided from the
       episode's evidence: how it ended, what the agent did) or ``outcome`` (the
       caller passed a known outcome: a labelled input, not a judgement).
-    * ``reason``: why this label (the rule that fired, or why it abstained).
+    * ``reason``: why this label (the rule that fired, or why it abstained); ``rule``
+      names the code rule that decided, when one did.
     * ``parsed`` is False when the judge's output could not be read even after a
       retry; the label is then ``failure`` (paper judge) or ``abstained``.
     """
@@ -93,6 +94,7 @@ class Verdict(_Model):
     p_success: float | None = Field(default=None, ge=0.0, le=1.0)
     source: VerdictSource = "judge"
     reason: str = ""
+    rule: str = ""  # the code rule that decided (source "rules"), e.g. "step_limit"
 
     @property
     def success(self) -> bool:

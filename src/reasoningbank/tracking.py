@@ -16,7 +16,7 @@ import numpy as np
 import numpy.typing as npt
 
 from .item_records import ItemRecord, RetirePolicy, item_record, lineage
-from .models import Experience, MemoryItem, UsageEvent, new_id
+from .models import Experience, MemoryItem, UsageEvent, Verdict, new_id
 from .stores.base import NotFoundError, Store
 
 
@@ -75,17 +75,32 @@ class ItemTracker:
                 notes.append(f"retired {item.title[:60]!r}: {reason}")
         return notes
 
-    def _same_kind(self, vector: npt.NDArray[np.float32], exp: Experience) -> list[MemoryItem]:
-        """Active items of past experiences whose query is at least ``kind_similarity`` similar."""
+    def _kind(self, vector: npt.NDArray[np.float32], exclude_id: str | None) -> list[Experience]:
+        """Past experiences whose query is at least ``kind_similarity`` similar, best first."""
         n = self.store.count(self.scope)
-        hits = self.store.search(self.scope, vector, max(n, 1), model=self.model)
+        if n == 0:
+            return []
+        hits = self.store.search(self.scope, vector, n, model=self.model)
         return [
-            it
-            for h in hits
-            if h.score >= self.kind_similarity and h.experience.id != exp.id
-            for it in h.experience.items
-            if it.active
+            h.experience for h in hits if h.score >= self.kind_similarity and h.experience.id != exclude_id
         ]
+
+    def _same_kind(self, vector: npt.NDArray[np.float32], exp: Experience) -> list[MemoryItem]:
+        """Active items of past experiences of the same kind."""
+        return [it for e in self._kind(vector, exp.id) for it in e.items if it.active]
+
+    def covering(self, vector: npt.NDArray[np.float32], verdict: Verdict) -> Experience | None:
+        """A past experience of the same kind, with the same verdict label (and, for a failure a
+        rule decided, the same rule), that still has active items: what a new extraction would
+        most likely repeat."""
+        for e in self._kind(vector, None):
+            v = e.verdict
+            if v is None or v.label != verdict.label or not any(it.active for it in e.items):
+                continue
+            if verdict.label == "failure" and verdict.rule and v.rule != verdict.rule:
+                continue
+            return e
+        return None
 
     def _current(self, ids: set[str]) -> list[MemoryItem]:
         found: dict[str, MemoryItem] = {}

@@ -73,6 +73,7 @@ class EvidenceJudge:
                 p_success=hit.p_success,
                 source="rules",
                 reason=hit.reason,
+                rule=hit.rule,
             )
             return verdict, Usage()
         if self.llm is None:
