@@ -111,7 +111,9 @@ def test_metrics_numbers(run_dir: Path) -> None:
     assert none["families"]["a"] == {"n": 2, "success_rate": 0.5, "avg_steps": 4.5}
     assert rb["overall"]["success_rate"] == 0.5 and rb["overall"]["avg_steps"] == 3.0
     assert rb["families"]["b"]["success_rate"] == 0.0
-    assert rb["judge"] == {"n": 4, "tp": 1, "fp": 1, "fn": 1, "tn": 1, "accuracy": 0.5, "unparsed": 0}
+    judge = {k: rb["judge"][k] for k in ("n", "tp", "fp", "fn", "tn", "accuracy", "unparsed")}
+    assert judge == {"n": 4, "tp": 1, "fp": 1, "fn": 1, "tn": 1, "accuracy": 0.5, "unparsed": 0}
+    assert rb["judge"]["abstained"] == 0 and rb["judge"]["precision"] == 0.5 and rb["judge"]["auroc"] is None
     assert none["judge"]["n"] == 0 and none["judge"]["accuracy"] is None
     assert none["tokens"]["action"]["tokens_per_task"] == 250.0
     assert none["tokens"]["judge"]["tokens_per_task"] == 0.0
@@ -125,7 +127,7 @@ def test_markdown_report_tables_and_items(run_dir: Path) -> None:
     assert "| Method | a | b | Overall |" in text
     assert "| none | 50.0 / 4.5 | 0.0 / 5.5 | 25.0 / 5.0 |" in text
     assert "| reasoningbank | 100.0 / 2.0 | 0.0 / 4.0 | 50.0 / 3.0 |" in text
-    assert "| reasoningbank | 4 | 1 | 1 | 1 | 1 | 50.0 | 0 |" in text
+    assert "| reasoningbank | 4 | 0 | 1 | 1 | 1 | 1 | 50.0 | 50.0 | 50.0 | – | judge 4 | 0 |" in text
     assert "| none | 250 | 0 | 0 | 250 |" in text
     assert "| reasoningbank | 100 | 10 | 20 | 130 |" in text
     # learned items with task and verdicts; markdown-breaking characters escaped
@@ -262,3 +264,47 @@ def test_significance_baseline_is_the_first_method_without_none(run_dir: Path) -
     text = render_report(run_dir, methods=["reasoningbank"])
     assert "compared with `reasoningbank`" in text
     assert "| reasoningbank | 50.0 | 15.0–85.0 | (baseline) | | | |" in text
+
+
+def test_abstentions_calibration_learning_and_the_feedback_arm(tmp_path: Path) -> None:
+    root = tmp_path / "run"
+    tasks = [("a", 0), ("a", 1), ("a", 2), ("a", 3)]
+    write_json_atomic(
+        root / "run.json",
+        {
+            "model": "scripted",
+            "preset": {"name": "small-local"},
+            "embedder": "hash-embedder-64",
+            "methods": ["reasoningbank", "reasoningbank+feedback"],
+            "tasks": [{"family": f, "seed": s} for f, s in tasks],
+            "max_steps": 5,
+        },
+    )
+    judged = [
+        ("success", 0.93, True, "rules", ""),
+        ("failure", 0.01, False, "rules", "not extracted: the bank holds active failure items"),
+        ("abstained", 0.5, True, "rules", "abstained: not known"),
+        ("failure", 0.09, True, "rules", "retired 'Submit first': net harmful: tasks shown it failed"),
+    ]
+    for i, (label, p, ok, source, note) in enumerate(judged):
+        r = rec("reasoningbank", i, "a", ok, 3, label, 50)
+        r |= {"judge_p_success": p, "judge_source": source, "learn_note": note}
+        append_record(root / "reasoningbank" / "records.jsonl", r)
+        fed = rec("reasoningbank+feedback", i, "a", ok, 3, "success" if ok else "failure", 50)
+        fed |= {"judge_p_success": 1.0 if ok else 0.0, "judge_source": "outcome", "feedback": True}
+        append_record(root / "reasoningbank+feedback" / "records.jsonl", fed)
+    m = compute_metrics(load_run(root))
+    rb = m["methods"]["reasoningbank"]
+    assert rb["judge"]["judged"] == 4 and rb["judge"]["abstained"] == 1 and rb["judge"]["n"] == 3
+    assert (rb["judge"]["tp"], rb["judge"]["fn"], rb["judge"]["tn"]) == (1, 1, 1)
+    assert rb["judge"]["auroc"] == 1.0  # every real success (0.93, 0.5, 0.09) above the failure (0.01)
+    assert rb["judge"]["sources"] == {"rules": 4}
+    assert rb["learning"]["not_extracted"] == 1 and rb["learning"]["abstained"] == 1
+    assert rb["learning"]["retired"] == [
+        {"task_id": "a:3", "title": "Submit first", "reason": "net harmful: tasks shown it failed"}
+    ]
+    assert m["methods"]["reasoningbank+feedback"]["feedback"] and not rb["feedback"]
+    text = render_report(root)
+    assert "| reasoningbank+feedback † |" in text and "† A diagnostic upper bound" in text
+    assert "- reasoningbank, at a:3: Submit first: net harmful" in text
+    assert "## Seconds per episode" in text and "| reasoningbank | 1.0 |" in text

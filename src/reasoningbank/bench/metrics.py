@@ -8,8 +8,10 @@ each task got and where from.
 
 from __future__ import annotations
 
+import re
 from typing import Any
 
+from .calibration import auroc
 from .records import ROLES, TaskRecord
 from .rundata import RunData
 from .stats import paired, wilson_interval
@@ -36,10 +38,54 @@ def confusion(pairs: list[tuple[str | None, bool]]) -> dict[str, Any]:
 
 
 def _confusion(recs: list[TaskRecord]) -> dict[str, Any]:
-    out = confusion([(r.judge_label, r.success) for r in recs])
+    """The judge against the benchmark: abstentions apart, then the confusion counts of the
+    decided verdicts, precision and recall of "success", AUROC of p(success) and who decided."""
     judged = [r for r in recs if r.judge_label is not None]
+    decided = [r for r in judged if r.judge_label != "abstained"]
+    out = confusion([(r.judge_label, r.success) for r in decided])
     out["unparsed"] = sum(1 for r in judged if r.judge_parsed is False)
+    out["judged"] = len(judged)
+    out["abstained"] = len(judged) - len(decided)
+    out["precision"] = out["tp"] / (out["tp"] + out["fp"]) if out["tp"] + out["fp"] else None
+    out["recall"] = out["tp"] / (out["tp"] + out["fn"]) if out["tp"] + out["fn"] else None
+    scored = [(r.judge_p_success, r.success) for r in judged if r.judge_p_success is not None]
+    out["auroc"] = auroc([p for p, _ in scored], [t for _, t in scored]) if scored else None
+    sources: dict[str, int] = {}
+    for r in judged:
+        key = r.judge_source or "judge"
+        sources[key] = sources.get(key, 0) + 1
+    out["sources"] = sources
     return out
+
+
+def _seconds(recs: list[TaskRecord]) -> dict[str, Any]:
+    """Mean seconds per episode, and the model time of each role in it."""
+    n = len(recs)
+    if not n:
+        return {"episode": None, "action": None, "judge": None, "extraction": None}
+    roles = {role: sum(r.llm.by_role()[role].seconds for r in recs) / n for role in ROLES if role != "total"}
+    return {"episode": sum(r.seconds for r in recs) / n, **roles}
+
+
+_RETIRED = re.compile(r"retired '([^']*)': ([^;]*)")
+
+
+def _learning(recs: list[TaskRecord]) -> dict[str, Any]:
+    """What the memory update did: items learned, extractions skipped, abstentions, retirements."""
+    notes = [r.learn_note for r in recs]
+    retired = [
+        {"task_id": r.task_id, "title": m.group(1), "reason": m.group(2)}
+        for r in recs
+        for m in _RETIRED.finditer(r.learn_note)
+    ]
+    return {
+        "items_learned": sum(len(r.items_learned) for r in recs),
+        "not_extracted": sum(1 for n in notes if n.startswith("not extracted")),
+        "abstained": sum(1 for r in recs if r.judge_label == "abstained"),
+        "merged": sum(1 for n in notes if "near-duplicate" in n),
+        "dropped": sum(n.count("dropped '") for n in notes),
+        "retired": retired,
+    }
 
 
 def _tokens(recs: list[TaskRecord]) -> dict[str, Any]:
@@ -130,6 +176,9 @@ def compute_metrics(run: RunData) -> dict[str, Any]:
             "significance": significance[m],
             "families": {f: _rate([r for r in recs if r.family == f]) for f in run.families},
             "judge": _confusion(recs),
+            "feedback": any(r.feedback for r in recs),
+            "seconds": _seconds(recs),
+            "learning": _learning(recs),
             "tokens": _tokens(recs),
             "retrieval": _retrieval(recs),
             "items_learned": sum(len(r.items_learned) for r in recs),

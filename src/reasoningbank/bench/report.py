@@ -23,9 +23,11 @@ from .rundir import write_text_atomic
 from .tables import (
     judge_table,
     learned_items_section,
+    learning_table,
     results_table,
     retrieval_table,
     significance_table,
+    time_table,
     token_table,
 )
 
@@ -81,9 +83,18 @@ def _sections(run: RunData, metrics: dict[str, Any]) -> list[str]:
         "",
         "## Judge vs benchmark",
         "",
-        "Positive = the judge said success; truth = the benchmark score.",
+        "Positive = the verdict said success; truth = the benchmark score. Abstained verdicts (not "
+        "sure enough to learn from) are counted apart; the confusion counts are the decided ones.",
         "",
         judge_table(metrics),
+        "",
+        "## What the memory update did",
+        "",
+        learning_table(metrics),
+        "",
+        "## Seconds per episode",
+        "",
+        time_table(metrics),
         "",
         "## Tokens per task",
         "",

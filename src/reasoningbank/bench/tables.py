@@ -26,6 +26,28 @@ def _md_escape(text: str) -> str:
     return text.replace("|", "\\|").replace("\n", "<br>")
 
 
+DIAGNOSTIC_MARK = " †"
+DIAGNOSTIC_NOTE = (
+    "† A diagnostic upper bound, not a result of the method: this arm learns from the benchmark's "
+    "score (passed as the outcome) instead of the judge's verdict."
+)
+
+
+def method_label(m: str, mm: dict[str, Any]) -> str:
+    """The method's name, marked when it learns from the benchmark's score."""
+    return m + (DIAGNOSTIC_MARK if mm.get("feedback") else "")
+
+
+def diagnostic_note(metrics: dict[str, Any]) -> str:
+    """The footnote for marked rows ("" when no arm used the score)."""
+    return DIAGNOSTIC_NOTE if any(mm.get("feedback") for mm in metrics["methods"].values()) else ""
+
+
+def _with_note(table: str, metrics: dict[str, Any]) -> str:
+    note = diagnostic_note(metrics)
+    return f"{table}\n\n{note}" if note else table
+
+
 def results_table(metrics: dict[str, Any]) -> str:
     """(a) SR (%) / average steps per family and overall; rows = methods."""
     fams: list[str] = metrics["families"]
@@ -34,8 +56,8 @@ def results_table(metrics: dict[str, Any]) -> str:
     rows = [head, sep]
     for m, mm in metrics["methods"].items():
         cells = [_cell(mm["families"][f]) for f in fams] + [_cell(mm["overall"])]
-        rows.append(f"| {m} | " + " | ".join(cells) + " |")
-    return "\n".join(rows)
+        rows.append(f"| {method_label(m, mm)} | " + " | ".join(cells) + " |")
+    return _with_note("\n".join(rows), metrics)
 
 
 def _significance_row(m: str, mm: dict[str, Any], base: str | None) -> str:
@@ -50,7 +72,7 @@ def _significance_row(m: str, mm: dict[str, Any], base: str | None) -> str:
             f"{vs['only_method']} | {vs['only_baseline']} | {100 * vs['difference']:+.1f} | "
             f"{vs['p_value']:.2f}"
         )
-    return f"| {m} | {_pct(mm['overall']['success_rate'])} | {interval} | {tail} |"
+    return f"| {method_label(m, mm)} | {_pct(mm['overall']['success_rate'])} | {interval} | {tail} |"
 
 
 def significance_table(metrics: dict[str, Any]) -> str:
@@ -62,23 +84,61 @@ def significance_table(metrics: dict[str, Any]) -> str:
         "|---|---|---|---|---|---|---|",
     ]
     rows += [_significance_row(m, mm, base) for m, mm in metrics["methods"].items()]
-    return "\n".join(rows)
+    return _with_note("\n".join(rows), metrics)
 
 
 def judge_table(metrics: dict[str, Any]) -> str:
+    """The verdicts against the benchmark: abstentions apart, confusion counts of the decided ones."""
     rows = [
-        "| Method | judged | TP | FP | FN | TN | judge accuracy (%) | unparsed |",
-        "|---|---|---|---|---|---|---|---|",
+        "| Method | judged | abstained | TP | FP | FN | TN | accuracy (%) | success precision (%) "
+        "| success recall (%) | AUROC of p(success) | decided by | unparsed |",
+        "|---|---|---|---|---|---|---|---|---|---|---|---|---|",
     ]
     for m, mm in metrics["methods"].items():
         j = mm["judge"]
-        if not j["n"]:
-            rows.append(f"| {m} | 0 | – | – | – | – | – | – |")
+        if not j.get("judged", j["n"]):
+            rows.append(f"| {method_label(m, mm)} | 0 |" + " – |" * 11)
             continue
+        sources = ", ".join(f"{k} {v}" for k, v in sorted(j.get("sources", {}).items()))
         rows.append(
-            f"| {m} | {j['n']} | {j['tp']} | {j['fp']} | {j['fn']} | {j['tn']} | "
-            f"{_pct(j['accuracy'])} | {j['unparsed']} |"
+            f"| {method_label(m, mm)} | {j.get('judged', j['n'])} | {j.get('abstained', 0)} | {j['tp']} | "
+            f"{j['fp']} | {j['fn']} | {j['tn']} | {_pct(j['accuracy'])} | {_pct(j.get('precision'))} | "
+            f"{_pct(j.get('recall'))} | {_num(j.get('auroc'), 2)} | {sources} | {j['unparsed']} |"
         )
+    return _with_note("\n".join(rows), metrics)
+
+
+def time_table(metrics: dict[str, Any]) -> str:
+    """Seconds per episode, and the model's seconds per role within it."""
+    rows = ["| Method | s / episode | action (model s) | judge (model s) | extraction (model s) |"]
+    rows.append("|---|---|---|---|---|")
+    for m, mm in metrics["methods"].items():
+        t = mm["seconds"]
+        cells = [_num(t[k]) for k in ("episode", "action", "judge", "extraction")]
+        rows.append(f"| {method_label(m, mm)} | " + " | ".join(cells) + " |")
+    return "\n".join(rows)
+
+
+def learning_table(metrics: dict[str, Any]) -> str:
+    """What each method's memory update did over the run."""
+    rows = [
+        "| Method | items learned | abstained | not extracted (held already) | near-duplicates merged "
+        "| items dropped (screen) | items retired |",
+        "|---|---|---|---|---|---|---|",
+    ]
+    for m, mm in metrics["methods"].items():
+        g = mm["learning"]
+        rows.append(
+            f"| {method_label(m, mm)} | {g['items_learned']} | {g['abstained']} | {g['not_extracted']} | "
+            f"{g['merged']} | {g['dropped']} | {len(g['retired'])} |"
+        )
+    retired = [(m, r) for m, mm in metrics["methods"].items() for r in mm["learning"]["retired"]]
+    if retired:
+        rows += ["", "Retired items (never deleted; `reasoningbank restore` brings one back):", ""]
+        rows += [
+            f"- {m}, at {r['task_id']}: {_md_escape(r['title'])}: {_md_escape(r['reason'])}"
+            for m, r in retired
+        ]
     return "\n".join(rows)
 
 
