@@ -37,7 +37,7 @@ with_heartbeat() {
 
 if ! command -v chromium >/dev/null 2>&1 || ! command -v chromedriver >/dev/null 2>&1; then
   if command -v apt-get >/dev/null 2>&1; then
-    say "1/4 installing Chromium and chromedriver from Debian (about 1 minute)"
+    say "1/5 installing Chromium and chromedriver from Debian (about 1 minute)"
     SUDO=""
     [ "$(id -u)" -eq 0 ] || SUDO="sudo"
     $SUDO apt-get update -qq
@@ -46,48 +46,83 @@ if ! command -v chromium >/dev/null 2>&1 || ! command -v chromedriver >/dev/null
     echo "install.sh: please install Chromium and chromedriver with your package manager" >&2
   fi
 else
-  say "1/4 Chromium and chromedriver: already installed"
+  say "1/5 Chromium and chromedriver: already installed"
 fi
 
 # CPU torch first: asking for it by exact version keeps pip from pulling a multi-GB CUDA build.
-say "2/4 installing CPU torch 2.13.0"
+say "2/5 installing CPU torch 2.13.0"
 with_heartbeat "installing torch" $PIP install -q "torch==2.13.0"
 
 # llama-cpp-python compiles llama.cpp from source. A native build (-march=native) is not portable:
 # on Intel Xeon hosts with AMX it crashes at the first completion (a general protection fault in
-# llama.cpp's AMX path). Build for one explicit x86-64 instruction set instead: AVX2, FMA, F16C, BMI2
-# (x86-64-v3), which every host of this kind has; AVX-512 and AMX stay off.
+# llama.cpp's AMX path). So the instruction sets are named explicitly: x86-64-v3 (AVX2, FMA, F16C,
+# BMI2) always, AVX-512 (with VNNI, BF16, VBMI) where this CPU has it, AMX never. The build is then
+# checked against this CPU, and step 5 checks it runs one completion (falling back to x86-64-v3).
 LLAMA_REQ=$(grep -o '"llama-cpp-python\[server\]==[^"]*"' pyproject.toml | tr -d '"')
-PORTABLE_CMAKE_ARGS="-DGGML_NATIVE=OFF -DGGML_AVX=ON -DGGML_AVX2=ON -DGGML_FMA=ON -DGGML_F16C=ON -DGGML_BMI2=ON"
-PORTABLE_CMAKE_ARGS+=" -DGGML_AVX512=OFF -DGGML_AVX_VNNI=OFF -DGGML_AMX_TILE=OFF -DGGML_AMX_INT8=OFF -DGGML_AMX_BF16=OFF"
-export CMAKE_ARGS="${REASONINGBANK_LLAMA_CMAKE_ARGS:-$PORTABLE_CMAKE_ARGS}"
+SAFE_CMAKE_ARGS="-DGGML_NATIVE=OFF -DGGML_AVX=ON -DGGML_AVX2=ON -DGGML_FMA=ON -DGGML_F16C=ON -DGGML_BMI2=ON"
+SAFE_CMAKE_ARGS+=" -DGGML_AVX_VNNI=OFF -DGGML_AMX_TILE=OFF -DGGML_AMX_INT8=OFF -DGGML_AMX_BF16=OFF"
+HOST_FLAGS=" $(grep -m1 '^flags' /proc/cpuinfo 2>/dev/null | cut -d: -f2) "
+host_has() { [[ "$HOST_FLAGS" == *" $1 "* ]]; }
+
+host_cmake_args() {
+  local args="$SAFE_CMAKE_ARGS"
+  if host_has avx512f && host_has avx512bw && host_has avx512vl && host_has avx512dq; then
+    args+=" -DGGML_AVX512=ON"
+    host_has avx512_vnni && args+=" -DGGML_AVX512_VNNI=ON"
+    host_has avx512_bf16 && args+=" -DGGML_AVX512_BF16=ON"
+    host_has avx512vbmi && args+=" -DGGML_AVX512_VBMI=ON"
+  else
+    args+=" -DGGML_AVX512=OFF"
+  fi
+  echo "$args"
+}
 
 # The CPU features the installed llama.cpp was compiled with ("" when it is not installed).
 llama_build() {
   "$PY" -c 'import llama_cpp; print(llama_cpp.llama_print_system_info().decode())' 2>/dev/null || true
 }
-# pip reuses a cached wheel whatever CMAKE_ARGS say, so check the installed build, not the flags.
-llama_build_is_portable() {
-  local info
+# pip reuses a cached wheel whatever CMAKE_ARGS say, so check the installed build, not the flags:
+# never AMX, and nothing this CPU lacks.
+llama_build_fits_host() {
+  local info feature flag
   info=$(llama_build)
   [ -n "$info" ] || return 1
   [ -n "${REASONINGBANK_LLAMA_CMAKE_ARGS:-}" ] && return 0  # the user chose the flags
-  ! grep -qE 'AVX512[A-Z_0-9]* = 1|AMX_[A-Z0-9]+ = 1' <<<"$info"
+  grep -qE 'AMX_[A-Z0-9]+ = 1' <<<"$info" && return 1
+  for pair in AVX:avx AVX2:avx2 FMA:fma F16C:f16c BMI2:bmi2 AVX512:avx512f AVX512_VBMI:avx512vbmi \
+              AVX512_VNNI:avx512_vnni AVX512_BF16:avx512_bf16; do
+    feature=${pair%%:*}; flag=${pair#*:}
+    if grep -qE "(^|[| ])$feature = 1" <<<"$info" && ! host_has "$flag"; then return 1; fi
+  done
 }
 
-if llama_build_is_portable; then
-  say "3/4 llama-cpp-python: a portable build is already installed"
+build_llama() {  # $1: cmake args, $2: extra pip options
+  export CMAKE_ARGS="$1"
+  # shellcheck disable=SC2086
+  with_heartbeat "building llama-cpp-python" $PIP install -q $2 "$LLAMA_REQ"
+}
+
+if llama_build_fits_host; then
+  say "3/5 llama-cpp-python: a build for this CPU is already installed"
 else
-  say "3/4 building $LLAMA_REQ from source, portable x86-64-v3 (about 7 minutes on 2 cores; a cached wheel takes seconds)"
-  with_heartbeat "building llama-cpp-python" $PIP install -q "$LLAMA_REQ"
-  if ! llama_build_is_portable; then
-    say "  the installed build is not portable (a cached native wheel?): rebuilding without pip's cache"
-    with_heartbeat "rebuilding llama-cpp-python" \
-      $PIP install -q --no-cache-dir --force-reinstall --no-deps "$LLAMA_REQ"
+  CMAKE_FOR_HOST="${REASONINGBANK_LLAMA_CMAKE_ARGS:-$(host_cmake_args)}"
+  say "3/5 building $LLAMA_REQ from source for this CPU (about 7 minutes on 2 cores; a cached wheel takes seconds)"
+  say "  CMAKE_ARGS: $CMAKE_FOR_HOST"
+  build_llama "$CMAKE_FOR_HOST" ""
+  if ! llama_build_fits_host; then
+    say "  the installed build does not fit this CPU (a cached wheel from another host?): rebuilding without pip's cache"
+    build_llama "$CMAKE_FOR_HOST" "--no-cache-dir --force-reinstall --no-deps"
   fi
-  llama_build_is_portable || { echo "install.sh: llama-cpp-python is not a portable build:" >&2; llama_build >&2; exit 1; }
+  llama_build_fits_host || { echo "install.sh: llama-cpp-python's build does not fit this CPU:" >&2; llama_build >&2; exit 1; }
 fi
 
-say "4/4 installing reasoningbank with all extras (bundled models, embedder, MiniWoB++; about 3 minutes)"
+say "4/5 installing reasoningbank with all extras (bundled models, embedder, MiniWoB++; about 3 minutes)"
 with_heartbeat "installing reasoningbank" $PIP install -q -e ".[all]"
+
+say "5/5 checking that llama.cpp runs one completion on this CPU"
+if ! reasoningbank check-model qwen2.5-coder-0.5b; then
+  say "  the build failed its first completion: rebuilding for plain x86-64-v3 (no AVX-512)"
+  build_llama "$SAFE_CMAKE_ARGS -DGGML_AVX512=OFF" "--no-cache-dir --force-reinstall --no-deps"
+  reasoningbank check-model qwen2.5-coder-0.5b
+fi
 say "done"
