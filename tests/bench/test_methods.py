@@ -250,3 +250,19 @@ def test_awm_retries_once_then_notes_nothing_readable() -> None:
     upd = m.update(traj("a:1", GOOD))
     assert upd.items == [] and upd.extraction_usage.calls == 2
     assert len(llm.calls) == 3
+
+
+def test_baselines_share_the_judge_but_keep_their_own_storage() -> None:
+    llm = ScriptedLLM(default="x")
+    for name in ("synapse", "awm"):
+        m = build_method(name, store=InMemoryStore(), embedder=HashEmbedder(), llm=llm, preset="small-local")
+        assert isinstance(m, BankMethod)
+        p = m.bank.preset
+        assert p.judge_kind == "evidence" and p.learn_min_confidence == 0.8  # the same labels
+        assert p.consolidation == "dedup" and p.extract_when == "always"  # their own storage
+        assert not p.screen_items and not p.retire_items
+    rb = build_method(
+        "reasoningbank", store=InMemoryStore(), embedder=HashEmbedder(), llm=llm, preset="small-local"
+    )
+    assert isinstance(rb, BankMethod)
+    assert rb.bank.preset.consolidation == "merge" and rb.bank.preset.retire_items

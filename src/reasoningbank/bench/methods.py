@@ -66,6 +66,12 @@ METHOD_SPECS: dict[str, MethodSpec] = {
 }
 
 
+# The baselines share the preset's judge, learning threshold and retrieval with ReasoningBank, but
+# keep their own storage: synapse stores trajectories verbatim and AWM workflows name element ids,
+# so neither is screened, merged by meaning, skipped when "held already" or retired.
+BASELINE_STORAGE = {"screen_items": False, "extract_when": "always", "retire_items": False}
+
+
 def uses_feedback(name: str) -> bool:
     """True for a method that learns from the benchmark's score (a labelled diagnostic)."""
     return METHOD_SPECS[split_method(name)[0]].feedback
@@ -341,6 +347,9 @@ def build_method(
         raise ValueError(f"method {name!r} needs a store")
     own_preset = split_method(name)[1]
     p = get_preset(own_preset or preset)
+    if kind in ("synapse", "awm"):
+        merge = p.consolidation == "merge"
+        p = p.with_overrides({**BASELINE_STORAGE, **({"consolidation": "dedup"} if merge else {})})
     if p.screen_items and not p.agent_actions and agent_actions:
         p = p.with_overrides({"agent_actions": tuple(agent_actions)})
     x_llm = extractor_llm or llm
