@@ -82,17 +82,19 @@ llama_build() {
   "$PY" -c 'import llama_cpp; print(llama_cpp.llama_print_system_info().decode())' 2>/dev/null || true
 }
 # pip reuses a cached wheel whatever CMAKE_ARGS say, so check the installed build, not the flags:
-# never AMX, and nothing this CPU lacks.
-llama_build_fits_host() {
-  local info feature flag
+# it must have exactly the instruction sets chosen for this CPU (no AMX, nothing the CPU lacks, and
+# no AVX-512 left out where the CPU has it).
+llama_build_is_intended() {
+  local info intended feature want have
   info=$(llama_build)
   [ -n "$info" ] || return 1
   [ -n "${REASONINGBANK_LLAMA_CMAKE_ARGS:-}" ] && return 0  # the user chose the flags
-  grep -qE 'AMX_[A-Z0-9]+ = 1' <<<"$info" && return 1
-  for pair in AVX:avx AVX2:avx2 FMA:fma F16C:f16c BMI2:bmi2 AVX512:avx512f AVX512_VBMI:avx512vbmi \
-              AVX512_VNNI:avx512_vnni AVX512_BF16:avx512_bf16; do
-    feature=${pair%%:*}; flag=${pair#*:}
-    if grep -qE "(^|[| ])$feature = 1" <<<"$info" && ! host_has "$flag"; then return 1; fi
+  intended=$(host_cmake_args)
+  for feature in AVX2 FMA F16C BMI2 AVX512 AVX512_VBMI AVX512_VNNI AVX512_BF16 AVX_VNNI AMX_TILE AMX_INT8 AMX_BF16; do
+    want=0; have=0
+    [[ " $intended " == *" -DGGML_${feature}=ON "* ]] && want=1
+    grep -qE "(^|[| ])${feature} = 1" <<<"$info" && have=1
+    [ "$want" = "$have" ] || return 1
   done
 }
 
@@ -102,18 +104,18 @@ build_llama() {  # $1: cmake args, $2: extra pip options
   with_heartbeat "building llama-cpp-python" $PIP install -q $2 "$LLAMA_REQ"
 }
 
-if llama_build_fits_host; then
+if llama_build_is_intended; then
   say "3/5 llama-cpp-python: a build for this CPU is already installed"
 else
   CMAKE_FOR_HOST="${REASONINGBANK_LLAMA_CMAKE_ARGS:-$(host_cmake_args)}"
   say "3/5 building $LLAMA_REQ from source for this CPU (about 7 minutes on 2 cores; a cached wheel takes seconds)"
   say "  CMAKE_ARGS: $CMAKE_FOR_HOST"
   build_llama "$CMAKE_FOR_HOST" ""
-  if ! llama_build_fits_host; then
-    say "  the installed build does not fit this CPU (a cached wheel from another host?): rebuilding without pip's cache"
+  if ! llama_build_is_intended; then
+    say "  the installed build is not the one chosen for this CPU (a cached wheel from another build?): rebuilding without pip's cache"
     build_llama "$CMAKE_FOR_HOST" "--no-cache-dir --force-reinstall --no-deps"
   fi
-  llama_build_fits_host || { echo "install.sh: llama-cpp-python's build does not fit this CPU:" >&2; llama_build >&2; exit 1; }
+  llama_build_is_intended || { echo "install.sh: llama-cpp-python's build is not the one chosen for this CPU:" >&2; llama_build >&2; exit 1; }
 fi
 
 say "4/5 installing reasoningbank with all extras (bundled models, embedder, MiniWoB++; about 3 minutes)"
@@ -122,6 +124,7 @@ with_heartbeat "installing reasoningbank" $PIP install -q -e ".[all]"
 say "5/5 checking that llama.cpp runs one completion on this CPU"
 if ! reasoningbank check-model qwen2.5-coder-0.5b; then
   say "  the build failed its first completion: rebuilding for plain x86-64-v3 (no AVX-512)"
+  say "  (to keep this build on later runs: export REASONINGBANK_LLAMA_CMAKE_ARGS=\"$SAFE_CMAKE_ARGS -DGGML_AVX512=OFF\")"
   build_llama "$SAFE_CMAKE_ARGS -DGGML_AVX512=OFF" "--no-cache-dir --force-reinstall --no-deps"
   reasoningbank check-model qwen2.5-coder-0.5b
 fi
