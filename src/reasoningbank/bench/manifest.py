@@ -30,7 +30,9 @@ from .settings import RunSettings
 # Manifest keys that may legitimately differ between a run and its resumption.
 _VOLATILE_KEYS = frozenset({"created_at", "versions"})
 # Keys added to the manifest later: compared only when the run recorded them too.
-_OPTIONAL_KEYS = frozenset({"prompt_fingerprint", "record_version"})
+_OPTIONAL_KEYS = frozenset(
+    {"prompt_fingerprint", "record_version", "judge_checks", "judge_passed_p_success", "agent_actions"}
+)
 
 
 class ManifestMismatchError(ValueError):
@@ -110,6 +112,10 @@ def build_manifest(
         "prompt_fingerprint": prompt_fingerprint(),
         "versions": versions(),
         "created_at": time.strftime("%Y-%m-%dT%H:%M:%S%z"),
+        # The environment's evidence for the judge, and the agent's actions for screening lessons.
+        "judge_checks": [getattr(c, "__name__", repr(c)) for c in settings.evidence.checks],
+        "judge_passed_p_success": settings.evidence.passed_p_success,
+        "agent_actions": list(settings.agent_actions),
     }
     return RunManifest.model_validate({**fields, **settings.manifest_extra})
 

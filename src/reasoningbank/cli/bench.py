@@ -238,6 +238,9 @@ def _miniwob_settings(args: argparse.Namespace) -> RunSettings:
         "max_tokens": 200,  # a thought and one action; caps a model that rambles
         "page_last": args.page_order == "last" or (args.page_order == "auto" and local),
     }
+    from ..bench.envs.actions import ACTION_SIGNATURES
+    from ..bench.envs.checks import MINIWOB_EVIDENCE
+
     return RunSettings(
         model=model or args.local_model,
         preset=getattr(args, "preset", None) or BENCH_PRESET,
@@ -245,6 +248,8 @@ def _miniwob_settings(args: argparse.Namespace) -> RunSettings:
         agent_kwargs=agent_kwargs,
         progress=not args.no_progress,
         manifest_extra={"benchmark": "miniwob", "order": args.order},
+        evidence=MINIWOB_EVIDENCE,
+        agent_actions=tuple(sorted(ACTION_SIGNATURES)),
     )
 
 
