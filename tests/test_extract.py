@@ -123,7 +123,7 @@ def test_json_style_passes_schema_and_temperature() -> None:
     assert call.temperature == 0.3 and call.max_tokens == 500
     assert call.json_schema == extraction_schema(2)
     assert "agent" in call.messages[0]["content"] and "differently" in call.messages[0]["content"]
-    assert res.items[0].title == "Type first" and res.prompt_version == "extract_failure_json@4"
+    assert res.items[0].title == "Type first" and res.prompt_version == "extract_failure_json@5"
 
 
 def test_bad_arguments() -> None:
