@@ -140,7 +140,7 @@ class _TopicEmbedder:
         return self.embed_documents([text])[0]
 
 
-def test_merge_drops_rewordings_of_current_items_and_of_the_batch() -> None:
+def test_merge_drops_rewordings_of_the_neighbours_and_of_the_batch() -> None:
     store = InMemoryStore()
     old = MemoryItem(title="Submit last", content="Press submit only after filling every field.")
     store.add(Experience(task_id="t0", query="q", items=[old]))
@@ -149,12 +149,14 @@ def test_merge_drops_rewordings_of_current_items_and_of_the_batch() -> None:
         MemoryItem(title="Type first", content="Type the value before anything else."),
         MemoryItem(title="Type before acting", content="Always type the value first."),
     ]
-    result = Consolidator("merge", embedder=_TopicEmbedder(), similarity=0.9).consolidate(
-        new, store, "default"
-    )
+    merger = Consolidator("merge", embedder=_TopicEmbedder(), similarity=0.9)
+    result = merger.consolidate(new, store, "default", neighbours=[old])
     assert [i.title for i in result.kept] == ["Type first"]
     assert [i.title for i in result.near_duplicates] == ["Submit at the end", "Type before acting"]
     assert result.note == "merged 2 near-duplicate item(s) into existing ones"
+    # an item of another kind (not a neighbour) never absorbs a new one
+    alone = merger.consolidate(new[:1], store, "default", neighbours=[])
+    assert alone.kept == new[:1]
 
 
 def test_merge_ignores_retired_items() -> None:
@@ -162,5 +164,5 @@ def test_merge_ignores_retired_items() -> None:
     retired = MemoryItem(title="Submit", content="submit early", status="retired", status_reason="harmful")
     store.add(Experience(task_id="t0", query="q", items=[retired]))
     again = [MemoryItem(title="Submit now", content="press submit")]
-    result = Consolidator("merge", embedder=_TopicEmbedder()).consolidate(again, store, "default")
-    assert result.kept == again
+    merger = Consolidator("merge", embedder=_TopicEmbedder())
+    assert merger.consolidate(again, store, "default", neighbours=[retired]).kept == again

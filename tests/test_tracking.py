@@ -186,3 +186,19 @@ def test_once_the_held_lesson_is_retired_the_next_episode_is_extracted_afresh() 
     lesson = bank.learn(_traj(1), verdict=limit).items[0]
     bank.retire_item(lesson.id, "did not help")
     assert len(bank.learn(_traj(2), verdict=limit).items) == 1 and extractor.calls == 2
+
+
+class SameLesson:
+    def extract(self, trajectory: Trajectory, verdict: Verdict) -> ExtractionResult:
+        item = MemoryItem(title="Press Submit last", content="Fill every field, then click Submit.")
+        return ExtractionResult(items=[item], raw="", note="", usage=Usage(), prompt_version="same@1")
+
+
+def test_a_lesson_merges_only_into_its_own_kind() -> None:
+    preset = get_preset("paper").with_overrides({"consolidation": "merge", "merge_similarity": 0.9})
+    bank = ReasoningBank(InMemoryStore(), HashEmbedder(dim=256), extractor=SameLesson(), preset=preset)
+    first = bank.learn(_traj(1), verdict=SUCCESS)
+    again = bank.learn(_traj(2), verdict=SUCCESS)  # same kind: merged into the first
+    other = bank.learn(_traj(3, query="Select the red checkbox and click Submit"), verdict=SUCCESS)
+    assert len(first.items) == 1 and again.items == [] and "near-duplicate" in again.note
+    assert len(other.items) == 1  # another kind keeps its own copy, so its tasks are shown it

@@ -282,14 +282,16 @@ class ReasoningBank:
             return Usage(), f"abstained: {verdict.reason}"
         covered = self.tracker.covering(vector, verdict) if self.preset.extract_when == "when_new" else None
         if covered is None:
-            return self._extract_into(exp, trajectory, verdict)
+            return self._extract_into(exp, trajectory, verdict, vector)
         exp.extraction_note = (
             f"not extracted: the bank holds active {verdict.label} items of this kind from task "
             f"{covered.task_id!r}" + (f" (same rule: {verdict.rule})" if verdict.rule else "")
         )
         return Usage(), exp.extraction_note
 
-    def _extract_into(self, exp: Experience, trajectory: Trajectory, verdict: Verdict) -> tuple[Usage, str]:
+    def _extract_into(
+        self, exp: Experience, trajectory: Trajectory, verdict: Verdict, vector: npt.NDArray[np.float32]
+    ) -> tuple[Usage, str]:
         """Extract, screen and consolidate items into ``exp``; return the usage and the note."""
         assert self.extractor is not None
         try:
@@ -301,7 +303,10 @@ class ReasoningBank:
             drop_page_specific=self.preset.screen_items,
             actions=self.preset.agent_actions if self.preset.screen_items else (),
         )
-        consolidation = self.consolidator.consolidate(screened.kept, self.store, self.scope)
+        neighbours = [it for e in self.tracker.kind(vector) for it in e.items]
+        consolidation = self.consolidator.consolidate(
+            screened.kept, self.store, self.scope, neighbours=neighbours
+        )
         exp.raw_extraction = extraction.raw
         exp.extraction_note = "; ".join(n for n in (extraction.note, *screened.notes) if n)
         exp.prompt_versions["extract"] = extraction.prompt_version

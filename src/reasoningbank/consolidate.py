@@ -5,9 +5,12 @@
   and whitespace-insensitive title + content) already exists as a current item
   in the scope, or appears earlier in the same batch.
 * ``merge`` also drops an item whose text (title + content) embeds at least
-  ``similarity`` close to a current active item of the scope or of the batch:
-  the same lesson, reworded. The older item stays, keeps being retrieved, and
-  its record keeps growing; the new experience keeps the trajectory.
+  ``similarity`` close to an active item of a past experience of the same kind
+  (the ``neighbours`` the caller passes) or of the batch: the same lesson,
+  reworded. The older item stays, keeps being retrieved for that kind, and its
+  record keeps growing; the new experience keeps the trajectory. Only the same
+  kind: merged into another kind's experience, a lesson would never be shown
+  for this one.
 
 Items are never edited.
 """
@@ -63,8 +66,16 @@ class Consolidator:
         self.similarity = similarity
         self._vectors: dict[str, npt.NDArray[np.float32]] = {}  # item id -> unit vector (items never change)
 
-    def consolidate(self, items: Sequence[MemoryItem], store: Store, scope: str) -> Consolidation:
-        """Split ``items`` into those to store and the (near-)duplicates to drop."""
+    def consolidate(
+        self,
+        items: Sequence[MemoryItem],
+        store: Store,
+        scope: str,
+        *,
+        neighbours: Sequence[MemoryItem] = (),
+    ) -> Consolidation:
+        """Split ``items`` into those to store and the (near-)duplicates to drop; ``neighbours``
+        are the active items a ``merge`` compares with (the same kind's)."""
         if self.mode == "append":
             return Consolidation(kept=list(items), duplicates=[], near_duplicates=[])
         kept: list[MemoryItem] = []
@@ -79,14 +90,13 @@ class Consolidator:
                 kept.append(item)
         if self.mode == "dedup" or not kept:
             return Consolidation(kept=kept, duplicates=dups, near_duplicates=[])
-        kept, near = self._merge(kept, store, scope)
+        kept, near = self._merge(kept, [it for it in neighbours if it.active])
         return Consolidation(kept=kept, duplicates=dups, near_duplicates=near)
 
     def _merge(
-        self, items: list[MemoryItem], store: Store, scope: str
+        self, items: list[MemoryItem], current: list[MemoryItem]
     ) -> tuple[list[MemoryItem], list[MemoryItem]]:
         assert self.embedder is not None
-        current = [it for exp in store.list(scope) for it in exp.items if it.active]
         missing = [it for it in current if it.id not in self._vectors]
         if missing:
             vecs = self.embedder.embed_documents([item_text(it) for it in missing])

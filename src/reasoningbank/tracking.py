@@ -19,6 +19,9 @@ from .item_records import ItemRecord, RetirePolicy, item_record, lineage
 from .models import Experience, MemoryItem, UsageEvent, Verdict, new_id
 from .stores.base import NotFoundError, Store
 
+KIND_LIMIT = 200
+"""How many of a kind's most similar past experiences an item's record and the merge look at."""
+
 
 class ItemTracker:
     def __init__(
@@ -36,12 +39,16 @@ class ItemTracker:
         self.kind_similarity = kind_similarity
         self.model = model
         self._shown: dict[str, list[str]] = {}
+        self._seen: dict[str, MemoryItem] = {}  # items retrieval returned, by id (bounded)
 
     # ------------------------------------------------------------------ retrieval side
 
     def note_shown(self, task_id: str, items: Sequence[MemoryItem]) -> None:
         """Remember the items retrieval showed for ``task_id`` (consumed when it is learned)."""
         self._shown[task_id] = [it.id for it in items]
+        if len(self._seen) > 10_000:
+            self._seen.clear()
+        self._seen.update((it.id, it) for it in items)
 
     def take_shown(self, task_id: str) -> list[str]:
         return self._shown.pop(task_id, [])
@@ -68,16 +75,17 @@ class ItemTracker:
         if self.policy is None or label == "abstained":
             return []
         notes: list[str] = []
-        for item in self._current({*shown_set, *(it.id for it in kind)}):
+        for item in self._current({*shown_set, *(it.id for it in kind)}, kind):
             reason = self.policy.harmful(self.record(item))
             if reason is not None:
                 self._set_status(item, "retired", reason)
                 notes.append(f"retired {item.title[:60]!r}: {reason}")
         return notes
 
-    def _kind(self, vector: npt.NDArray[np.float32], exclude_id: str | None) -> list[Experience]:
-        """Past experiences whose query is at least ``kind_similarity`` similar, best first."""
-        n = self.store.count(self.scope)
+    def kind(self, vector: npt.NDArray[np.float32], exclude_id: str | None = None) -> list[Experience]:
+        """Past experiences whose query is at least ``kind_similarity`` similar, best first (at
+        most :data:`KIND_LIMIT`, the newest first among equals: a kind's recent history)."""
+        n = min(self.store.count(self.scope), KIND_LIMIT)
         if n == 0:
             return []
         hits = self.store.search(self.scope, vector, n, model=self.model)
@@ -87,13 +95,13 @@ class ItemTracker:
 
     def _same_kind(self, vector: npt.NDArray[np.float32], exp: Experience) -> list[MemoryItem]:
         """Active items of past experiences of the same kind."""
-        return [it for e in self._kind(vector, exp.id) for it in e.items if it.active]
+        return [it for e in self.kind(vector, exp.id) for it in e.items if it.active]
 
     def covering(self, vector: npt.NDArray[np.float32], verdict: Verdict) -> Experience | None:
         """A past experience of the same kind, with the same verdict label (and, for a failure a
         rule decided, the same rule), that still has active items: what a new extraction would
         most likely repeat."""
-        for e in self._kind(vector, None):
+        for e in self.kind(vector, None):
             v = e.verdict
             if v is None or v.label != verdict.label or not any(it.active for it in e.items):
                 continue
@@ -102,13 +110,23 @@ class ItemTracker:
             return e
         return None
 
-    def _current(self, ids: set[str]) -> list[MemoryItem]:
-        found: dict[str, MemoryItem] = {}
-        for exp in self.store.list(self.scope):
-            for it in exp.items:
-                if it.id in ids and it.active:
-                    found[it.id] = it
-        return list(found.values())
+    def _current(self, ids: set[str], known: Sequence[MemoryItem]) -> list[MemoryItem]:
+        """The active items among ``ids``: from ``known`` and what retrieval returned, else read
+        from their experiences."""
+        found = {it.id: it for it in (*self._seen.values(), *known) if it.id in ids}
+        owners = {it.experience_id for it in found.values() if it.experience_id}
+        fresh: dict[str, MemoryItem] = {}
+        for exp_id in owners:  # re-read: an item may have been retired or restored since
+            try:
+                exp = self.store.get(self.scope, exp_id)
+            except NotFoundError:
+                continue
+            fresh.update((it.id, it) for it in exp.items if it.id in ids)
+        missing = ids - set(fresh)
+        if missing:  # shown in another process: look them up the slow way
+            for exp in self.store.list(self.scope):
+                fresh.update((it.id, it) for it in exp.items if it.id in missing)
+        return [it for it in fresh.values() if it.active]
 
     # ------------------------------------------------------------------ records and status
 
