@@ -200,5 +200,5 @@ def test_a_lesson_merges_only_into_its_own_kind() -> None:
     first = bank.learn(_traj(1), verdict=SUCCESS)
     again = bank.learn(_traj(2), verdict=SUCCESS)  # same kind: merged into the first
     other = bank.learn(_traj(3, query="Select the red checkbox and click Submit"), verdict=SUCCESS)
-    assert len(first.items) == 1 and again.items == [] and "near-duplicate" in again.note
+    assert len(first.items) == 1 and again.items == [] and "duplicate" in again.note
     assert len(other.items) == 1  # another kind keeps its own copy, so its tasks are shown it

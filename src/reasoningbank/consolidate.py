@@ -4,7 +4,8 @@
 * ``dedup`` drops an item whose :func:`~reasoningbank.models.item_hash` (case-
   and whitespace-insensitive title + content) already exists as a current item
   in the scope, or appears earlier in the same batch.
-* ``merge`` also drops an item whose text (title + content) embeds at least
+* ``merge`` drops an item that repeats, exactly or with a text (title + content)
+  that embeds at least
   ``similarity`` close to an active item of a past experience of the same kind
   (the ``neighbours`` the caller passes) or of the batch: the same lesson,
   reworded. The older item stays, keeps being retrieved for that kind, and its
@@ -78,19 +79,21 @@ class Consolidator:
         are the active items a ``merge`` compares with (the same kind's)."""
         if self.mode == "append":
             return Consolidation(kept=list(items), duplicates=[], near_duplicates=[])
+        active = [it for it in neighbours if it.active]
         kept: list[MemoryItem] = []
         dups: list[MemoryItem] = []
-        seen: set[str] = set()
+        seen: set[str] = {item_hash(it.title, it.content) for it in active}
         for item in items:
             h = item_hash(item.title, item.content)
-            if h in seen or store.has_item_hash(scope, h):
+            # dedup: against the whole scope; merge: against the same kind only, like the rewordings
+            if h in seen or (self.mode == "dedup" and store.has_item_hash(scope, h)):
                 dups.append(item)
             else:
                 seen.add(h)
                 kept.append(item)
         if self.mode == "dedup" or not kept:
             return Consolidation(kept=kept, duplicates=dups, near_duplicates=[])
-        kept, near = self._merge(kept, [it for it in neighbours if it.active])
+        kept, near = self._merge(kept, active)
         return Consolidation(kept=kept, duplicates=dups, near_duplicates=near)
 
     def _merge(
