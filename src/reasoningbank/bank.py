@@ -1,20 +1,17 @@
 """The facade: retrieve memory for a task, learn from a finished trajectory.
 
-``learn`` runs judge -> extract -> consolidate and then stores one
-:class:`~reasoningbank.models.Experience` atomically. If a model call fails,
-:class:`LearnError` is raised and nothing is stored.
+``learn`` (:mod:`.learning`) runs judge -> gate -> extract -> screen ->
+consolidate and stores one :class:`~reasoningbank.models.Experience`
+atomically. If a model call fails, :class:`LearnError` is raised and nothing is
+stored.
 """
 
 from __future__ import annotations
 
 import asyncio
 import os
-import time
 from collections.abc import Sequence
 from types import TracebackType
-
-import numpy as np
-import numpy.typing as npt
 
 from .assemble import make_extractor, make_judge, make_llm
 from .config import BankConfig, Preset, get_preset
@@ -22,7 +19,8 @@ from .consolidate import Consolidator
 from .embed import Embedder, make_embedder
 from .extract import Extractor
 from .item_records import ItemRecord, RetirePolicy
-from .judge import Judge, Outcome, gate_verdict, outcome_verdict
+from .judge import Judge, Outcome
+from .learning import Learner, LearnError, NoLLMError
 from .llm import LLM
 from .models import (
     EmbeddingRef,
@@ -31,22 +29,12 @@ from .models import (
     MemoryItem,
     RetrievedExperience,
     Trajectory,
-    Usage,
     Verdict,
 )
-from .retrieve import Retriever, header_version, items_of, render
-from .screen import screen_items
+from .retrieve import Retriever, items_of, render
 from .stores.base import Store
 from .text.literals import mask_literals
 from .tracking import ItemTracker
-
-
-class LearnError(RuntimeError):
-    """``learn`` could not complete (a model call failed); nothing was stored."""
-
-
-class NoLLMError(RuntimeError):
-    """``learn`` needs an LLM for judging or extraction and none was configured."""
 
 
 class ReasoningBank:
@@ -94,6 +82,17 @@ class ReasoningBank:
         policy = RetirePolicy(p.retire_min_shown, margin=p.retire_margin) if p.retire_items else None
         self.tracker = ItemTracker(
             store, scope, policy=policy, kind_similarity=p.kind_similarity, model=embedder.name
+        )
+        self.learner = Learner(
+            store=store,
+            scope=scope,
+            embedder_name=embedder.name,
+            embed_query=self._embed_query,
+            judge=judge,
+            extractor=extractor,
+            consolidator=self.consolidator,
+            tracker=self.tracker,
+            preset=self.preset,
         )
 
     # ------------------------------------------------------------------ construction
@@ -213,107 +212,7 @@ class ReasoningBank:
         with the verdict, and so are, as "not shown", the items of its kind; an
         item whose record turns net harmful is retired (``Preset.retire_items``).
         """
-        started = time.perf_counter()
-        judged = verdict is None and outcome is None
-        verdict, judge_usage = self._verdict(trajectory, verdict, outcome)
-        exp = Experience(
-            scope=self.scope,
-            task_id=trajectory.task_id,
-            query=trajectory.query,
-            query_embedding=self._embed_query(trajectory.query),
-            trajectory=trajectory,
-            verdict=verdict,
-            prompt_versions={"memory_header": header_version()},
-            models={"embedder": self.embedder.name},
-        )
-        if judged and self.judge is not None:
-            exp.prompt_versions["judge"] = self.judge.prompt_version
-            exp.models["judge"] = verdict.judge_model
-        assert exp.query_embedding is not None
-        vector = np.asarray(exp.query_embedding.vector, dtype=np.float32)
-        extraction_usage, note = self._distil(exp, trajectory, verdict, vector)
-        self.store.add(exp)
-        shown_ids = list(shown) if shown is not None else self.tracker.take_shown(trajectory.task_id)
-        retired = self.tracker.after_learn(exp, shown_ids, vector)
-        note = "; ".join(n for n in (note, *retired) if n)
-        return LearnReport(
-            experience_id=exp.id,
-            verdict=verdict,
-            items=exp.items,
-            stored=True,
-            note=note,
-            judge_usage=judge_usage,
-            extraction_usage=extraction_usage,
-            seconds=time.perf_counter() - started,
-        )
-
-    def _verdict(
-        self, trajectory: Trajectory, verdict: Verdict | None, outcome: Outcome | None
-    ) -> tuple[Verdict, Usage]:
-        """The gated verdict to learn from (an outcome, a given verdict or the judge's) and the
-        judge's usage."""
-        if verdict is not None and outcome is not None:
-            raise ValueError("pass either verdict= or outcome=, not both")
-        judged = verdict is None and outcome is None
-        if self.extractor is None or (judged and self.judge is None):
-            missing = "extractor" if self.extractor is None else "judge"
-            raise NoLLMError(
-                f"learn needs a {missing}: build the bank with ReasoningBank.from_preset(store, embedder, "
-                f"llm, preset), pass {missing}= to ReasoningBank, or set model / REASONINGBANK_MODEL "
-                "in the config"
-            )
-        usage = Usage()
-        if outcome is not None:
-            verdict = outcome_verdict(outcome)
-        elif verdict is None:
-            assert self.judge is not None
-            try:
-                verdict, usage = self.judge.judge(trajectory)
-            except Exception as exc:  # re-raised with context; nothing stored
-                raise LearnError(f"learn({trajectory.task_id!r}): the judge call failed: {exc}") from exc
-        return gate_verdict(verdict, self.preset.learn_min_confidence), usage
-
-    def _distil(
-        self, exp: Experience, trajectory: Trajectory, verdict: Verdict, vector: npt.NDArray[np.float32]
-    ) -> tuple[Usage, str]:
-        """Extract items into ``exp`` unless the verdict abstained or (``extract_when="when_new"``)
-        the bank already holds what the extraction would repeat; the usage and a note."""
-        if verdict.abstained:
-            return Usage(), f"abstained: {verdict.reason}"
-        covered = self.tracker.covering(vector, verdict) if self.preset.extract_when == "when_new" else None
-        if covered is None:
-            return self._extract_into(exp, trajectory, verdict, vector)
-        exp.extraction_note = (
-            f"not extracted: the bank holds active {verdict.label} items of this kind from task "
-            f"{covered.task_id!r}" + (f" (same rule: {verdict.rule})" if verdict.rule else "")
-        )
-        return Usage(), exp.extraction_note
-
-    def _extract_into(
-        self, exp: Experience, trajectory: Trajectory, verdict: Verdict, vector: npt.NDArray[np.float32]
-    ) -> tuple[Usage, str]:
-        """Extract, screen and consolidate items into ``exp``; return the usage and the note."""
-        assert self.extractor is not None
-        try:
-            extraction = self.extractor.extract(trajectory, verdict)
-        except Exception as exc:  # re-raised with context; nothing stored
-            raise LearnError(f"learn({trajectory.task_id!r}): the extractor call failed: {exc}") from exc
-        screened = screen_items(
-            extraction.items,
-            drop_page_specific=self.preset.screen_items,
-            actions=self.preset.agent_actions if self.preset.screen_items else (),
-        )
-        neighbours = [it for e in self.tracker.kind(vector) for it in e.items]
-        consolidation = self.consolidator.consolidate(
-            screened.kept, self.store, self.scope, neighbours=neighbours
-        )
-        exp.raw_extraction = extraction.raw
-        exp.extraction_note = "; ".join(n for n in (extraction.note, *screened.notes) if n)
-        exp.prompt_versions["extract"] = extraction.prompt_version
-        exp.models["extractor"] = extraction.model
-        exp.items = [item.model_copy(update={"experience_id": exp.id}) for item in consolidation.kept]
-        note = "; ".join(n for n in (extraction.note, *screened.notes, consolidation.note) if n)
-        return extraction.usage, note
+        return self.learner.learn(trajectory, verdict=verdict, outcome=outcome, shown=shown)
 
     # ------------------------------------------------------------------ item records
 
@@ -397,3 +296,6 @@ class ReasoningBank:
         tb: TracebackType | None,
     ) -> None:
         self.close()
+
+
+__all__ = ["LearnError", "NoLLMError", "ReasoningBank"]

@@ -171,6 +171,8 @@ class Experience(_Model):
     query: str
     query_embedding: EmbeddingRef | None = None
     trajectory: Trajectory | None = None
+    # The other rollouts of a task run several times (MaTTS): the items came from all of them.
+    rollouts: list[Trajectory] = Field(default_factory=list)
     verdict: Verdict | None = None
     items: list[MemoryItem] = Field(default_factory=list)
     raw_extraction: str = ""

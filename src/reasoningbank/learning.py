@@ -1,0 +1,192 @@
+"""Learning from one finished task: verdict, gate, extraction, screening, consolidation, storage, records.
+
+:class:`Learner` is the part of :class:`~reasoningbank.bank.ReasoningBank` that
+``learn`` runs. :meth:`Learner.learn` gets a verdict (a caller's outcome, a
+given verdict or the judge's), gates it, extracts items unless it abstained or
+the bank already holds them, and hands them to :meth:`Learner.remember`, which
+screens and consolidates them, stores one experience atomically and credits
+the items shown to the task. MaTTS calls :meth:`Learner.remember` directly with
+items it extracted from several rollouts at once.
+"""
+
+from __future__ import annotations
+
+import time
+from collections.abc import Callable, Sequence
+from dataclasses import dataclass
+
+import numpy as np
+import numpy.typing as npt
+
+from .config import Preset
+from .consolidate import Consolidator
+from .extract import ExtractionResult, Extractor
+from .judge import Judge, Outcome, gate_verdict, outcome_verdict
+from .models import EmbeddingRef, Experience, LearnReport, Trajectory, Usage, Verdict
+from .retrieve import header_version
+from .screen import screen_items
+from .stores.base import Store
+from .tracking import ItemTracker
+
+
+class LearnError(RuntimeError):
+    """``learn`` could not complete (a model call failed); nothing was stored."""
+
+
+class NoLLMError(RuntimeError):
+    """``learn`` needs an LLM for judging or extraction and none was configured."""
+
+
+@dataclass
+class Learner:
+    store: Store
+    scope: str
+    embedder_name: str
+    embed_query: Callable[[str], EmbeddingRef]
+    judge: Judge | None
+    extractor: Extractor | None
+    consolidator: Consolidator
+    tracker: ItemTracker
+    preset: Preset
+
+    def verdict(
+        self, trajectory: Trajectory, verdict: Verdict | None = None, outcome: Outcome | None = None
+    ) -> tuple[Verdict, Usage]:
+        """The gated verdict to learn from (an outcome, a given verdict or the judge's) and the
+        judge's usage."""
+        if verdict is not None and outcome is not None:
+            raise ValueError("pass either verdict= or outcome=, not both")
+        judged = verdict is None and outcome is None
+        if self.extractor is None or (judged and self.judge is None):
+            missing = "extractor" if self.extractor is None else "judge"
+            raise NoLLMError(
+                f"learn needs a {missing}: build the bank with ReasoningBank.from_preset(store, embedder, "
+                f"llm, preset), pass {missing}= to ReasoningBank, or set model / REASONINGBANK_MODEL "
+                "in the config"
+            )
+        usage = Usage()
+        if outcome is not None:
+            verdict = outcome_verdict(outcome)
+        elif verdict is None:
+            assert self.judge is not None
+            try:
+                verdict, usage = self.judge.judge(trajectory)
+            except Exception as exc:  # re-raised with context; nothing stored
+                raise LearnError(f"learn({trajectory.task_id!r}): the judge call failed: {exc}") from exc
+        return gate_verdict(verdict, self.preset.learn_min_confidence), usage
+
+    def learn(
+        self,
+        trajectory: Trajectory,
+        *,
+        verdict: Verdict | None = None,
+        outcome: Outcome | None = None,
+        shown: Sequence[str] | None = None,
+    ) -> LearnReport:
+        started = time.perf_counter()
+        judged = verdict is None and outcome is None
+        verdict, judge_usage = self.verdict(trajectory, verdict, outcome)
+        ref = self.embed_query(trajectory.query)
+        vector = np.asarray(ref.vector, dtype=np.float32)
+        extraction = self._extract(trajectory, verdict, vector)
+        versions = {"judge": self.judge.prompt_version} if judged and self.judge is not None else {}
+        return self.remember(
+            trajectory,
+            verdict,
+            extraction,
+            shown=shown,
+            judge_usage=judge_usage,
+            prompt_versions=versions,
+            query_embedding=ref,
+            started=started,
+        )
+
+    def _extract(
+        self, trajectory: Trajectory, verdict: Verdict, vector: npt.NDArray[np.float32]
+    ) -> ExtractionResult:
+        """Extract items unless the verdict abstained or (``extract_when="when_new"``) the bank
+        already holds what the extraction would repeat."""
+        if verdict.abstained:
+            return _nothing(f"abstained: {verdict.reason}")
+        if self.preset.extract_when == "when_new":
+            covered = self.tracker.covering(vector, verdict)
+            if covered is not None:
+                return _nothing(
+                    f"not extracted: the bank holds active {verdict.label} items of this kind from task "
+                    f"{covered.task_id!r}" + (f" (same rule: {verdict.rule})" if verdict.rule else "")
+                )
+        assert self.extractor is not None
+        try:
+            return self.extractor.extract(trajectory, verdict)
+        except Exception as exc:  # re-raised with context; nothing stored
+            raise LearnError(f"learn({trajectory.task_id!r}): the extractor call failed: {exc}") from exc
+
+    def remember(
+        self,
+        trajectory: Trajectory,
+        verdict: Verdict,
+        extraction: ExtractionResult,
+        *,
+        shown: Sequence[str] | None = None,
+        judge_usage: Usage | None = None,
+        prompt_versions: dict[str, str] | None = None,
+        rollouts: Sequence[Trajectory] = (),
+        query_embedding: EmbeddingRef | None = None,
+        started: float | None = None,
+    ) -> LearnReport:
+        """Screen and consolidate ``extraction``'s items, store one experience atomically, and
+        credit the items shown to the task (``shown``, or what retrieval returned for it)."""
+        started = time.perf_counter() if started is None else started
+        ref = query_embedding or self.embed_query(trajectory.query)
+        vector = np.asarray(ref.vector, dtype=np.float32)
+        exp = Experience(
+            scope=self.scope,
+            task_id=trajectory.task_id,
+            query=trajectory.query,
+            query_embedding=ref,
+            trajectory=trajectory,
+            rollouts=list(rollouts),
+            verdict=verdict,
+            raw_extraction=extraction.raw,
+            prompt_versions={"memory_header": header_version(), **(prompt_versions or {})},
+            models={"embedder": self.embedder_name},
+        )
+        if "judge" in exp.prompt_versions:
+            exp.models["judge"] = verdict.judge_model
+        if extraction.prompt_version != "none":
+            exp.prompt_versions["extract"] = extraction.prompt_version
+            exp.models["extractor"] = extraction.model
+        note = self._keep(exp, extraction, vector)
+        self.store.add(exp)
+        shown_ids = list(shown) if shown is not None else self.tracker.take_shown(trajectory.task_id)
+        retired = self.tracker.after_learn(exp, shown_ids, vector)
+        return LearnReport(
+            experience_id=exp.id,
+            verdict=verdict,
+            items=exp.items,
+            stored=True,
+            note="; ".join(n for n in (note, *retired) if n),
+            judge_usage=judge_usage or Usage(),
+            extraction_usage=extraction.usage,
+            seconds=time.perf_counter() - started,
+        )
+
+    def _keep(self, exp: Experience, extraction: ExtractionResult, vector: npt.NDArray[np.float32]) -> str:
+        """Screen and consolidate the items into ``exp``; the note of what was dropped."""
+        screened = screen_items(
+            extraction.items,
+            drop_page_specific=self.preset.screen_items,
+            actions=self.preset.agent_actions if self.preset.screen_items else (),
+        )
+        neighbours = [it for e in self.tracker.kind(vector) for it in e.items] if screened.kept else []
+        consolidation = self.consolidator.consolidate(
+            screened.kept, self.store, self.scope, neighbours=neighbours
+        )
+        exp.extraction_note = "; ".join(n for n in (extraction.note, *screened.notes) if n)
+        exp.items = [item.model_copy(update={"experience_id": exp.id}) for item in consolidation.kept]
+        return "; ".join(n for n in (extraction.note, *screened.notes, consolidation.note) if n)
+
+
+def _nothing(note: str) -> ExtractionResult:
+    """No extraction was made (the verdict abstained, or the bank holds the lesson already)."""
+    return ExtractionResult(items=[], raw="", note=note, usage=Usage(), prompt_version="none")
