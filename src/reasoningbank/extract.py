@@ -16,200 +16,43 @@ that tells it to type the previous task's value.
 
 from __future__ import annotations
 
-import re
-from dataclasses import dataclass, field
-from difflib import SequenceMatcher
-from typing import Any, Protocol, runtime_checkable
-
-from pydantic import ValidationError
+from typing import Protocol, runtime_checkable
 
 from .config import ExtractorStyle
+from .items import (
+    ExtractionResult,
+    ParsedItem,
+    ask_items,
+    extraction_schema,
+    finish_items,
+    parse_items,
+    parse_json_items,
+    parse_markdown_items,
+    prompt_examples,
+)
 from .judge.evidence import gather
 from .llm import LLM, Message
-from .llm.ask import ask_parsed
-from .models import MemoryItem, Origin, Trajectory, Usage, Verdict
+from .models import Origin, Trajectory, Verdict
 from .prompts import get_prompt
 from .text.formatting import Limits, final_state, think_action_blocks
-from .text.jsontext import find_json
-from .text.literals import LITERAL_PLACEHOLDER, generalize_literals, query_literals
-
-TITLE_MAX_CHARS = 100
-DESCRIPTION_MAX_CHARS = 200
-CONTENT_MAX_CHARS = 500
+from .text.literals import generalize_literals, query_literals
 
 EXTRACTOR_LIMITS = Limits(head_steps=15, tail_steps=35, max_field_chars=3000, max_state_chars=4000)
 
-
-def extraction_schema(max_items: int) -> dict[str, Any]:
-    """JSON schema for the ``json`` style, with item and length caps."""
-    return {
-        "type": "object",
-        "properties": {
-            "items": {
-                "type": "array",
-                "minItems": 1,
-                "maxItems": max_items,
-                "items": {
-                    "type": "object",
-                    "properties": {
-                        "title": {"type": "string", "minLength": 1, "maxLength": TITLE_MAX_CHARS},
-                        "description": {"type": "string", "maxLength": DESCRIPTION_MAX_CHARS},
-                        "content": {"type": "string", "minLength": 1, "maxLength": CONTENT_MAX_CHARS},
-                    },
-                    "required": ["title", "description", "content"],
-                    "additionalProperties": False,
-                },
-            }
-        },
-        "required": ["items"],
-        "additionalProperties": False,
-    }
-
-
-@dataclass(frozen=True)
-class ParsedItem:
-    title: str
-    description: str
-    content: str
-
-
-@dataclass(frozen=True)
-class ExtractionResult:
-    items: list[MemoryItem]
-    raw: str
-    note: str
-    usage: Usage
-    prompt_version: str
-    attempts: list[str] = field(default_factory=list)
-    model: str = ""
-
-
-# ----------------------------------------------------------------------------- markdown parsing
-
-_FENCE = re.compile(r"^\s*(```|~~~)")
-_ITEM_MARKER = re.compile(
-    r"^\s*(?:#{1,6}\s*)?(?:\*\*|__)?\s*memory\s+item\b\s*#?\s*\d*\s*(?:\*\*|__)?\s*[:.)\-–—]?\s*(?P<tail>.*)$",
-    re.IGNORECASE,
-)
-_FIELD = re.compile(
-    r"^\s*(?P<hashes>#{1,6}\s*)?(?:[-*+]\s+)?(?:\d+[.)]\s+)?(?P<bold>\*\*|__)?\s*"
-    r"(?P<name>title|description|content)\b\s*(?:\*\*|__)?\s*(?P<colon>[:：])?\s*(?:\*\*|__)?\s*(?P<rest>.*)$",
-    re.IGNORECASE,
-)
-
-
-def _clean(text: str) -> str:
-    text = text.strip()
-    text = re.sub(r"^(?:\*\*|__)\s*|\s*(?:\*\*|__)$", "", text).strip()
-    if len(text) >= 2 and text[0] == text[-1] and text[0] in "\"'`":
-        text = text[1:-1].strip()
-    return text
-
-
-def parse_markdown_items(text: str) -> list[ParsedItem]:
-    """Parse ``# Memory Item`` blocks; tolerant of layout variants. Preamble is dropped."""
-    blocks: list[dict[str, list[str]]] = []
-    current: dict[str, list[str]] | None = None
-    field_name: str | None = None
-    for line in text.splitlines():
-        if _FENCE.match(line):
-            continue
-        marker = _ITEM_MARKER.match(line)
-        if marker:
-            current = {"heading": [marker.group("tail")]}
-            blocks.append(current)
-            field_name = None
-            continue
-        m = _FIELD.match(line)
-        if m and (m.group("hashes") or m.group("bold") or m.group("colon")):
-            name = m.group("name").lower()
-            if current is None or name in current:
-                # a new item without a "Memory Item" heading
-                current = {}
-                blocks.append(current)
-            field_name = name
-            current[field_name] = [m.group("rest")]
-            continue
-        if current is not None and field_name is not None:
-            current[field_name].append(line)
-    items: list[ParsedItem] = []
-    for block in blocks:
-        title = _clean(" ".join(block.get("title", []))) or _clean(" ".join(block.get("heading", [])))
-        content = _clean("\n".join(block.get("content", [])))
-        description = _clean(" ".join(block.get("description", [])))
-        if title and content:
-            items.append(ParsedItem(title=title, description=description, content=content))
-    return items
-
-
-def parse_json_items(text: str) -> list[ParsedItem]:
-    """Parse ``{"items": [...]}`` (or a bare list) found anywhere in ``text``."""
-    value = find_json(text)
-    raw_items: Any
-    if isinstance(value, dict):
-        raw_items = value.get("items", value.get("memory_items"))
-        if raw_items is None and "title" in value:
-            raw_items = [value]
-    else:
-        raw_items = value
-    if not isinstance(raw_items, list):
-        return []
-    items: list[ParsedItem] = []
-    for obj in raw_items:
-        if not isinstance(obj, dict):
-            continue
-        title = obj.get("title")
-        content = obj.get("content")
-        description = obj.get("description", "")
-        if not isinstance(title, str) or not isinstance(content, str):
-            continue
-        if not title.strip() or not content.strip():
-            continue
-        items.append(
-            ParsedItem(
-                title=_cap(title, TITLE_MAX_CHARS),
-                description=_cap(description, DESCRIPTION_MAX_CHARS) if isinstance(description, str) else "",
-                content=_cap(content, CONTENT_MAX_CHARS),
-            )
-        )
-    return items
-
-
-def _cap(text: str, limit: int) -> str:
-    """Enforce the schema's length cap (backends that cannot constrain length ignore it)."""
-    text = text.strip()
-    if len(text) <= limit:
-        return text
-    cut = text[:limit].rsplit(" ", 1)[0].rstrip(",;: ")
-    return (cut or text[:limit]) + "…"
-
-
-# ----------------------------------------------------------------------------- extractor
-
-
-_EXAMPLE_RE = re.compile(r'\{"title": "([^"]*)", "description": "([^"]*)", "content": "([^"]*)"\}')
-
-
-def prompt_examples(system_prompt: str) -> list[ParsedItem]:
-    """The example items written into an extraction prompt (not the ``"..."`` schema line)."""
-    return [
-        ParsedItem(title=t, description=d, content=c)
-        for t, d, c in _EXAMPLE_RE.findall(system_prompt)
-        if c.strip() not in ("", "...")
-    ]
-
-
-def _norm(text: str) -> str:
-    return " ".join(re.findall(r"[a-z0-9]+", text.lower()))
-
-
-def copies_example(item: ParsedItem, example: ParsedItem) -> bool:
-    """True when an extracted item repeats the prompt's example: small models do
-    (the 1.5B model put the example's content under 4 of 15 titles in one run)."""
-    content, ex = _norm(item.content), _norm(example.content)
-    if ex and (content == ex or (len(ex) > 40 and ex in content)):
-        return True
-    return SequenceMatcher(None, content, ex).ratio() >= 0.85 or _norm(item.title) == _norm(example.title)
+__all__ = [
+    "EXTRACTOR_LIMITS",
+    "ExtractionResult",
+    "Extractor",
+    "LLMExtractor",
+    "ParsedItem",
+    "evidence_text",
+    "extraction_schema",
+    "generalize_literals",
+    "parse_json_items",
+    "parse_markdown_items",
+    "prompt_examples",
+    "query_literals",
+]
 
 
 @runtime_checkable
@@ -241,6 +84,7 @@ class LLMExtractor:
         show_final_state: bool = False,
         generalize_literals: bool = False,
         show_evidence: bool = False,
+        origin: Origin | None = None,
     ) -> None:
         if style not in ("markdown", "json"):
             raise ValueError(f"unknown extractor style {style!r}; expected 'markdown' or 'json'")
@@ -259,6 +103,8 @@ class LLMExtractor:
         # The judge's reason and the episode's evidence (how it ended, which values were
         # never used, repeated actions): a small model finds the mistake when it is named.
         self.show_evidence = show_evidence
+        # None: the verdict's label; MaTTS's sequential scaling marks its items "refinement"
+        self.origin = origin
         suffix = "_json" if style == "json" else ""
         self._system = {
             "success": get_prompt(f"extract_success{suffix}"),
@@ -283,56 +129,30 @@ class LLMExtractor:
         return [{"role": "system", "content": system}, {"role": "user", "content": user}]
 
     def parse(self, text: str) -> list[ParsedItem]:
-        return parse_json_items(text) if self.style == "json" else parse_markdown_items(text)
+        return parse_items(text, self.style)
 
     def extract(self, trajectory: Trajectory, verdict: Verdict) -> ExtractionResult:
         """Extract memory items; origin is the verdict's label."""
         if verdict.label == "abstained":
             raise ValueError("nothing is extracted from an abstained verdict")
         messages = self.messages(trajectory, verdict)
-        origin: Origin = "success" if verdict.success else "failure"
-        answer = ask_parsed(
+        answer = ask_items(
             self.llm,
             messages,
-            lambda text: self.parse(text) or None,
-            self._retry.render(max_items=self.max_items),
+            style=self.style,
+            max_items=self.max_items,
+            retry_prompt=self._retry.render(max_items=self.max_items),
             temperature=self.temperature,
             max_tokens=self.max_tokens,
-            json_schema=extraction_schema(self.max_items) if self.style == "json" else None,
         )
-        parsed = answer.value or []
-        notes: list[str] = []
-        if answer.retried:
-            notes.append("first extraction output had no readable memory item; retried once")
-        if not parsed:
-            notes.append("no valid memory item could be read from the extractor output; stored none")
-        if len(parsed) > self.max_items:
-            notes.append(f"extractor returned {len(parsed)} items; kept the first {self.max_items}")
-            parsed = parsed[: self.max_items]
-        examples = prompt_examples(messages[0]["content"])
-        kept = [p for p in parsed if not any(copies_example(p, ex) for ex in examples)]
-        if len(kept) < len(parsed):
-            notes.append(f"dropped {len(parsed) - len(kept)} item(s) copying the prompt's example")
-            parsed = kept
-        literals = query_literals(trajectory.query) if self.generalize_literals else []
-        replaced = 0
-        items: list[MemoryItem] = []
-        for p in parsed:
-            fields = [p.title, p.description, p.content]
-            if literals:
-                new = [generalize_literals(f, literals) for f in fields]
-                replaced += sum(a != b for a, b in zip(fields, new, strict=True))
-                fields = new
-            try:
-                items.append(
-                    MemoryItem(title=fields[0], description=fields[1], content=fields[2], origin=origin)
-                )
-            except ValidationError as exc:
-                notes.append(f"dropped an invalid item ({exc.errors()[0]['msg']})")
-        if replaced:
-            notes.append(
-                f"replaced the task's quoted values with '{LITERAL_PLACEHOLDER}' in {replaced} field(s)"
-            )
+        items, notes = finish_items(
+            answer,
+            system_prompt=messages[0]["content"],
+            query=trajectory.query,
+            origin=self.origin if self.origin is not None else ("success" if verdict.success else "failure"),
+            max_items=self.max_items,
+            generalize=self.generalize_literals,
+        )
         return ExtractionResult(
             items=items,
             raw=answer.raw,
