@@ -9,6 +9,7 @@ from .extract import LLMExtractor
 from .judge import EvidenceJudge, Judge, LLMJudge
 from .judge.rules import NO_EXTRA_CHECKS, CheckSet
 from .llm import LLM
+from .models import Origin
 
 
 def make_judge(llm: LLM | None, preset: Preset, *, evidence: CheckSet = NO_EXTRA_CHECKS) -> Judge:
@@ -33,8 +34,9 @@ def make_judge(llm: LLM | None, preset: Preset, *, evidence: CheckSet = NO_EXTRA
     )
 
 
-def make_extractor(llm: LLM, preset: Preset) -> LLMExtractor:
-    """The extractor a preset describes, on ``llm``."""
+def make_extractor(llm: LLM, preset: Preset, *, origin: Origin | None = None) -> LLMExtractor:
+    """The extractor a preset describes, on ``llm`` (``origin`` stamps every item, e.g.
+    ``refinement``; by default the verdict's label)."""
     return LLMExtractor(
         llm,
         temperature=preset.extractor_temperature,
@@ -44,6 +46,7 @@ def make_extractor(llm: LLM, preset: Preset) -> LLMExtractor:
         show_final_state=preset.extractor_final_state,
         generalize_literals=preset.extractor_generalize_literals,
         show_evidence=preset.extractor_show_evidence,
+        origin=origin,
     )
 
 

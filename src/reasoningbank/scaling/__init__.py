@@ -1,0 +1,30 @@
+"""MaTTS: memory-aware test-time scaling, for any agent.
+
+Give :class:`MaTTS` a bank, the backbone LLM and a rollout function (a task,
+the rendered memory and, for sequential scaling, a re-check instruction in; a
+trajectory out; each call owns its environment). :meth:`MaTTS.run` returns the
+trajectories, their verdicts, the best-of-N (or last-pass) answer and what was
+learned. See :mod:`.matts`.
+"""
+
+from .contrast import ContrastExtractor
+from .matts import Aggregation, MaTTS, Mode, ScalingResult, mark_refinements
+from .rollout import Rollout, RolloutError, RolloutRequest, run_parallel
+from .select import BestOfN, Selection, fallback_index, parse_index
+
+__all__ = [
+    "Aggregation",
+    "BestOfN",
+    "ContrastExtractor",
+    "MaTTS",
+    "Mode",
+    "Rollout",
+    "RolloutError",
+    "RolloutRequest",
+    "ScalingResult",
+    "Selection",
+    "fallback_index",
+    "mark_refinements",
+    "parse_index",
+    "run_parallel",
+]

@@ -1,0 +1,104 @@
+"""Self-contrast extraction: memory items from several attempts at one task, compared.
+
+All k trajectories go to one extraction call with their verdicts (the authors'
+code dropped the labels and read one trajectory k times); at most 5 items come
+back, with origin ``contrast``. The reply is parsed, capped, screened for the
+prompt's example and generalised like any extraction (:mod:`reasoningbank.items`).
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+
+from ..config import ExtractorStyle
+from ..items import ExtractionResult, ask_items, finish_items
+from ..llm import LLM, Message
+from ..models import Trajectory, Verdict
+from ..prompts import get_prompt
+from ..text.formatting import Limits, final_state, think_action_blocks
+
+CONTRAST_LIMITS = Limits(head_steps=10, tail_steps=20, max_field_chars=1000, max_state_chars=1500)
+CONTRAST_MAX_ITEMS = 5
+
+
+def _verdict_word(v: Verdict | None) -> str:
+    if v is None or v.label == "abstained":
+        return "not sure"
+    return v.label
+
+
+class ContrastExtractor:
+    def __init__(
+        self,
+        llm: LLM,
+        *,
+        style: ExtractorStyle = "markdown",
+        temperature: float = 1.0,
+        max_tokens: int | None = None,
+        max_items: int = CONTRAST_MAX_ITEMS,
+        show_final_state: bool = False,
+        generalize_literals: bool = False,
+    ) -> None:
+        if style not in ("markdown", "json"):
+            raise ValueError(f"unknown extractor style {style!r}; expected 'markdown' or 'json'")
+        self.llm = llm
+        self.style = style
+        self.temperature = temperature
+        self.max_tokens = max_tokens
+        self.max_items = max_items
+        self.show_final_state = show_final_state
+        self.generalize_literals = generalize_literals
+        self._system = get_prompt("matts_parallel_json" if style == "json" else "matts_parallel")
+        self._user = get_prompt("matts_parallel_user")
+        self._retry = get_prompt(f"extract_retry_{style}")
+
+    @property
+    def prompt_version(self) -> str:
+        return self._system.version
+
+    def messages(
+        self, query: str, trajectories: Sequence[Trajectory], verdicts: Sequence[Verdict | None]
+    ) -> list[Message]:
+        attempts = [
+            {
+                "verdict": _verdict_word(v),
+                "steps": think_action_blocks(t, CONTRAST_LIMITS),
+                "final_state": final_state(t, CONTRAST_LIMITS) if self.show_final_state else "",
+            }
+            for t, v in zip(trajectories, verdicts, strict=True)
+        ]
+        return [
+            {"role": "system", "content": self._system.render(max_items=self.max_items)},
+            {"role": "user", "content": self._user.render(query=query.strip(), attempts=attempts)},
+        ]
+
+    def extract(
+        self, query: str, trajectories: Sequence[Trajectory], verdicts: Sequence[Verdict | None]
+    ) -> ExtractionResult:
+        messages = self.messages(query, trajectories, verdicts)
+        answer = ask_items(
+            self.llm,
+            messages,
+            style=self.style,
+            max_items=self.max_items,
+            retry_prompt=self._retry.render(max_items=self.max_items),
+            temperature=self.temperature,
+            max_tokens=self.max_tokens,
+        )
+        items, notes = finish_items(
+            answer,
+            system_prompt=messages[0]["content"],
+            query=query,
+            origin="contrast",
+            max_items=self.max_items,
+            generalize=self.generalize_literals,
+        )
+        return ExtractionResult(
+            items=items,
+            raw=answer.raw,
+            note="; ".join(notes),
+            usage=answer.usage,
+            prompt_version=self.prompt_version,
+            attempts=answer.attempts,
+            model=answer.model,
+        )

@@ -1,0 +1,207 @@
+"""MaTTS, memory-aware test-time scaling (paper section 3.3): spend more attempts on one task, and
+let the comparison between them feed memory.
+
+* ``parallel``: k rollouts of the task, each in its own environment, all guided
+  by the same retrieved memory, run concurrently (at most ``max_concurrency`` at
+  a time). Each is judged; best-of-N picks the answer. ``matts`` learns with one
+  self-contrast extraction over all k with their verdicts (origin ``contrast``,
+  at most 5 items, one experience); ``vanilla`` learns from each rollout on its
+  own (k experiences); ``none`` neither retrieves nor learns (scaling without
+  memory).
+* ``sequential``: one rollout, then k - 1 re-check passes in the same episode
+  (the paper's careful first re-check instruction, then short "check again"
+  ones). The last pass is the answer. ``matts`` extracts from the whole episode
+  with the re-check notes marked (origin ``refinement``); ``vanilla`` learns
+  from every pass on its own; ``none`` as above.
+
+k = 1 is no scaling: one rollout, learned as ``ReasoningBank.learn`` would.
+Nothing here knows a benchmark: the rollout function owns the agent and its
+environment, and the benchmark's score, if any, stays with the caller.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import random
+import time
+from collections.abc import Sequence
+from dataclasses import dataclass, field
+from typing import Literal
+
+from ..assemble import make_extractor
+from ..bank import ReasoningBank
+from ..llm import LLM
+from ..models import LearnReport, MemoryItem, Step, Trajectory, Usage, Verdict
+from ..prompts import get_prompt
+from .contrast import ContrastExtractor
+from .rollout import Rollout, RolloutRequest, run_parallel
+from .select import BestOfN, Selection
+
+Mode = Literal["parallel", "sequential"]
+Aggregation = Literal["matts", "vanilla", "none"]
+
+
+@dataclass
+class ScalingResult:
+    task_id: str
+    mode: Mode
+    aggregation: Aggregation
+    trajectories: list[Trajectory]
+    verdicts: list[Verdict | None]
+    selection: Selection
+    memory: list[MemoryItem]
+    learned: list[LearnReport] = field(default_factory=list)
+    judge_usage: Usage = field(default_factory=Usage)
+    extraction_usage: Usage = field(default_factory=Usage)
+    seconds: float = 0.0
+
+    @property
+    def answer(self) -> Trajectory:
+        """The trajectory the task is answered with (best-of-N, or the last pass)."""
+        return self.trajectories[self.selection.index]
+
+    def pass_at_1(self, rng: random.Random) -> int:
+        """A seeded random pick among the k trajectories (for the Pass@1 metric)."""
+        return rng.randrange(len(self.trajectories))
+
+
+class MaTTS:
+    """Scale one task over ``k`` attempts with ``bank``'s memory; ``llm`` is the backbone that
+    selects (best-of-N) and contrasts."""
+
+    def __init__(
+        self,
+        bank: ReasoningBank | None,
+        llm: LLM,
+        *,
+        mode: Mode = "parallel",
+        k: int = 3,
+        aggregation: Aggregation = "matts",
+        max_concurrency: int | None = None,
+    ) -> None:
+        if mode not in ("parallel", "sequential"):
+            raise ValueError(f"unknown scaling mode {mode!r}; expected 'parallel' or 'sequential'")
+        if aggregation not in ("matts", "vanilla", "none"):
+            raise ValueError(f"unknown aggregation {aggregation!r}; expected 'matts', 'vanilla' or 'none'")
+        if k < 1:
+            raise ValueError(f"the scaling factor k must be at least 1, got {k}")
+        if bank is None and aggregation != "none":
+            raise ValueError(f"aggregation {aggregation!r} needs a bank; use 'none' to scale without memory")
+        self.bank = bank
+        self.llm = llm
+        self.mode: Mode = mode
+        self.k = k
+        self.aggregation: Aggregation = aggregation
+        self.max_concurrency = max_concurrency or k
+        self.selector = BestOfN(llm)
+        p = bank.preset if bank is not None else None
+        self.contrast = ContrastExtractor(
+            llm,
+            style=p.extractor_style if p else "markdown",
+            temperature=p.extractor_temperature if p else 1.0,
+            max_tokens=p.extractor_max_tokens if p else None,
+            show_final_state=p.extractor_final_state if p else False,
+            generalize_literals=p.extractor_generalize_literals if p else False,
+        )
+        self.refiner = make_extractor(llm, p, origin="refinement") if p is not None else None
+
+    # ------------------------------------------------------------------ running
+
+    def run(self, task_id: str, query: str, rollout: Rollout) -> ScalingResult:
+        """Scale one task: retrieve, roll out, judge, select, learn."""
+        started = time.perf_counter()
+        memory: list[MemoryItem] = []
+        if self.bank is not None and self.aggregation != "none":
+            memory = self.bank.retrieve(query, task_id=task_id)
+        block = self.bank.render(memory) if self.bank is not None and memory else ""
+        if self.mode == "parallel":
+            requests = [RolloutRequest(task_id, query, block, attempt=i) for i in range(self.k)]
+            trajectories = run_parallel(rollout, requests, self.max_concurrency)
+        else:
+            trajectories = self._sequential(task_id, query, block, rollout)
+        verdicts, judge_usage = self._judge(trajectories)
+        if self.mode == "parallel":
+            selection = self.selector.select(query, trajectories, verdicts)
+        else:
+            selection = Selection(len(trajectories) - 1, "last", "the last pass", "", "", Usage())
+        result = ScalingResult(
+            task_id, self.mode, self.aggregation, trajectories, verdicts, selection, memory,
+            judge_usage=judge_usage,
+        )  # fmt: skip
+        self._learn(result, query, [it.id for it in memory])
+        result.seconds = time.perf_counter() - started
+        return result
+
+    async def arun(self, task_id: str, query: str, rollout: Rollout) -> ScalingResult:
+        """``run`` in a worker thread."""
+        return await asyncio.to_thread(self.run, task_id, query, rollout)
+
+    def _sequential(self, task_id: str, query: str, block: str, rollout: Rollout) -> list[Trajectory]:
+        first = get_prompt("matts_sequential_first").render()
+        again = get_prompt("matts_sequential_followup").render()
+        out = [rollout(RolloutRequest(task_id, query, block, attempt=0))]
+        for j in range(1, self.k):
+            request = RolloutRequest(
+                task_id, query, block, attempt=j, instruction=first if j == 1 else again, previous=out[-1]
+            )
+            out.append(rollout(request))
+        return out
+
+    def _judge(self, trajectories: Sequence[Trajectory]) -> tuple[list[Verdict | None], Usage]:
+        if self.bank is None or self.aggregation == "none":
+            return [None] * len(trajectories), Usage()
+        verdicts: list[Verdict | None] = []
+        usage = Usage()
+        for traj in trajectories:
+            verdict, used = self.bank.learner.verdict(traj)
+            verdicts.append(verdict)
+            usage = usage + used
+        return verdicts, usage
+
+    # ------------------------------------------------------------------ learning
+
+    def _learn(self, result: ScalingResult, query: str, shown: list[str]) -> None:
+        if self.bank is None or self.aggregation == "none":
+            return
+        learner = self.bank.learner
+        if self.aggregation == "vanilla" or self.k == 1:
+            for traj, verdict in zip(result.trajectories, result.verdicts, strict=True):
+                report = learner.learn(traj, verdict=verdict, shown=shown)
+                result.learned.append(report)
+                result.extraction_usage = result.extraction_usage + report.extraction_usage
+            return
+        answer, verdict = result.answer, result.verdicts[result.selection.index]
+        assert verdict is not None
+        if self.mode == "parallel":
+            if all(v is None or v.abstained for v in result.verdicts):  # nothing to contrast: abstain
+                report = learner.learn(answer, verdict=verdict, shown=shown)
+            else:
+                extraction = self.contrast.extract(query, result.trajectories, result.verdicts)
+                others = [t for i, t in enumerate(result.trajectories) if i != result.selection.index]
+                report = learner.remember(answer, verdict, extraction, shown=shown, rollouts=others)
+        else:
+            report = self._refined(answer, verdict, result.trajectories, shown)
+        result.learned.append(report)
+        result.extraction_usage = result.extraction_usage + report.extraction_usage
+
+    def _refined(
+        self, final: Trajectory, verdict: Verdict, passes: Sequence[Trajectory], shown: list[str]
+    ) -> LearnReport:
+        """Sequential MaTTS: extract from the whole episode with each pass's re-check steps marked."""
+        assert self.bank is not None and self.refiner is not None
+        if verdict.abstained:
+            return self.bank.learner.learn(final, verdict=verdict, shown=shown)
+        marked = mark_refinements(final, [len(p.steps) for p in passes])
+        extraction = self.refiner.extract(marked, verdict)
+        return self.bank.learner.remember(final, verdict, extraction, shown=shown)
+
+
+def mark_refinements(final: Trajectory, lengths: Sequence[int]) -> Trajectory:
+    """``final`` with the thoughts of every re-check pass's steps prefixed ``[re-check j]``:
+    pass j's steps are those after the first ``lengths[j - 1]``."""
+    steps: list[Step] = []
+    for n, step in enumerate(final.steps):
+        j = next((j for j in range(1, len(lengths)) if lengths[j - 1] <= n < lengths[j]), None)
+        marked = step if j is None else step.model_copy(update={"thought": f"[re-check {j}] {step.thought}"})
+        steps.append(marked)
+    return final.model_copy(update={"steps": steps})
