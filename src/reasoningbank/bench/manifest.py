@@ -9,6 +9,7 @@ added to a run runs on the same stream.
 
 from __future__ import annotations
 
+import dataclasses
 import hashlib
 import json
 import platform
@@ -117,6 +118,8 @@ def build_manifest(
         "judge_passed_p_success": settings.evidence.passed_p_success,
         "agent_actions": list(settings.agent_actions),
     }
+    if settings.scaling is not None:  # only scaled runs carry it, so older manifests still compare
+        fields["scaling"] = dataclasses.asdict(settings.scaling)
     return RunManifest.model_validate({**fields, **settings.manifest_extra})
 
 

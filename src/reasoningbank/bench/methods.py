@@ -15,6 +15,11 @@ Methods that learn from successes only skip the bank update for tasks judged
 failed. Variant names: ``synapse+failures``, ``awm+failures`` (Fig. 7 ablation:
 failures added) and ``reasoningbank-success-only``.
 
+Under test-time scaling (:mod:`.scaled`) ``none`` scales without memory,
+``reasoningbank`` is MaTTS and ``reasoningbank-vanilla`` learns from each
+trajectory on its own (the paper's vanilla TTS); outside scaling,
+``reasoningbank-vanilla`` is plain ``reasoningbank``.
+
 ``reasoningbank+feedback`` is a labelled diagnostic, not a method: the runner
 gives it the benchmark's score as the task's outcome (``learn(outcome=...)``),
 so it shows what the same memory does when its labels are right. It separates
@@ -52,15 +57,19 @@ class MethodSpec:
     kind: Kind
     include_failures: bool
     feedback: bool = False  # learns from the benchmark's score: a diagnostic upper bound
+    # Under test-time scaling: "matts" (self-contrast / refinement), "vanilla" (each trajectory
+    # learned on its own), "none" (no memory). None: the method cannot be scaled.
+    scaled_as: Literal["matts", "vanilla", "none"] | None = None
 
 
 METHOD_SPECS: dict[str, MethodSpec] = {
-    "none": MethodSpec("none", False),
+    "none": MethodSpec("none", False, scaled_as="none"),
     "synapse": MethodSpec("synapse", False),
     "synapse+failures": MethodSpec("synapse", True),
     "awm": MethodSpec("awm", False),
     "awm+failures": MethodSpec("awm", True),
-    "reasoningbank": MethodSpec("reasoningbank", True),
+    "reasoningbank": MethodSpec("reasoningbank", True, scaled_as="matts"),
+    "reasoningbank-vanilla": MethodSpec("reasoningbank", True, scaled_as="vanilla"),
     "reasoningbank-success-only": MethodSpec("reasoningbank", False),
     "reasoningbank+feedback": MethodSpec("reasoningbank", True, feedback=True),
 }

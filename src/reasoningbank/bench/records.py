@@ -106,6 +106,37 @@ class LearnedItem(_Part):
     origin: str = ""
 
 
+class RolloutRecord(_Part):
+    """One of a scaled task's rollouts (or sequential passes): its score and its verdict."""
+
+    score: float
+    steps: int
+    judge_label: str | None = None
+    judge_p_success: float | None = None
+
+
+class ScaledRecord(_Part):
+    """How a task was scaled: the rollouts, which answered (best-of-N or the last pass), and a
+    seeded random pick for Pass@1."""
+
+    mode: str
+    k: int
+    aggregation: str
+    rollouts: list[RolloutRecord]
+    selected: int
+    selected_by: str
+    selection_note: str = ""
+    pass1: int
+
+    @property
+    def pass_at_1(self) -> bool:
+        return self.rollouts[self.pass1].score >= 1.0
+
+    @property
+    def pass_at_k(self) -> bool:
+        return any(r.score >= 1.0 for r in self.rollouts)
+
+
 class TaskRecord(_Record):
     """One finished task of one method (a line of ``records.jsonl``).
 
@@ -140,6 +171,7 @@ class TaskRecord(_Record):
     judge_reason: str = ""
     feedback: bool = False  # learned from the benchmark's score: a diagnostic arm, not the method
     learn_note: str = ""  # dropped, merged or retired items; why it abstained
+    scaled: ScaledRecord | None = None  # a MaTTS task: success is the answer's (best-of-N / last pass)
 
 
 class TrajectoryLine(_Record):
@@ -174,6 +206,27 @@ class PendingEpisode(_Record):
     retrieved: list[RetrievedRef]
     memory_chars: int = 0
     episode_seconds: float
+
+
+class PendingScaled(_Record):
+    """A scaled task played and waiting for its memory update (``pending.json``)."""
+
+    index: int
+    task_id: str
+    goal: str = ""
+    trajectories: list[Trajectory]
+    scores: list[float]
+    steps: list[int]
+    verdicts: list[Verdict | None]
+    selected: int
+    selected_by: str
+    selection_note: str = ""
+    memory_ids: list[str] = Field(default_factory=list)
+    memory_titles: list[str] = Field(default_factory=list)
+    action_usage: Usage = Field(default_factory=Usage)
+    judge_usage: Usage = Field(default_factory=Usage)
+    selection_usage: Usage = Field(default_factory=Usage)
+    episode_seconds: float = 0.0
 
 
 class TaskRef(_Part):

@@ -28,7 +28,7 @@ from .agent_api import AgentFactory, react_agent_factory
 from .envs.base import Environment, TaskSpec
 from .episode import run_episode, scrub_trajectory, task_record, trajectory_line
 from .manifest import build_manifest, check_or_write_manifest, manifest_model
-from .methods import Method, build_method, parse_method, uses_feedback
+from .methods import build_method, parse_method, uses_feedback
 from .progress import progress_bars
 from .records import PendingEpisode, TaskRecord, read_task_records
 from .rundir import (
@@ -42,6 +42,7 @@ from .rundir import (
     write_json_atomic,
 )
 from .settings import RunSettings
+from .state import MethodState
 
 
 @dataclass
@@ -49,18 +50,6 @@ class StreamResult:
     run_dir: Path
     records: dict[str, list[TaskRecord]] = field(default_factory=dict)
     resumed: bool = False
-
-
-@dataclass
-class _MethodState:
-    name: str
-    method: Method
-    records_path: Path
-    pending_path: Path
-    done: set[int]
-    successes: int = 0
-    finished: int = 0
-    feedback: bool = False  # the labelled diagnostic arm: learns from the benchmark's score
 
 
 def run_stream(
@@ -87,11 +76,15 @@ def run_stream(
     make_agent = settings.agent_factory or react_agent_factory(
         llm, max_steps=settings.max_steps, **settings.agent_kwargs
     )
-    states: list[_MethodState] = []
+    states: list[MethodState] = []
     try:
         for name in methods:
             states.append(_open_state(name, root, tasks, llm, embedder, preset, settings))
-        _run_loop(env_factory, tasks, states, make_agent, settings.progress)
+        run_one, close_envs = _task_runner(env_factory, settings.judge_llm or llm, make_agent, settings)
+        try:
+            _run_loop(tasks, states, run_one, settings.progress)
+        finally:
+            close_envs()
     finally:
         for st in states:
             st.method.close()
@@ -110,7 +103,7 @@ def _open_state(
     embedder: Embedder,
     preset: Preset,
     settings: RunSettings,
-) -> _MethodState:
+) -> MethodState:
     """A method with its bank, and what its records say is done."""
     mdir = method_dir(root, name)
     mdir.mkdir(parents=True, exist_ok=True)
@@ -129,7 +122,7 @@ def _open_state(
         evidence=settings.evidence,
         agent_actions=settings.agent_actions,
     )
-    return _MethodState(
+    return MethodState(
         name=name,
         method=method,
         records_path=records_path,
@@ -153,34 +146,40 @@ def _check_records(name: str, records: list[TaskRecord], tasks: Sequence[TaskSpe
     return done
 
 
-def _run_loop(
-    env_factory: Callable[[], Environment],
-    tasks: Sequence[TaskSpec],
-    states: list[_MethodState],
-    make_agent: AgentFactory,
-    progress: bool,
-) -> None:
+TaskRun = Callable[[MethodState, int, TaskSpec], TaskRecord]
+
+
+def _run_loop(tasks: Sequence[TaskSpec], states: list[MethodState], run_one: TaskRun, progress: bool) -> None:
     """Every task in stream order, every method that has not recorded it yet."""
+    with progress_bars(progress, states, len(tasks)) as advance:
+        for index, task in enumerate(tasks):
+            for st in states:
+                if index in st.done:
+                    continue
+                record = run_one(st, index, task)
+                append_record(st.records_path, record.model_dump(mode="json"))
+                st.pending_path.unlink(missing_ok=True)
+                st.done.add(index)
+                st.finished += 1
+                st.successes += int(record.success)
+                advance(st, task)
+
+
+def _task_runner(
+    env_factory: Callable[[], Environment], llm: LLM, make_agent: AgentFactory, settings: RunSettings
+) -> tuple[TaskRun, Callable[[], None]]:
+    """How each task is run (one episode, or MaTTS over k rollouts) and how to close its environments."""
+    if settings.scaling is not None:
+        from .scaled import EnvPool, ScaledTasks
+
+        pool = EnvPool(env_factory, settings.scaling.max_concurrency)
+        return ScaledTasks(pool, make_agent, llm, settings.scaling).run_one, pool.close
     env = env_factory()
-    try:
-        with progress_bars(progress, states, len(tasks)) as advance:
-            for index, task in enumerate(tasks):
-                for st in states:
-                    if index in st.done:
-                        continue
-                    record = _run_one(st, index, task, env, make_agent)
-                    append_record(st.records_path, record.model_dump(mode="json"))
-                    st.pending_path.unlink(missing_ok=True)
-                    st.done.add(index)
-                    st.finished += 1
-                    st.successes += int(record.success)
-                    advance(st, task)
-    finally:
-        env.close()
+    return (lambda st, index, task: _run_one(st, index, task, env, make_agent)), env.close
 
 
 def _run_one(
-    st: _MethodState, index: int, task: TaskSpec, env: Environment, make_agent: AgentFactory
+    st: MethodState, index: int, task: TaskSpec, env: Environment, make_agent: AgentFactory
 ) -> TaskRecord:
     """One task of one method: the episode (or the pending one), the memory update, the record."""
     pending = _load_pending(st, index, task)
@@ -207,7 +206,7 @@ def _run_one(
     return task_record(st.name, st.method, task, pending, update, learn_seconds)
 
 
-def _load_pending(st: _MethodState, index: int, task: TaskSpec) -> PendingEpisode | None:
+def _load_pending(st: MethodState, index: int, task: TaskSpec) -> PendingEpisode | None:
     if not st.pending_path.exists():
         return None
     data = read_json(st.pending_path)

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from collections.abc import Mapping
 from dataclasses import dataclass, field
-from typing import Any
+from typing import Any, Literal
 
 from ..config import Preset
 from ..judge.rules import NO_EXTRA_CHECKS, CheckSet
@@ -14,6 +14,24 @@ from .agent_api import AgentFactory
 # The bench runs the small local model by default, so it uses the preset tuned for it
 # (the library's own default, for hosted models, is the paper's).
 BENCH_PRESET = "small-local"
+
+
+@dataclass(frozen=True)
+class ScalingSettings:
+    """MaTTS for every task of a run: ``mode``, the factor ``k``, and how many rollouts may run at
+    once (each in its own environment; 1 suits one local model server)."""
+
+    mode: Literal["parallel", "sequential"] = "parallel"
+    k: int = 3
+    max_concurrency: int = 1
+
+    def __post_init__(self) -> None:
+        if self.mode not in ("parallel", "sequential"):
+            raise ValueError(f"unknown scaling mode {self.mode!r}; expected 'parallel' or 'sequential'")
+        if self.k < 1:
+            raise ValueError(f"the scaling factor k must be at least 1, got {self.k}")
+        if self.max_concurrency < 1:
+            raise ValueError(f"max_concurrency must be at least 1, got {self.max_concurrency}")
 
 
 @dataclass(frozen=True)
@@ -32,7 +50,8 @@ class RunSettings:
     ``judge_llm`` and ``extractor_llm`` replace the run LLM for those roles;
     ``manifest_extra`` adds keys to the manifest (compared on resume);
     ``evidence`` is the environment's own checks for the evidence judge and
-    ``agent_actions`` the agent's action names (for screening lessons).
+    ``agent_actions`` the agent's action names (for screening lessons);
+    ``scaling`` runs every task with MaTTS (:mod:`.scaled`).
     """
 
     model: str | None = None
@@ -46,3 +65,4 @@ class RunSettings:
     manifest_extra: Mapping[str, Any] = field(default_factory=dict)
     evidence: CheckSet = NO_EXTRA_CHECKS
     agent_actions: tuple[str, ...] = ()
+    scaling: ScalingSettings | None = None

@@ -108,7 +108,15 @@ class MaTTS:
     # ------------------------------------------------------------------ running
 
     def run(self, task_id: str, query: str, rollout: Rollout) -> ScalingResult:
-        """Scale one task: retrieve, roll out, judge, select, learn."""
+        """Scale one task: retrieve, roll out, judge, select (:meth:`play`), then learn."""
+        started = time.perf_counter()
+        result = self.play(task_id, query, rollout)
+        self.learn(result, query)
+        result.seconds = time.perf_counter() - started
+        return result
+
+    def play(self, task_id: str, query: str, rollout: Rollout) -> ScalingResult:
+        """Everything but learning: retrieve, roll out, judge every trajectory, pick the answer."""
         started = time.perf_counter()
         memory: list[MemoryItem] = []
         if self.bank is not None and self.aggregation != "none":
@@ -128,7 +136,6 @@ class MaTTS:
             task_id, self.mode, self.aggregation, trajectories, verdicts, selection, memory,
             judge_usage=judge_usage,
         )  # fmt: skip
-        self._learn(result, query, [it.id for it in memory])
         result.seconds = time.perf_counter() - started
         return result
 
@@ -160,9 +167,12 @@ class MaTTS:
 
     # ------------------------------------------------------------------ learning
 
-    def _learn(self, result: ScalingResult, query: str, shown: list[str]) -> None:
+    def learn(self, result: ScalingResult, query: str, *, shown: Sequence[str] | None = None) -> None:
+        """Learn from a played task as the aggregation says; fills ``result.learned``. ``shown``
+        (item ids) defaults to the memory the play retrieved."""
         if self.bank is None or self.aggregation == "none":
             return
+        shown = list(shown) if shown is not None else [it.id for it in result.memory]
         learner = self.bank.learner
         if self.aggregation == "vanilla" or self.k == 1:
             for traj, verdict in zip(result.trajectories, result.verdicts, strict=True):

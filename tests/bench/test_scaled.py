@@ -1,0 +1,105 @@
+"""Scaled runs in the bench: every task played k times with MaTTS, with scripted models and pages."""
+
+from __future__ import annotations
+
+import json
+from collections.abc import Sequence
+from pathlib import Path
+
+import pytest
+
+from reasoningbank.bench.records import TaskRecord
+from reasoningbank.bench.rundir import read_records
+from reasoningbank.bench.scaled import EnvPool, pass1_pick
+from reasoningbank.bench.settings import ScalingSettings
+from reasoningbank.llm import Message, ScriptedLLM
+from reasoningbank.stores import SQLiteStore
+from tests.bench.fakes import TASKS, FamilyEnv, respond, role, run
+
+SELECT = '{"index": 1, "analysis": "the first"}'
+
+
+def scaled_respond(messages: Sequence[Message]) -> str:
+    system = messages[0]["content"]
+    if system.startswith("You compare several trajectories"):
+        return SELECT
+    if system.startswith("You are an expert in how agents solve tasks") and "several trajectories" in system:
+        return "# Memory Item 1\n## Title Compare\n## Description d\n## Content Type values, then submit.\n"
+    return respond(messages)
+
+
+def test_parallel_scaling_records_every_rollout_and_learns_once(tmp_path: Path) -> None:
+    llm = ScriptedLLM(default=scaled_respond)
+    envs: list[FamilyEnv] = []
+
+    def make_env() -> FamilyEnv:
+        envs.append(FamilyEnv())
+        return envs[-1]
+
+    from reasoningbank.bench.runner import run_stream
+    from reasoningbank.bench.settings import RunSettings
+    from reasoningbank.embed import HashEmbedder
+
+    settings = RunSettings(
+        preset="paper",
+        max_steps=4,
+        progress=False,
+        scaling=ScalingSettings("parallel", k=3, max_concurrency=2),
+    )
+    methods = ["none", "reasoningbank", "reasoningbank-vanilla"]
+    run_stream(make_env, TASKS, methods, llm, HashEmbedder(), tmp_path / "run", settings)
+    run_dir = tmp_path / "run"
+    assert json.loads((run_dir / "run.json").read_text())["scaling"] == {
+        "mode": "parallel",
+        "k": 3,
+        "max_concurrency": 2,
+    }
+    assert 1 <= len(envs) <= 2  # a pool of at most max_concurrency environments, reused
+    for m in methods:
+        recs = [TaskRecord.model_validate(r) for r in read_records(run_dir / m / "records.jsonl")]
+        assert [r.task_id for r in recs] == [t.task_id for t in TASKS]
+        for r in recs:
+            assert r.scaled is not None and r.scaled.k == 3 and len(r.scaled.rollouts) == 3
+            assert r.success == (r.scaled.rollouts[r.scaled.selected].score >= 1.0)
+            assert r.scaled.pass1 == pass1_pick(r.task_id, 3)
+    none_recs = [TaskRecord.model_validate(r) for r in read_records(run_dir / "none" / "records.jsonl")]
+    assert all(r.scaled and r.scaled.aggregation == "none" and r.judge_label is None for r in none_recs)
+    with SQLiteStore(run_dir / "reasoningbank" / "bank.db") as store:
+        assert store.count("default") == len(TASKS)  # MaTTS: one experience per task
+        exp = store.list("default")[0]
+        assert len(exp.rollouts) == 2 and all(i.origin == "contrast" for i in exp.items)
+    with SQLiteStore(run_dir / "reasoningbank-vanilla" / "bank.db") as store:
+        assert store.count("default") == 3 * len(TASKS)  # vanilla: every rollout on its own
+    selections = [c for c in llm.calls if c.messages[0]["content"].startswith("You compare several")]
+    assert len(selections) == 3 * len(TASKS)  # best-of-N answers every method's tasks, no memory too
+
+
+def test_sequential_scaling_shows_the_previous_attempt_and_keeps_the_episode(tmp_path: Path) -> None:
+    llm = ScriptedLLM(default=scaled_respond)
+    settings = ScalingSettings("sequential", k=2, max_concurrency=1)
+    run(tmp_path, llm, methods=["reasoningbank"], scaling=settings)
+    recs = read_records(tmp_path / "run" / "reasoningbank" / "records.jsonl")
+    assert all(r["scaled"]["selected_by"] == "last" and r["scaled"]["selected"] == 1 for r in recs)
+    agent_prompts = [c.messages[0]["content"] for c in llm.calls if role(c.messages) == "agent"]
+    assert any(
+        "# Your previous attempt at this task" in p and "Before you finish" in p for p in agent_prompts
+    )
+    lines = read_records(tmp_path / "run" / "reasoningbank" / "trajectories.jsonl")
+    first_pass_steps = recs[0]["scaled"]["rollouts"][0]["steps"]
+    assert len(lines[0]["trajectory"]["steps"]) > first_pass_steps  # the episode so far: both passes
+
+
+def test_a_method_that_cannot_be_scaled_is_refused(tmp_path: Path) -> None:
+    with pytest.raises(ValueError, match="cannot be scaled"):
+        run(tmp_path, ScriptedLLM(default=scaled_respond), methods=["synapse"], scaling=ScalingSettings())
+
+
+def test_env_pool_makes_at_most_its_size() -> None:
+    made: list[FamilyEnv] = []
+    pool = EnvPool(lambda: made.append(FamilyEnv()) or made[-1], 2)
+    with pool.lease() as a, pool.lease() as b:
+        assert a is not b
+    with pool.lease() as c:
+        assert c in (a, b)
+    pool.close()
+    assert len(made) == 2 and all(e.closed for e in made)
