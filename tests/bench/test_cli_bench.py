@@ -13,7 +13,7 @@ import pytest
 import reasoningbank.bench.envs.miniwob as miniwob_mod
 from reasoningbank.bench.rundir import read_records
 from reasoningbank.cli import bench as bench_cli
-from reasoningbank.cli import main
+from reasoningbank.cli import bench_llm, bench_review, main
 from reasoningbank.llm import ScriptedLLM
 from tests.bench.fakes import FAMILIES, FamilyEnv, respond, run
 
@@ -27,7 +27,7 @@ def test_cli_bench_miniwob_runs_the_stream_with_fakes(
     def fake_llm(args: Any, log_dir: Path, log_name: str = "") -> Iterator[ScriptedLLM]:
         yield llm
 
-    monkeypatch.setattr(bench_cli, "_llm_for", fake_llm)
+    monkeypatch.setattr(bench_llm, "llm_for", fake_llm)
     monkeypatch.setattr(miniwob_mod, "MiniWoBEnv", FamilyEnv)
     monkeypatch.setattr(miniwob_mod, "MINIWOB_FAMILIES_DEFAULT", tuple(FAMILIES))
     run_dir = tmp_path / "cli-run"
@@ -80,7 +80,7 @@ def test_cli_bench_miniwob_refuses_a_mismatched_resume_before_starting_the_model
         llm.model = args.local_model  # what the bundled server's client reports
         yield llm
 
-    monkeypatch.setattr(bench_cli, "_llm_for", fake_llm)
+    monkeypatch.setattr(bench_llm, "llm_for", fake_llm)
     monkeypatch.setattr(miniwob_mod, "MiniWoBEnv", FamilyEnv)
     monkeypatch.setattr(miniwob_mod, "MINIWOB_FAMILIES_DEFAULT", tuple(FAMILIES))
     run_dir = tmp_path / "cli-run"
@@ -123,7 +123,7 @@ def _fake_model(monkeypatch: pytest.MonkeyPatch) -> list[str]:
         llm.model = args.local_model
         yield llm
 
-    monkeypatch.setattr(bench_cli, "_llm_for", fake_llm)
+    monkeypatch.setattr(bench_llm, "llm_for", fake_llm)
     monkeypatch.setattr(miniwob_mod, "MiniWoBEnv", FamilyEnv)
     monkeypatch.setattr(miniwob_mod, "MINIWOB_FAMILIES_DEFAULT", tuple(FAMILIES))
     return started
@@ -163,7 +163,7 @@ def test_cli_bench_miniwob_unknown_real_family_is_named(
     tmp_path: Path, monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]
 ) -> None:
     started: list[Any] = []
-    monkeypatch.setattr(bench_cli, "_llm_for", lambda args, log_dir, log_name="": started.append(args))
+    monkeypatch.setattr(bench_llm, "llm_for", lambda args, log_dir, log_name="": started.append(args))
     run_dir = tmp_path / "cli-run"
     assert (
         main(["bench", "miniwob", "--tasks", "not-a-task", "--run-dir", str(run_dir), "--embedder", "hash"])
@@ -208,8 +208,8 @@ def test_bench_commands_keep_the_options_they_use(
         return 0
 
     monkeypatch.setattr(bench_cli, "cmd_miniwob", record)
-    monkeypatch.setattr(bench_cli, "cmd_rejudge", record)
-    monkeypatch.setattr(bench_cli, "cmd_report", record)
+    monkeypatch.setattr(bench_review, "cmd_rejudge", record)
+    monkeypatch.setattr(bench_review, "cmd_report", record)
     common = ["--model", "m", "--api-base", "http://x", "--preset", "paper", "--json"]
     assert main(["bench", "miniwob", *common, "--embedder", "hash"]) == 0
     assert main(["bench", "rejudge", "RUN", *common]) == 0
@@ -250,7 +250,7 @@ def test_the_learner_gets_its_own_local_server(
         servers.append(log_name)
         yield learner if "learner" in log_name else agent
 
-    monkeypatch.setattr(bench_cli, "_llm_for", fake_llm)
+    monkeypatch.setattr(bench_llm, "llm_for", fake_llm)
     monkeypatch.setattr(miniwob_mod, "MiniWoBEnv", FamilyEnv)
     monkeypatch.setattr(miniwob_mod, "MINIWOB_FAMILIES_DEFAULT", tuple(FAMILIES))
     argv = ["bench", "miniwob", "--methods", "reasoningbank", "--tasks", "name", "--episodes", "1"]

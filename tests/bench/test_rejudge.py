@@ -13,8 +13,7 @@ import pytest
 from reasoningbank.bench.judge_report import summary_table
 from reasoningbank.bench.rejudge import load_episodes, rejudge
 from reasoningbank.bench.rundir import read_records
-from reasoningbank.cli import bench as bench_cli
-from reasoningbank.cli import main
+from reasoningbank.cli import bench_llm, main
 from reasoningbank.judge import LLMJudge
 from reasoningbank.llm import Message, ScriptedLLM
 from tests.bench.fakes import TASKS, respond, run
@@ -82,7 +81,7 @@ def test_cli_rejudge(
     def fake_llm(args: Any, log_dir: Path, log_name: str = "") -> Iterator[ScriptedLLM]:
         yield llm
 
-    monkeypatch.setattr(bench_cli, "_llm_for", fake_llm)
+    monkeypatch.setattr(bench_llm, "llm_for", fake_llm)
     argv = ["bench", "rejudge", str(run_dir), "--methods", "reasoningbank", "--families", "name", "--json"]
     assert (
         main([*argv, "--judge", "llm", "--confidence", "none", "--threshold", "0", "--temperature", "0.2"])
@@ -110,7 +109,7 @@ def test_cli_rejudge_evidence_rules_need_no_model(
         raise AssertionError("the rules-only evidence judge must not start a model")
         yield ScriptedLLM()
 
-    monkeypatch.setattr(bench_cli, "_llm_for", no_model)
+    monkeypatch.setattr(bench_llm, "llm_for", no_model)
     argv = ["bench", "rejudge", str(run_dir), "--methods", "reasoningbank", "--judge", "evidence"]
     assert main([*argv, "--confidence", "none", "--threshold", "0.8", "--json"]) == 0
     out = json.loads(capsys.readouterr().out)

@@ -103,3 +103,47 @@ def test_env_pool_makes_at_most_its_size() -> None:
         assert c in (a, b)
     pool.close()
     assert len(made) == 2 and all(e.closed for e in made)
+
+
+def test_scaling_report_compares_runs_by_k(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    from reasoningbank.cli import main
+
+    for k in (1, 3):
+        (tmp_path / f"k{k}").mkdir()
+        run(
+            tmp_path / f"k{k}",
+            ScriptedLLM(default=scaled_respond),
+            methods=["none", "reasoningbank"],
+            scaling=ScalingSettings("parallel", k=k),
+        )
+    dirs = [str(tmp_path / "k1" / "run"), str(tmp_path / "k3" / "run")]
+    assert main(["bench", "scaling-report", *dirs, "--out", str(tmp_path), "--json"]) == 0
+    out = json.loads(capsys.readouterr().out)
+    rows = {(r["mode"], r["k"], r["method"]): r for r in out["rows"]}
+    assert set(rows) == {("k=1", 1, "none"), ("k=1", 1, "reasoningbank"), ("parallel", 3, "none"),
+                         ("parallel", 3, "reasoningbank")}  # fmt: skip
+    k3 = rows[("parallel", 3, "reasoningbank")]
+    assert k3["tasks"] == len(TASKS) and 0 <= k3["pass1"] <= k3["passk"] <= 1
+    assert k3["bon"] <= k3["passk"]  # the answer is one of the rollouts
+    assert Path(out["plot"]).read_bytes().startswith(b"\x89PNG")
+    assert main(["bench", "scaling-report", *dirs, "--out", str(tmp_path)]) == 0
+    text = capsys.readouterr().out
+    assert "| parallel | 3 | MaTTS |" in text and "| k=1 | 1 | no memory |" in text
+
+
+def test_cli_scaling_flags_reach_the_run_settings(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    from reasoningbank.cli import bench as bench_cli
+    from reasoningbank.cli import main
+
+    seen: list[object] = []
+
+    def stop(*args: object, **kwargs: object) -> None:
+        seen.append(args[-1])
+        raise ValueError("stop here: the settings are what this test checks")
+
+    monkeypatch.setattr(bench_cli, "check_resume", stop)
+    argv = ["bench", "miniwob", "--methods", "none,reasoningbank", "--tasks", "enter-text"]
+    argv += ["--embedder", "hash", "--scaling", "sequential", "--k", "2", "--run-dir", str(tmp_path / "r")]
+    assert main(argv) == 2
+    (settings,) = seen
+    assert settings.scaling == ScalingSettings("sequential", k=2, max_concurrency=1)  # type: ignore[attr-defined]

@@ -228,7 +228,6 @@ def _record(
     total = p.action_usage + judge + result.extraction_usage
     items = [it for report in result.learned for it in report.items]
     notes = "; ".join(r.note for r in result.learned if r.note)
-    k = len(p.trajectories)
     return TaskRecord(
         method=st.name,
         index=p.index,
@@ -260,22 +259,27 @@ def _record(
         recovered=recovered,
         seconds=round(p.episode_seconds + learn_seconds, 3),
         learn_note=notes,
-        scaled=ScaledRecord(
-            mode=result.mode,
-            k=k,
-            aggregation=result.aggregation,
-            rollouts=[
-                RolloutRecord(
-                    score=score,
-                    steps=steps,
-                    judge_label=v.label if v is not None else None,
-                    judge_p_success=v.p_success if v is not None else None,
-                )
-                for score, steps, v in zip(p.scores, p.steps, p.verdicts, strict=True)
-            ],
-            selected=p.selected,
-            selected_by=p.selected_by,
-            selection_note=p.selection_note,
-            pass1=pass1_pick(task.task_id, k),
-        ),
+        scaled=_scaled_info(task, p, result),
+    )
+
+
+def _scaled_info(task: TaskSpec, p: PendingScaled, result: ScalingResult) -> ScaledRecord:
+    k = len(p.trajectories)
+    return ScaledRecord(
+        mode=result.mode,
+        k=k,
+        aggregation=result.aggregation,
+        rollouts=[
+            RolloutRecord(
+                score=score,
+                steps=steps,
+                judge_label=v.label if v is not None else None,
+                judge_p_success=v.p_success if v is not None else None,
+            )
+            for score, steps, v in zip(p.scores, p.steps, p.verdicts, strict=True)
+        ],
+        selected=p.selected,
+        selected_by=p.selected_by,
+        selection_note=p.selection_note,
+        pass1=pass1_pick(task.task_id, k),
     )
