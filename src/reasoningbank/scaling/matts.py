@@ -25,11 +25,13 @@ import asyncio
 import random
 import time
 from collections.abc import Sequence
+from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass, field
 from typing import Literal
 
 from ..assemble import make_extractor
 from ..bank import ReasoningBank
+from ..items import ExtractionResult
 from ..llm import LLM
 from ..models import LearnReport, MemoryItem, Step, Trajectory, Usage, Verdict
 from ..prompts import get_prompt
@@ -108,15 +110,40 @@ class MaTTS:
     # ------------------------------------------------------------------ running
 
     def run(self, task_id: str, query: str, rollout: Rollout) -> ScalingResult:
-        """Scale one task: retrieve, roll out, judge, select (:meth:`play`), then learn."""
+        """Scale one task: retrieve, roll out, judge (:meth:`play`), then pick the answer while the
+        self-contrast extraction runs (both need only the trajectories and verdicts), then learn."""
         started = time.perf_counter()
-        result = self.play(task_id, query, rollout)
-        self.learn(result, query)
+        result = self.play(task_id, query, rollout, select=False)
+        with ThreadPoolExecutor(max_workers=2) as pool:
+            selection = pool.submit(self._select, query, result)
+            contrast = pool.submit(self._contrast, query, result) if self._contrasts(result) else None
+            result.selection = selection.result()
+            extraction = contrast.result() if contrast is not None else None
+        self.learn(result, query, extraction=extraction)
         result.seconds = time.perf_counter() - started
         return result
 
-    def play(self, task_id: str, query: str, rollout: Rollout) -> ScalingResult:
-        """Everything but learning: retrieve, roll out, judge every trajectory, pick the answer."""
+    def _select(self, query: str, result: ScalingResult) -> Selection:
+        if self.mode == "parallel":
+            return self.selector.select(query, result.trajectories, result.verdicts)
+        return Selection(len(result.trajectories) - 1, "last", "the last pass", "", "", Usage())
+
+    def _contrasts(self, result: ScalingResult) -> bool:
+        """True when this task's learning is one self-contrast extraction over its rollouts."""
+        return (
+            self.bank is not None
+            and self.mode == "parallel"
+            and self.aggregation == "matts"
+            and self.k > 1
+            and not all(v is None or v.abstained for v in result.verdicts)
+        )
+
+    def _contrast(self, query: str, result: ScalingResult) -> ExtractionResult:
+        return self.contrast.extract(query, result.trajectories, result.verdicts)
+
+    def play(self, task_id: str, query: str, rollout: Rollout, *, select: bool = True) -> ScalingResult:
+        """Everything but learning: retrieve, roll out, judge every trajectory, pick the answer
+        (unless ``select`` is False: then :meth:`run` picks it)."""
         started = time.perf_counter()
         memory: list[MemoryItem] = []
         if self.bank is not None and self.aggregation != "none":
@@ -128,14 +155,13 @@ class MaTTS:
         else:
             trajectories = self._sequential(task_id, query, block, rollout)
         verdicts, judge_usage = self._judge(trajectories)
-        if self.mode == "parallel":
-            selection = self.selector.select(query, trajectories, verdicts)
-        else:
-            selection = Selection(len(trajectories) - 1, "last", "the last pass", "", "", Usage())
+        pending = Selection(0, "fallback", "", "not selected yet", "", Usage())
         result = ScalingResult(
-            task_id, self.mode, self.aggregation, trajectories, verdicts, selection, memory,
+            task_id, self.mode, self.aggregation, trajectories, verdicts, pending, memory,
             judge_usage=judge_usage,
         )  # fmt: skip
+        if select:
+            result.selection = self._select(query, result)
         result.seconds = time.perf_counter() - started
         return result
 
@@ -167,9 +193,17 @@ class MaTTS:
 
     # ------------------------------------------------------------------ learning
 
-    def learn(self, result: ScalingResult, query: str, *, shown: Sequence[str] | None = None) -> None:
+    def learn(
+        self,
+        result: ScalingResult,
+        query: str,
+        *,
+        shown: Sequence[str] | None = None,
+        extraction: ExtractionResult | None = None,
+    ) -> None:
         """Learn from a played task as the aggregation says; fills ``result.learned``. ``shown``
-        (item ids) defaults to the memory the play retrieved."""
+        (item ids) defaults to the memory the play retrieved; ``extraction`` is a self-contrast
+        extraction already made (by :meth:`run`)."""
         if self.bank is None or self.aggregation == "none":
             return
         shown = list(shown) if shown is not None else [it.id for it in result.memory]
@@ -183,10 +217,10 @@ class MaTTS:
         answer, verdict = result.answer, result.verdicts[result.selection.index]
         assert verdict is not None
         if self.mode == "parallel":
-            if all(v is None or v.abstained for v in result.verdicts):  # nothing to contrast: abstain
+            if not self._contrasts(result):  # every verdict abstained: nothing to contrast
                 report = learner.learn(answer, verdict=verdict, shown=shown)
             else:
-                extraction = self.contrast.extract(query, result.trajectories, result.verdicts)
+                extraction = extraction or self._contrast(query, result)
                 others = [t for i, t in enumerate(result.trajectories) if i != result.selection.index]
                 report = learner.remember(answer, verdict, extraction, shown=shown, rollouts=others)
         else:
