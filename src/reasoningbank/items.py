@@ -23,6 +23,7 @@ from .config import ExtractorStyle
 from .llm import LLM, Message
 from .llm.ask import Answer, ask_parsed
 from .models import MemoryItem, Origin, Usage
+from .text.clean import printable_text
 from .text.jsontext import find_json
 from .text.literals import LITERAL_PLACEHOLDER, generalize_literals, query_literals
 
@@ -90,11 +91,23 @@ _FIELD = re.compile(
 
 
 def _clean(text: str) -> str:
+    """Strip whitespace, one pair of bold markers and one pair of quotes (no regex: a hostile
+    run of whitespace must not cost quadratic time)."""
     text = text.strip()
-    text = re.sub(r"^(?:\*\*|__)\s*|\s*(?:\*\*|__)$", "", text).strip()
+    for marker in ("**", "__"):
+        if text.startswith(marker):
+            text = text[len(marker) :].strip()
+        if text.endswith(marker):
+            text = text[: -len(marker)].strip()
     if len(text) >= 2 and text[0] == text[-1] and text[0] in "\"'`":
         text = text[1:-1].strip()
     return text
+
+
+MAX_REPLY_CHARS = 50_000
+"""An extraction reply is read only this far (a few items take a few thousand characters)."""
+_HEAD = 400
+"""A marker or field name sits at the start of a line: only this much of a line is matched."""
 
 
 def parse_markdown_items(text: str) -> list[ParsedItem]:
@@ -102,16 +115,18 @@ def parse_markdown_items(text: str) -> list[ParsedItem]:
     blocks: list[dict[str, list[str]]] = []
     current: dict[str, list[str]] | None = None
     field_name: str | None = None
-    for line in text.splitlines():
-        if _FENCE.match(line):
+    for line in text[:MAX_REPLY_CHARS].splitlines():
+        stripped = line.lstrip()
+        head, tail = stripped[:_HEAD], stripped[_HEAD:]
+        if _FENCE.match(head):
             continue
-        marker = _ITEM_MARKER.match(line)
+        marker = _ITEM_MARKER.match(head)
         if marker:
-            current = {"heading": [marker.group("tail")]}
+            current = {"heading": [marker.group("tail") + tail]}
             blocks.append(current)
             field_name = None
             continue
-        m = _FIELD.match(line)
+        m = _FIELD.match(head)
         if m and (m.group("hashes") or m.group("bold") or m.group("colon")):
             name = m.group("name").lower()
             if current is None or name in current:
@@ -119,7 +134,7 @@ def parse_markdown_items(text: str) -> list[ParsedItem]:
                 current = {}
                 blocks.append(current)
             field_name = name
-            current[field_name] = [m.group("rest")]
+            current[field_name] = [m.group("rest") + tail]
             continue
         if current is not None and field_name is not None:
             current[field_name].append(line)
@@ -129,7 +144,13 @@ def parse_markdown_items(text: str) -> list[ParsedItem]:
         content = _clean("\n".join(block.get("content", [])))
         description = _clean(" ".join(block.get("description", [])))
         if title and content:
-            items.append(ParsedItem(title=title, description=description, content=content))
+            items.append(
+                ParsedItem(
+                    title=_cap(title, TITLE_MAX_CHARS),
+                    description=_cap(description, DESCRIPTION_MAX_CHARS),
+                    content=_cap(content, CONTENT_MAX_CHARS),
+                )
+            )
     return items
 
 
@@ -203,6 +224,32 @@ def copies_example(item: ParsedItem, example: ParsedItem) -> bool:
     return SequenceMatcher(None, content, ex).ratio() >= 0.85 or _norm(item.title) == _norm(example.title)
 
 
+_PLACEHOLDERS = frozenset(
+    {
+        "",
+        "null",
+        "none",
+        "nil",
+        "n/a",
+        "na",
+        "tbd",
+        "todo",
+        "-",
+        "...",
+        "…",
+        "title",
+        "content",
+        "description",
+    }
+)
+
+
+def is_placeholder(text: str) -> bool:
+    """True for a field that says nothing: "null", "N/A", "<title>", "..." and the like."""
+    norm = text.strip().strip("\"'`*_.").strip().lower()
+    return norm in _PLACEHOLDERS or (text.strip().startswith("<") and text.strip().endswith(">"))
+
+
 def parse_items(text: str, style: ExtractorStyle) -> list[ParsedItem]:
     return parse_json_items(text) if style == "json" else parse_markdown_items(text)
 
@@ -256,7 +303,10 @@ def finish_items(
     replaced = 0
     items: list[MemoryItem] = []
     for p in kept:
-        fields = [p.title, p.description, p.content]
+        fields = [printable_text(p.title), printable_text(p.description), printable_text(p.content)]
+        if is_placeholder(fields[0]) or is_placeholder(fields[2]):
+            notes.append(f"dropped a placeholder item ({fields[0][:40]!r})")
+            continue
         if literals:
             new = [generalize_literals(f, literals) for f in fields]
             replaced += sum(a != b for a, b in zip(fields, new, strict=True))

@@ -14,6 +14,7 @@ from dataclasses import dataclass
 from typing import Any, Generic, TypeVar
 
 from ..models import Usage
+from ..text.clean import safe_text
 from .base import LLM, Message, TokenLogprob
 
 T = TypeVar("T")
@@ -72,8 +73,9 @@ def ask_parsed(
         )
         usage = usage + resp.usage
         model = resp.model or model
-        attempts.append(resp.text)
-        value = parse(resp.text)
+        text = safe_text(resp.text)  # a lone surrogate would break storing the record
+        attempts.append(text)
+        value = parse(text)
         if value is not None:
             return Answer(value, attempts, usage, model, resp.logprobs)
         if attempt < retries:

@@ -1,0 +1,18 @@
+from reasoningbank.items import is_placeholder
+from reasoningbank.text.clean import printable_text, safe_text
+
+
+def test_safe_text_replaces_lone_surrogates_and_keeps_clean_text() -> None:
+    assert safe_text("plain é") == "plain é"
+    fixed = safe_text("a\ud800b")
+    assert fixed.encode("utf-8") and fixed.startswith("a") and fixed.endswith("b")
+
+
+def test_printable_text_drops_controls_and_bidi_overrides_but_keeps_layout() -> None:
+    assert printable_text("x\x00y\x1b[31m\u202ez\n\tw") == "xy[31mz\n\tw"
+
+
+def test_placeholders_are_recognised() -> None:
+    for text in ["null", " N/A ", "<title>", "...", "**TBD**", ""]:
+        assert is_placeholder(text), text
+    assert not is_placeholder("Type the username before the password")
