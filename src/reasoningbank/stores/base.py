@@ -15,11 +15,16 @@ Contract highlights:
   by ``search`` / ``get`` items lists unless ``include_superseded`` is asked.
 * A store is a context manager that closes it; a closed store refuses every
   call but ``close`` with :class:`StoreError`.
+* :meth:`Store.write_lock` serialises read-decide-write sequences (is this
+  item a duplicate? is it still current?) of one scope across threads and
+  processes: each write is atomic on its own, but a decision read before it
+  is not, without the lock.
 """
 
 from __future__ import annotations
 
 import builtins
+import contextlib
 from collections.abc import Sequence
 from typing import Protocol, Self, runtime_checkable
 
@@ -110,6 +115,26 @@ class Store(Protocol):
 
     def usage(self, scope: str, item_ids: Sequence[str]) -> builtins.list[UsageEvent]:
         """The usage events of these items, oldest first."""
+        ...
+
+    def write_lock(self, scope: str) -> contextlib.AbstractContextManager[None]:
+        """A lock for a read-decide-write sequence on ``scope``, across threads and processes.
+
+        While one block holds it, no other writer of that scope, in any thread or
+        process using the same store, can enter its own ``write_lock`` block: it waits
+        (a store may give up after a long wait with :class:`StoreError`). Reads inside
+        the block see the latest committed state, including the writes of the blocks
+        that held the lock before. ``add``, ``add_many``, ``supersede_item`` and
+        ``record_usage`` may be called inside, from the thread that holds the block;
+        each stays atomic on its own, and every write made inside is committed when the
+        block ends normally (if it raises, a store may keep or roll back the writes made
+        inside; callers must not count on either). A block may hold the lock of a whole store, not just the
+        scope's, and the same thread may nest blocks of one scope.
+
+        Why: consolidation decides from the current items that a new item is not a
+        duplicate, then writes it. Two processes deciding at once both write it; the
+        lock makes decision and write one step.
+        """
         ...
 
     def close(self) -> None:

@@ -1,10 +1,16 @@
-"""A thread-safe in-memory :class:`~reasoningbank.stores.base.Store` for tests and scratch work."""
+"""A thread-safe in-memory :class:`~reasoningbank.stores.base.Store` for tests and scratch work.
+
+One lock guards the data (every call holds it briefly); :meth:`InMemoryStore.write_lock`
+hands out a separate re-entrant lock per scope, so a read-decide-write block
+excludes the other blocks of its scope without holding up readers or other scopes.
+"""
 
 from __future__ import annotations
 
 import builtins
 import threading
-from collections.abc import Sequence
+from collections.abc import Iterator, Sequence
+from contextlib import contextmanager
 from dataclasses import dataclass, field
 
 import numpy as np
@@ -32,6 +38,7 @@ class InMemoryStore:
         self._scopes: dict[str, _Scope] = {}
         self._seq = 0
         self._closed = False
+        self._write_locks: dict[str, threading.RLock] = {}
 
     # -- helpers -----------------------------------------------------------
     def _check_open(self) -> None:
@@ -55,6 +62,16 @@ class InMemoryStore:
         return sorted(sc.experiences.values(), key=lambda e: sc.order[e.id])
 
     # -- writes ------------------------------------------------------------
+    @contextmanager
+    def write_lock(self, scope: str) -> Iterator[None]:
+        """Hold the scope's writer lock (re-entrant: the same thread may nest blocks)."""
+        with self._lock:
+            self._check_open()
+            lock = self._write_locks.setdefault(scope, threading.RLock())
+        with lock:
+            self._check_open()
+            yield
+
     def add(self, experience: Experience) -> None:
         self.add_many([experience])
 

@@ -12,6 +12,10 @@
   in memory and kept current incrementally, also across processes
   (:mod:`~reasoningbank.stores._sqlite_cache`).
 * One connection per thread; several processes may share the file.
+* :meth:`SQLiteStore.write_lock` is an OS file lock on ``<bank>.writelock``
+  beside the database (:mod:`~reasoningbank.stores._filelock`): it serialises
+  the read-decide-write blocks of every process and thread on the bank, while
+  each write inside stays its own short ``BEGIN IMMEDIATE`` transaction.
 """
 
 from __future__ import annotations
@@ -30,6 +34,7 @@ import numpy.typing as npt
 from ..models import Experience, MemoryItem, RetrievedExperience, UsageEvent
 from . import _shared
 from . import _sqlite_rows as _rows
+from ._filelock import FileLock
 from ._sqlite_cache import SearchCache
 from ._sqlite_schema import MIGRATIONS, SCHEMA_VERSION, migrate
 from ._sqlite_schema import schema_version as _schema_version
@@ -51,6 +56,9 @@ class SQLiteStore:
         self._conns_lock = threading.Lock()
         self._cache = SearchCache()
         self._closed = False
+        self._write_lock = FileLock(
+            self.path.with_name(self.path.name + ".writelock"), BUSY_TIMEOUT_MS / 1000
+        )
         migrate(self._conn(), self.path)
 
     @property
@@ -117,6 +125,22 @@ class SQLiteStore:
         return _schema_version(self._conn())
 
     # -- writes ------------------------------------------------------------
+    @contextmanager
+    def write_lock(self, scope: str) -> Iterator[None]:
+        """Hold the bank's writer lock (every scope's: SQLite has one writer at a time anyway).
+
+        Re-entrant for the thread that holds it. Waits up to the busy timeout, then
+        raises :class:`StoreError`. Reads inside are plain autocommit reads, so they see
+        every write committed before, by any process.
+        """
+        self._check_open()
+        self._write_lock.acquire()
+        try:
+            self._check_open()
+            yield
+        finally:
+            self._write_lock.release()
+
     def add(self, experience: Experience) -> None:
         self.add_many([experience])
 

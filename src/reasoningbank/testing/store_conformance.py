@@ -11,7 +11,8 @@ Use it for your own backend with pytest::
 Every test gets a fresh store from :meth:`StoreConformance.make_store` and
 closes it afterwards. The lifecycle cases (``with`` blocks, closed stores) live in
 :mod:`~reasoningbank.testing.store_lifecycle`, the usage-event cases in
-:mod:`~reasoningbank.testing.store_usage`; the sample data (re-exported
+:mod:`~reasoningbank.testing.store_usage`, the write-lock cases in
+:mod:`~reasoningbank.testing.store_write_lock`; the sample data (re-exported
 here) in :mod:`~reasoningbank.testing.store_samples`.
 """
 
@@ -30,11 +31,12 @@ from ..stores.base import EmbeddingMismatchError, NotFoundError, Store, StoreErr
 from .store_lifecycle import StoreLifecycleCases
 from .store_samples import DIM, MODEL, T0, axis, make_experience, ref, unit
 from .store_usage import StoreUsageCases
+from .store_write_lock import StoreWriteLockCases
 
 __all__ = ["DIM", "MODEL", "StoreConformance", "axis", "make_experience", "ref", "unit"]
 
 
-class StoreConformance(StoreLifecycleCases, StoreUsageCases):
+class StoreConformance(StoreLifecycleCases, StoreUsageCases, StoreWriteLockCases):
     """Subclass with a ``Test`` name and implement :meth:`make_store` (tmp_path -> a fresh Store)."""
 
     @pytest.fixture

@@ -15,6 +15,12 @@ from ..models import MemoryItem, UsageEvent, item_hash
 from ..stores.base import Store, StoreError
 from .store_samples import MODEL, axis, make_experience
 
+
+def _lock_and_release(store: Store) -> None:
+    with store.write_lock("s"):
+        pass
+
+
 # One call of every Store method, for checking that a closed store refuses them all.
 _CALLS: dict[str, Callable[[Store], object]] = {
     "add": lambda s: s.add(make_experience(2, vec=axis(1))),
@@ -35,6 +41,7 @@ _CALLS: dict[str, Callable[[Store], object]] = {
         "s", [UsageEvent(item_id="i", task_id="t", shown=True, label="success")]
     ),
     "usage": lambda s: s.usage("s", ["i"]),
+    "write_lock": _lock_and_release,
 }
 
 
