@@ -1,0 +1,90 @@
+"""The service's own small SQLite files in its state dir (API keys, learning jobs).
+
+One connection per thread (the REST app answers from a thread pool and the job
+worker has its own thread), WAL so readers never wait for the writer, and
+``synchronous = FULL``: a job is acknowledged with 202 only after its row is
+on disk, so a power cut must not lose it either. Each file records how many of
+its numbered migrations ran in ``PRAGMA user_version`` and refuses a file
+written by a newer version.
+"""
+
+from __future__ import annotations
+
+import sqlite3
+import threading
+from collections.abc import Iterator, Sequence
+from contextlib import contextmanager
+from pathlib import Path
+
+BUSY_TIMEOUT_MS = 30_000
+
+
+class StateError(RuntimeError):
+    """The service's state file cannot be used (not SQLite, written by a newer version, closed)."""
+
+
+class Database:
+    """A SQLite file with numbered migrations; ``write()`` is one ``BEGIN IMMEDIATE`` transaction."""
+
+    def __init__(self, path: Path, migrations: Sequence[Sequence[str]]) -> None:
+        self.path = path
+        self._migrations = migrations
+        self._local = threading.local()
+        self._conns: list[sqlite3.Connection] = []
+        self._lock = threading.Lock()
+        self._closed = False
+        try:
+            path.parent.mkdir(parents=True, exist_ok=True)
+            self._migrate()
+        except sqlite3.DatabaseError as exc:
+            self.close()
+            raise StateError(f"{path}: not a usable reasoningbank state file ({exc})") from exc
+
+    def conn(self) -> sqlite3.Connection:
+        if self._closed:
+            raise StateError(f"{self.path} is closed")
+        conn: sqlite3.Connection | None = getattr(self._local, "conn", None)
+        if conn is None:
+            conn = sqlite3.connect(
+                self.path, timeout=BUSY_TIMEOUT_MS / 1000, isolation_level=None, check_same_thread=False
+            )
+            conn.execute(f"PRAGMA busy_timeout = {BUSY_TIMEOUT_MS}")
+            conn.execute("PRAGMA journal_mode = WAL")
+            conn.execute("PRAGMA synchronous = FULL")
+            self._local.conn = conn
+            with self._lock:
+                self._conns.append(conn)
+        return conn
+
+    @contextmanager
+    def write(self) -> Iterator[sqlite3.Connection]:
+        conn = self.conn()
+        conn.execute("BEGIN IMMEDIATE")
+        try:
+            yield conn
+        except BaseException:
+            if conn.in_transaction:
+                conn.execute("ROLLBACK")
+            raise
+        conn.execute("COMMIT")
+
+    def _migrate(self) -> None:
+        with self.write() as conn:
+            done = int(conn.execute("PRAGMA user_version").fetchone()[0])
+            if done > len(self._migrations):
+                raise StateError(
+                    f"{self.path} was written by a newer reasoningbank (schema {done}, this version "
+                    f"knows {len(self._migrations)}); upgrade reasoningbank"
+                )
+            for statements in self._migrations[done:]:
+                for sql in statements:
+                    conn.execute(sql)
+            conn.execute(f"PRAGMA user_version = {len(self._migrations)}")
+
+    def close(self) -> None:
+        with self._lock:
+            conns, self._conns = self._conns, []
+        self._closed = True
+        for conn in conns:
+            conn.close()
+        self._local = threading.local()

@@ -1,0 +1,259 @@
+"""Durable learning jobs: accepted into SQLite before the caller hears of them, run by one worker thread.
+
+``learn`` calls a judge and an extractor (seconds to minutes with a local
+model), so the service answers ``202`` with a job id at once and a worker runs
+the job. The job's row (its tenant, bank and the whole request) is committed
+with ``synchronous = FULL`` before the id is returned, so a crash after the
+answer cannot lose it. When the service starts, jobs left ``running`` by a
+crash go back to ``accepted`` and run again; the runner (``service.py``) makes
+that safe by giving the job's experience an id derived from the job id and
+skipping a job whose experience is already stored. A job that was running at
+:data:`MAX_ATTEMPTS` crashes in a row is failed instead of crashing the
+service forever.
+
+States: ``accepted`` -> ``running`` -> ``done`` | ``failed``.
+"""
+
+from __future__ import annotations
+
+import json
+import logging
+import secrets
+import sqlite3
+import threading
+from collections.abc import Callable
+from dataclasses import dataclass
+from datetime import UTC, datetime, timedelta
+from pathlib import Path
+from typing import Any, Literal
+
+from ._db import Database
+
+log = logging.getLogger(__name__)
+
+JobStatus = Literal["accepted", "running", "done", "failed"]
+JOBS_FILE = "jobs.db"
+MAX_ATTEMPTS = 3
+KEEP_FINISHED = timedelta(days=30)
+
+_MIGRATIONS: tuple[tuple[str, ...], ...] = (
+    (
+        "CREATE TABLE jobs (seq INTEGER PRIMARY KEY AUTOINCREMENT, id TEXT NOT NULL UNIQUE, "
+        "tenant TEXT NOT NULL, bank TEXT NOT NULL, status TEXT NOT NULL, attempts INTEGER NOT NULL, "
+        "request TEXT NOT NULL, result TEXT, error TEXT NOT NULL DEFAULT '', "
+        "created_at TEXT NOT NULL, updated_at TEXT NOT NULL)",
+        "CREATE INDEX jobs_status ON jobs (status, seq)",
+        "CREATE INDEX jobs_bank ON jobs (bank, status)",
+    ),
+)
+_COLS = "id, tenant, bank, status, attempts, request, result, error, created_at, updated_at"
+
+
+@dataclass(frozen=True)
+class Job:
+    id: str
+    tenant: str
+    bank: str
+    status: JobStatus
+    attempts: int
+    request: dict[str, Any]
+    result: dict[str, Any] | None
+    error: str
+    created_at: str
+    updated_at: str
+
+    @property
+    def finished(self) -> bool:
+        return self.status in ("done", "failed")
+
+
+def _now() -> str:
+    return datetime.now(UTC).isoformat(timespec="milliseconds")
+
+
+def _dumps(obj: Any) -> str:
+    # ensure_ascii: text from the wire may hold lone surrogates, which only an ASCII escape can carry
+    return json.dumps(obj, ensure_ascii=True, separators=(",", ":"))
+
+
+def _job(row: sqlite3.Row | tuple[Any, ...]) -> Job:
+    return Job(
+        id=row[0],
+        tenant=row[1],
+        bank=row[2],
+        status=row[3],
+        attempts=int(row[4]),
+        request=json.loads(row[5]),
+        result=json.loads(row[6]) if row[6] is not None else None,
+        error=row[7],
+        created_at=row[8],
+        updated_at=row[9],
+    )
+
+
+class JobStore:
+    """The jobs of one service, in ``<state dir>/jobs.db``."""
+
+    def __init__(self, state_dir: str | Path) -> None:
+        self.db = Database(Path(state_dir) / JOBS_FILE, _MIGRATIONS)
+
+    def submit(self, tenant: str, bank: str, request: dict[str, Any]) -> Job:
+        """Store a new accepted job; it is on disk when this returns."""
+        job_id, now = secrets.token_hex(16), _now()
+        with self.db.write() as conn:
+            conn.execute(
+                f"INSERT INTO jobs ({_COLS}) VALUES (?, ?, ?, 'accepted', 0, ?, NULL, '', ?, ?)",
+                (job_id, tenant, bank, _dumps(request), now, now),
+            )
+        return Job(job_id, tenant, bank, "accepted", 0, request, None, "", now, now)
+
+    def get(self, job_id: str) -> Job | None:
+        row = self.db.conn().execute(f"SELECT {_COLS} FROM jobs WHERE id = ?", (job_id,)).fetchone()
+        return _job(row) if row else None
+
+    def claim(self) -> Job | None:
+        """The oldest accepted job, now running (its attempts counted); None when there is none."""
+        with self.db.write() as conn:
+            row = conn.execute(
+                f"SELECT {_COLS} FROM jobs WHERE status = 'accepted' ORDER BY seq LIMIT 1"
+            ).fetchone()
+            if row is None:
+                return None
+            conn.execute(
+                "UPDATE jobs SET status = 'running', attempts = attempts + 1, updated_at = ? WHERE id = ?",
+                (_now(), row[0]),
+            )
+        job = _job(row)
+        return Job(**{**job.__dict__, "status": "running", "attempts": job.attempts + 1})
+
+    def finish(self, job_id: str, result: dict[str, Any]) -> None:
+        self._end(job_id, "done", _dumps(result), "")
+
+    def fail(self, job_id: str, error: str) -> None:
+        self._end(job_id, "failed", None, error)
+
+    def _end(self, job_id: str, status: JobStatus, result: str | None, error: str) -> None:
+        with self.db.write() as conn:
+            conn.execute(
+                "UPDATE jobs SET status = ?, result = ?, error = ?, updated_at = ? WHERE id = ?",
+                (status, result, error, _now(), job_id),
+            )
+
+    def requeue_interrupted(self) -> int:
+        """Put jobs a crash left ``running`` back in the queue; returns how many."""
+        with self.db.write() as conn:
+            cur = conn.execute(
+                "UPDATE jobs SET status = 'accepted', updated_at = ? WHERE status = 'running'", (_now(),)
+            )
+            return int(cur.rowcount)
+
+    def pending(self, *, tenant: str | None = None, bank: str | None = None) -> int:
+        """Jobs accepted or running (of one tenant, or one bank)."""
+        sql = "SELECT COUNT(*) FROM jobs WHERE status IN ('accepted', 'running')"
+        args: list[str] = []
+        for col, value in (("tenant", tenant), ("bank", bank)):
+            if value is not None:
+                sql += f" AND {col} = ?"
+                args.append(value)
+        return int(self.db.conn().execute(sql, args).fetchone()[0])
+
+    def counts(self, bank: str) -> dict[str, int]:
+        """How many jobs of ``bank`` are in each state."""
+        rows = (
+            self.db.conn()
+            .execute("SELECT status, COUNT(*) FROM jobs WHERE bank = ? GROUP BY status", (bank,))
+            .fetchall()
+        )
+        found = {str(s): int(n) for s, n in rows}
+        return {s: found.get(s, 0) for s in ("accepted", "running", "done", "failed")}
+
+    def prune(self, keep: timedelta = KEEP_FINISHED) -> int:
+        """Forget finished jobs older than ``keep``; returns how many."""
+        cutoff = (datetime.now(UTC) - keep).isoformat(timespec="milliseconds")
+        with self.db.write() as conn:
+            cur = conn.execute(
+                "DELETE FROM jobs WHERE status IN ('done', 'failed') AND updated_at < ?", (cutoff,)
+            )
+            return int(cur.rowcount)
+
+    def close(self) -> None:
+        self.db.close()
+
+
+class JobWorker:
+    """One thread running accepted jobs, oldest first, with ``run(job) -> result``.
+
+    ``run`` raising fails the job with the exception's text; the thread never
+    dies of a job. ``notify`` wakes it at once after a submit; it also polls.
+    """
+
+    def __init__(
+        self,
+        jobs: JobStore,
+        run: Callable[[Job], dict[str, Any]],
+        *,
+        poll_seconds: float = 1.0,
+        max_attempts: int = MAX_ATTEMPTS,
+    ) -> None:
+        self.jobs = jobs
+        self.run = run
+        self.poll_seconds = poll_seconds
+        self.max_attempts = max_attempts
+        self._wake = threading.Event()
+        self._stop = threading.Event()
+        self._thread: threading.Thread | None = None
+
+    def start(self) -> int:
+        """Re-queue what a crash interrupted, prune old finished jobs, start the thread; returns how
+        many jobs were re-queued."""
+        requeued = self.jobs.requeue_interrupted()
+        self.jobs.prune()
+        self._stop.clear()
+        self._thread = threading.Thread(target=self._loop, name="reasoningbank-jobs", daemon=True)
+        self._thread.start()
+        return requeued
+
+    @property
+    def alive(self) -> bool:
+        return self._thread is not None and self._thread.is_alive()
+
+    def notify(self) -> None:
+        self._wake.set()
+
+    def stop(self, timeout: float = 30.0) -> None:
+        """Stop after the job being run (it is re-queued at the next start if the wait times out)."""
+        self._stop.set()
+        self._wake.set()
+        if self._thread is not None:
+            self._thread.join(timeout)
+
+    def _loop(self) -> None:
+        while not self._stop.is_set():
+            try:
+                job = self.jobs.claim()
+            except Exception:  # a state-file error: log, wait, retry rather than die
+                log.exception("could not read the job queue")
+                job = None
+            if job is None:
+                self._wake.wait(self.poll_seconds)
+                self._wake.clear()
+                continue
+            try:
+                self.run_one(job)
+            except Exception:  # recording the end failed: the job stays running, re-queued at restart
+                log.exception("could not record how job %s ended", job.id)
+
+    def run_one(self, job: Job) -> None:
+        """Run one claimed job and record how it ended."""
+        if job.attempts > self.max_attempts:
+            self.jobs.fail(
+                job.id, f"the service stopped while running this job {job.attempts - 1} times; given up"
+            )
+            return
+        try:
+            result = self.run(job)
+        except Exception as exc:
+            log.warning("job %s (bank %r) failed: %s", job.id, job.bank, exc, exc_info=True)
+            self.jobs.fail(job.id, str(exc) or type(exc).__name__)
+        else:
+            self.jobs.finish(job.id, result)

@@ -1,0 +1,98 @@
+"""Running one learning job so that running it twice stores it once.
+
+A job's experience gets an id derived from the job id
+(:func:`job_experience_id`). Before learning, the runner looks that id up: if
+a crash came after the experience was stored but before the job was marked
+done, the restarted service finds it and reports it instead of judging,
+extracting and storing the trajectory a second time (the same idea as the
+bench's "a played task is saved before learning").
+
+The library's learner draws a fresh random experience id; :class:`FixedIdStore`
+wraps the store for this one job and gives the experience the derived id as it
+is stored. The learner keeps using the same object afterwards (usage records,
+its report), so it sees the id it was stored under.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import logging
+from collections.abc import Callable, Sequence
+from typing import Any, cast
+
+from ..bank import ReasoningBank
+from ..models import Experience
+from ..stores.base import NotFoundError, Store, StoreError
+from .jobs import Job
+from .schemas import LearnRequest, LearnResult, VerdictView
+
+log = logging.getLogger(__name__)
+
+BankFactory = Callable[[Store, str], ReasoningBank]
+"""Builds the bank for one scope on a store: the service's embedder, LLMs and preset."""
+
+
+def job_experience_id(job_id: str) -> str:
+    """The id the experience of job ``job_id`` is stored under (uuid-hex shaped)."""
+    return hashlib.sha256(f"reasoningbank-job:{job_id}".encode()).hexdigest()[:32]
+
+
+class FixedIdStore:
+    """A store that stores the one experience of a job under the job's experience id.
+
+    Everything else goes to the wrapped store unchanged.
+    """
+
+    def __init__(self, inner: Store, experience_id: str) -> None:
+        self._inner = inner
+        self._experience_id = experience_id
+
+    def add(self, experience: Experience) -> None:
+        self.add_many([experience])
+
+    def add_many(self, experiences: Sequence[Experience]) -> None:
+        if len(experiences) != 1:
+            raise StoreError(f"a learning job stores exactly one experience, not {len(experiences)}")
+        exp = experiences[0]
+        exp.id = self._experience_id  # in place: the learner reads the id back from this object
+        exp.items = [it.model_copy(update={"experience_id": exp.id}) for it in exp.items]
+        self._inner.add_many([exp])
+
+    def __getattr__(self, name: str) -> Any:
+        return getattr(self._inner, name)
+
+
+def _stored_result(exp: Experience) -> LearnResult:
+    return LearnResult(
+        experience_id=exp.id,
+        verdict=VerdictView.of(exp.verdict) if exp.verdict else None,
+        items=[it for it in exp.items if it.active],
+        note="stored before the service restarted; not learned again",
+        resumed=True,
+    )
+
+
+def run_learn_job(store: Store, make_bank: BankFactory, job: Job) -> dict[str, Any]:
+    """Learn the job's trajectory into its bank (once); the :class:`LearnResult` as JSON."""
+    exp_id = job_experience_id(job.id)
+    try:
+        return _stored_result(store.get(job.bank, exp_id)).model_dump(mode="json")
+    except NotFoundError:
+        pass
+    request = LearnRequest.model_validate(job.request)
+    bank = make_bank(cast(Store, FixedIdStore(store, exp_id)), job.bank)
+    report = bank.learn(request.trajectory, outcome=request.outcome, shown=request.shown or [])
+    if report.experience_id != exp_id:  # the learner stored it some other way: say so loudly
+        log.error(
+            "job %s stored experience %s, not %s: a restart could learn it twice",
+            job.id,
+            report.experience_id,
+            exp_id,
+        )
+    result = LearnResult(
+        experience_id=report.experience_id,
+        verdict=VerdictView.of(report.verdict),
+        items=report.items,
+        note=report.note,
+    )
+    return result.model_dump(mode="json")

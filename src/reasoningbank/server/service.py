@@ -1,0 +1,299 @@
+"""The service core: a tenant's operations on its banks, shared by the REST app and the MCP server.
+
+:class:`MemoryService` holds one store (every bank is a scope of it), the
+bank factory (embedder, LLMs, preset), the API keys and the learning jobs with
+their worker. Every operation takes the caller's :class:`Principal` and the
+bank first and checks the key may use that bank before anything else, so no
+front end can forget to: a bank the key may not use is "not found", like one
+that does not exist. Operations return the models of :mod:`.schemas` and raise
+the errors of :mod:`.errors`; store errors pass through for the front end to
+map (not found, conflict).
+"""
+
+from __future__ import annotations
+
+import io
+import logging
+import threading
+from collections import OrderedDict
+from collections.abc import Iterator
+from importlib import metadata
+from pathlib import Path
+
+from ..bank import ReasoningBank
+from ..retrieve import items_of
+from ..stores.base import Store
+from ..stores.exchange import read_jsonl
+from ..tracking import ItemTracker
+from . import views
+from .errors import BadRequest, NotFound, TooManyJobs, no_bank
+from .jobs import Job, JobStore, JobWorker
+from .keys import KeyStore, Principal, valid_name
+from .learn_job import BankFactory, run_learn_job
+from .schemas import (
+    Deleted,
+    ExperienceDetail,
+    ExperienceList,
+    ExperienceSummary,
+    Health,
+    Imported,
+    ItemList,
+    ItemView,
+    JobView,
+    LearnRequest,
+    LearnResult,
+    RecordView,
+    RetrieveRequest,
+    RetrieveResponse,
+    Stats,
+)
+
+log = logging.getLogger(__name__)
+
+MAX_PENDING_JOBS = 1000
+"""Accepted or running jobs one tenant may have at once: a flood of learn requests gets 429."""
+SHOWN_TASKS = 10_000
+"""How many tasks' retrieved items the service remembers until they are learned (oldest dropped)."""
+
+
+def _version() -> str:
+    try:
+        return metadata.version("reasoningbank")
+    except metadata.PackageNotFoundError:
+        return "unknown"
+
+
+class _ShownItems:
+    """Items retrieval returned for a (bank, task id), until that task is learned; bounded."""
+
+    def __init__(self, limit: int = SHOWN_TASKS) -> None:
+        self._items: OrderedDict[tuple[str, str], list[str]] = OrderedDict()
+        self._lock = threading.Lock()
+        self._limit = limit
+
+    def note(self, bank: str, task_id: str, item_ids: list[str]) -> None:
+        with self._lock:
+            self._items[(bank, task_id)] = item_ids
+            self._items.move_to_end((bank, task_id))
+            while len(self._items) > self._limit:
+                self._items.popitem(last=False)
+
+    def take(self, bank: str, task_id: str) -> list[str]:
+        with self._lock:
+            return self._items.pop((bank, task_id), [])
+
+
+class MemoryService:
+    """Banks for many tenants on one store, with keys and durable learning jobs in ``state_dir``."""
+
+    def __init__(
+        self,
+        store: Store,
+        make_bank: BankFactory,
+        state_dir: str | Path,
+        *,
+        max_pending_jobs: int = MAX_PENDING_JOBS,
+        poll_seconds: float = 1.0,
+    ) -> None:
+        self.store = store
+        self.make_bank = make_bank
+        self.state_dir = Path(state_dir)
+        self.keys = KeyStore(self.state_dir)
+        self.jobs = JobStore(self.state_dir)
+        self.worker = JobWorker(self.jobs, self._run_job, poll_seconds=poll_seconds)
+        self.max_pending_jobs = max_pending_jobs
+        self._banks: dict[str, ReasoningBank] = {}
+        self._banks_lock = threading.Lock()
+        self._shown = _ShownItems()
+        self.version = _version()
+
+    # ------------------------------------------------------------------ lifecycle
+
+    def start(self) -> int:
+        """Start the learning worker; returns how many interrupted jobs it re-queued."""
+        requeued = self.worker.start()
+        if requeued:
+            log.info("re-queued %d learning job(s) interrupted by the last stop", requeued)
+        return requeued
+
+    def close(self) -> None:
+        """Stop the worker (after its current job), then close the state files and the store."""
+        self.worker.stop()
+        self.jobs.close()
+        self.keys.close()
+        self.store.close()
+
+    # ------------------------------------------------------------------ access
+
+    def authenticate(self, token: str | None) -> Principal | None:
+        return self.keys.authenticate(token)
+
+    def bank(self, principal: Principal, bank: str) -> ReasoningBank:
+        """The bank ``bank`` if the key may use it; :class:`NotFound` otherwise."""
+        if not valid_name(bank) or not principal.may_use(bank):
+            raise no_bank(bank)
+        with self._banks_lock:
+            found = self._banks.get(bank)
+            if found is None:
+                found = self._banks[bank] = self.make_bank(self.store, bank)
+            return found
+
+    # ------------------------------------------------------------------ memory
+
+    def retrieve(self, principal: Principal, bank: str, req: RetrieveRequest) -> RetrieveResponse:
+        """The memory for a task, and for every item why: the similarity of the task it was learned
+        from, that task and its verdict, and the item's usage record."""
+        rb = self.bank(principal, bank)
+        k = req.k or rb.preset.k
+        hits = rb.retrieve_experiences(
+            req.query, k, task_id=req.task_id, include_same_task=req.include_same_task
+        )
+        items = items_of(hits)
+        if req.task_id is not None:
+            self._shown.note(bank, req.task_id, [it.id for it in items])
+        return RetrieveResponse(
+            bank=bank,
+            k=k,
+            min_score=rb.preset.retrieval_min_score,
+            hits=[views.hit_view(self.store, bank, h, why=req.why) for h in hits],
+            items=items,
+            rendered=rb.render(items) if req.render else None,
+        )
+
+    def submit_learn(self, principal: Principal, bank: str, req: LearnRequest) -> JobView:
+        """Accept a trajectory for learning: the job is on disk when this returns."""
+        self.bank(principal, bank)
+        pending = self.jobs.pending(tenant=principal.tenant)
+        if pending >= self.max_pending_jobs:
+            raise TooManyJobs(
+                f"{pending} learning jobs of this tenant are waiting; submit again when some are done"
+            )
+        shown = req.shown if req.shown is not None else self._shown.take(bank, req.trajectory.task_id)
+        request = LearnRequest(trajectory=req.trajectory, outcome=req.outcome, shown=shown)
+        job = self.jobs.submit(principal.tenant, bank, request.model_dump(mode="json"))
+        self.worker.notify()
+        return _job_view(job)
+
+    def job(self, principal: Principal, job_id: str) -> JobView:
+        job = self.jobs.get(job_id)
+        if job is None or job.tenant != principal.tenant or not principal.may_use(job.bank):
+            raise NotFound(f"no job {job_id!r} for this API key")
+        return _job_view(job)
+
+    def _run_job(self, job: Job) -> dict[str, object]:
+        return run_learn_job(self.store, self.make_bank, job)
+
+    # ------------------------------------------------------------------ stored data
+
+    def list_experiences(self, principal: Principal, bank: str, *, limit: int, offset: int) -> ExperienceList:
+        self.bank(principal, bank)
+        exps = self.store.list(bank, limit=limit, offset=offset)
+        return ExperienceList(
+            bank=bank,
+            total=self.store.count(bank),
+            limit=limit,
+            offset=offset,
+            experiences=[ExperienceSummary.of(e) for e in exps],
+        )
+
+    def show_experience(
+        self, principal: Principal, bank: str, experience_id: str, *, with_vector: bool = False
+    ) -> ExperienceDetail:
+        self.bank(principal, bank)
+        exp = self.store.get(bank, experience_id, include_superseded=True)
+        return views.experience_detail(self.store, bank, exp, with_vector=with_vector)
+
+    def delete_experience(self, principal: Principal, bank: str, experience_id: str) -> Deleted:
+        self.bank(principal, bank)
+        exp = self.store.get(bank, experience_id, include_superseded=True)
+        self.store.delete(bank, experience_id)
+        return Deleted(deleted=exp.id, items=len(exp.items))
+
+    def list_items(
+        self, principal: Principal, bank: str, *, include_retired: bool, limit: int, offset: int
+    ) -> ItemList:
+        """The current items of a page of experiences (oldest first), each with its record."""
+        self.bank(principal, bank)
+        out: list[ItemView] = []
+        for exp in self.store.list(bank, limit=limit, offset=offset):
+            shown = [it for it in exp.items if include_retired or it.active]
+            recs = views.records(self.store, bank, exp.id, shown)
+            out += [
+                ItemView(
+                    item=it, experience_id=exp.id, task_id=exp.task_id, record=RecordView.of(recs[it.id])
+                )
+                for it in shown
+            ]
+        return ItemList(bank=bank, items=out)
+
+    def show_item(self, principal: Principal, bank: str, item_id: str) -> ItemView:
+        """The current version of an item (by any version's id) with its record."""
+        self.bank(principal, bank)
+        tracker = ItemTracker(self.store, bank, policy=None, kind_similarity=1.0, model="")
+        item = tracker.find(item_id)
+        exp = self.store.get(bank, item.experience_id or "", include_superseded=True)
+        return ItemView(
+            item=item, experience_id=exp.id, task_id=exp.task_id, record=RecordView.of(tracker.record(item))
+        )
+
+    def export_lines(self, principal: Principal, bank: str) -> Iterator[str]:
+        """The bank as JSON Lines (every item version and the vectors): what ``import`` takes back."""
+        self.bank(principal, bank)
+        experiences = self.store.list(bank, include_superseded=True)  # read before the first line
+        return (exp.model_dump_json() + "\n" for exp in experiences)
+
+    def import_jsonl(self, principal: Principal, bank: str, text: str) -> Imported:
+        """Add the experiences of a JSON Lines export to ``bank``: all of them or, on any error, none."""
+        self.bank(principal, bank)
+        try:
+            experiences = read_jsonl(io.StringIO(text), scope=bank)
+        except ValueError as exc:
+            raise BadRequest(str(exc).replace("<stream>", "body")) from exc
+        self.store.add_many(experiences)
+        return Imported(imported=len(experiences))
+
+    def stats(self, principal: Principal, bank: str) -> Stats:
+        """Counts of this bank only: never another bank's name or size."""
+        self.bank(principal, bank)
+        labels = {"success": 0, "failure": 0, "abstained": 0, "none": 0}
+        exps = self.store.list(bank)
+        for e in exps:
+            labels[e.verdict.label if e.verdict else "none"] += 1
+        binding = self.store.embedding_model(bank)
+        return Stats(
+            bank=bank,
+            experiences=len(exps),
+            items=self.store.count_items(bank),
+            items_including_superseded=self.store.count_items(bank, include_superseded=True),
+            success=labels["success"],
+            failure=labels["failure"],
+            abstained=labels["abstained"],
+            unjudged=labels["none"],
+            embedding_model=binding[0] if binding else None,
+            embedding_dim=binding[1] if binding else None,
+            jobs=self.jobs.counts(bank),
+        )
+
+    def health(self) -> Health:
+        """Whether the store answers and the worker runs; nothing about tenants or banks."""
+        try:
+            self.store.count("default")
+            self.jobs.pending()
+            ok = self.worker.alive
+        except Exception:
+            log.exception("health check failed")
+            ok = False
+        return Health(status="ok" if ok else "degraded", version=self.version, worker=self.worker.alive)
+
+
+def _job_view(job: Job) -> JobView:
+    return JobView(
+        id=job.id,
+        bank=job.bank,
+        status=job.status,
+        attempts=job.attempts,
+        created_at=job.created_at,
+        updated_at=job.updated_at,
+        result=LearnResult.model_validate(job.result) if job.result is not None else None,
+        error=job.error or None,
+    )

@@ -1,0 +1,67 @@
+"""Learning jobs: on disk before they are acknowledged, run oldest first, re-queued after a crash."""
+
+from __future__ import annotations
+
+from pathlib import Path
+from typing import Any
+
+from reasoningbank.server.jobs import MAX_ATTEMPTS, Job, JobStore, JobWorker
+
+
+def test_a_submitted_job_survives_reopening(tmp_path: Path) -> None:
+    jobs = JobStore(tmp_path)
+    job = jobs.submit("acme", "team", {"x": "\ud800 lone surrogate"})
+    jobs.close()  # nothing flushed by hand: the insert is committed when submit returns
+    again = JobStore(tmp_path)
+    found = again.get(job.id)
+    assert found is not None and found.status == "accepted" and found.request == job.request
+    assert again.pending(tenant="acme") == 1 and again.pending(tenant="other") == 0
+    again.close()
+
+
+def test_claim_takes_the_oldest_and_counts_attempts(tmp_path: Path) -> None:
+    jobs = JobStore(tmp_path)
+    first, second = jobs.submit("a", "b", {"n": 1}), jobs.submit("a", "b", {"n": 2})
+    claimed = jobs.claim()
+    assert claimed is not None and claimed.id == first.id and claimed.attempts == 1
+    assert claimed.status == "running"
+    assert jobs.requeue_interrupted() == 1  # what a restart does
+    again = jobs.claim()
+    assert again is not None and again.id == first.id and again.attempts == 2
+    jobs.finish(first.id, {"ok": True})
+    nxt = jobs.claim()
+    assert nxt is not None and nxt.id == second.id
+    jobs.fail(second.id, "boom")
+    assert jobs.claim() is None
+    assert jobs.counts("b") == {"accepted": 0, "running": 0, "done": 1, "failed": 1}
+    done = jobs.get(first.id)
+    assert done is not None and done.result == {"ok": True} and done.finished
+    jobs.close()
+
+
+def test_the_worker_records_results_and_failures_and_gives_up_on_crash_loops(tmp_path: Path) -> None:
+    jobs = JobStore(tmp_path)
+
+    def run(job: Job) -> dict[str, Any]:
+        if job.request.get("fail"):
+            raise ValueError("the trajectory was bad")
+        return {"n": job.request["n"]}
+
+    worker = JobWorker(jobs, run)
+    ok, bad, looping = (jobs.submit("a", "b", r) for r in ({"n": 1}, {"fail": True}, {"n": 3}))
+    for _ in range(2):
+        claimed = jobs.claim()
+        assert claimed is not None
+        worker.run_one(claimed)
+    for _ in range(MAX_ATTEMPTS):  # the service died while running it, again and again
+        assert jobs.claim() is not None
+        jobs.requeue_interrupted()
+    claimed = jobs.claim()
+    assert claimed is not None and claimed.attempts == MAX_ATTEMPTS + 1
+    worker.run_one(claimed)
+    results = {j.id: jobs.get(j.id) for j in (ok, bad, looping)}
+    assert results[ok.id].result == {"n": 1}  # type: ignore[union-attr]
+    assert results[bad.id].error == "the trajectory was bad"  # type: ignore[union-attr]
+    assert results[looping.id].status == "failed"  # type: ignore[union-attr]
+    assert "given up" in results[looping.id].error  # type: ignore[union-attr]
+    jobs.close()
