@@ -1,21 +1,21 @@
 """Rows of the SQLite store and the models they hold: reading, writing, looking up ids.
 
 An ``experiences`` row keeps the experience as JSON without its items and
-vector; the vector is a float32 BLOB next to its model name and dimension, and
-each item is a row of ``items``.
+vector (:mod:`~reasoningbank.stores._codec`, shared with the PostgreSQL store);
+the vector is a float32 BLOB next to its model name and dimension, and each
+item is a row of ``items``.
 """
 
 from __future__ import annotations
 
-import json
 import sqlite3
 from collections.abc import Sequence
 from typing import Any
 
 import numpy as np
 
-from ..models import EmbeddingRef, Experience, MemoryItem, item_hash
-from . import _shared
+from ..models import Experience, MemoryItem
+from . import _codec, _shared
 
 # The columns :func:`load` expects, in order.
 COLS = "id, json, emb_model, emb_dim, vector"
@@ -78,15 +78,12 @@ def load(
 ) -> list[Experience]:
     """The experiences of ``rows`` (selected as :data:`COLS`) with their items and vectors."""
     items = _items(conn, scope, [r[0] for r in rows], include_superseded)
-    out = []
-    for eid, js, model, dim, blob in rows:
-        data = json.loads(js)
-        data["items"] = items[eid]
-        if blob is not None:
-            vec = np.frombuffer(blob, dtype=np.float32)
-            data["query_embedding"] = EmbeddingRef(model=model, dim=dim, vector=vec.tolist())
-        out.append(Experience.model_validate(data))
-    return out
+    return [
+        _codec.assemble(
+            js, items[eid], model, dim, None if blob is None else np.frombuffer(blob, np.float32).tolist()
+        )
+        for eid, js, model, dim, blob in rows
+    ]
 
 
 def experience_row(exp: Experience) -> tuple[Any, ...]:
@@ -100,18 +97,10 @@ def experience_row(exp: Experience) -> tuple[Any, ...]:
         ref.model if ref else None,
         ref.dim if ref else None,
         _shared.vector_of(ref).tobytes() if ref is not None else None,
-        exp.model_dump_json(exclude={"items", "query_embedding"}),
+        _codec.experience_json(exp),
     )
 
 
 def item_row(scope: str, experience_id: str, item: MemoryItem) -> tuple[Any, ...]:
     """The values of :data:`INSERT_ITEM` for ``item``."""
-    return (
-        scope,
-        item.id,
-        experience_id,
-        item_hash(item.title, item.content),
-        item.version,
-        item.superseded_by,
-        item.model_dump_json(),
-    )
+    return (scope, item.id, experience_id, *_codec.item_columns(item))
