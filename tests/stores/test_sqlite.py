@@ -429,6 +429,6 @@ def test_open_store_urls(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Non
         store = open_store(plain)
         assert isinstance(store, SQLiteStore)
         store.close()
-    for bad in ("postgres://x", "bank.json", "sqlite:///"):
+    for bad in ("mysql://x", "bank.json", "sqlite:///"):
         with pytest.raises(ValueError, match="store URL"):
             open_store(bad)

@@ -57,7 +57,10 @@ def add_common_options(parser: argparse.ArgumentParser) -> None:
         "--store",
         metavar="URL",
         default=s,
-        help=f"store URL: memory://, sqlite:///path.db or path.db (default ${STORE_ENV} or {DEFAULT_STORE})",
+        help=(
+            "store URL: memory://, sqlite:///path.db, path.db or postgresql://user@host/db "
+            f"(default ${STORE_ENV} or {DEFAULT_STORE})"
+        ),
     )
     g.add_argument("--scope", default=s, help="memory scope (partition) to use (default: 'default')")
     g.add_argument("--model", default=s, help=f"LLM for judge and extractor (default ${MODEL_ENV})")

@@ -5,7 +5,9 @@
 * ``memory://`` — :class:`InMemoryStore` (nothing persisted);
 * ``sqlite:///bank.db`` — :class:`SQLiteStore` at a relative path,
   ``sqlite:////abs/bank.db`` at an absolute one (SQLAlchemy's convention);
-* a plain path ending in ``.db``, ``.sqlite`` or ``.sqlite3``.
+* a plain path ending in ``.db``, ``.sqlite`` or ``.sqlite3``;
+* ``postgresql://user@host/db`` (or ``postgres://``) — :class:`~reasoningbank.stores.postgres.PostgresStore`,
+  imported only then: it needs the ``postgres`` extra.
 """
 
 from __future__ import annotations
@@ -32,9 +34,13 @@ def open_store(url: str | Path) -> Store:
         return SQLiteStore(path)
     if "://" not in text and text.lower().endswith(_SQLITE_SUFFIXES):
         return SQLiteStore(text)
+    if text.startswith(("postgresql://", "postgres://")):
+        from .postgres import PostgresStore  # psycopg is optional: import it only for such a URL
+
+        return PostgresStore(text)
     raise ValueError(
-        f"unknown store URL {text!r}: use 'memory://', 'sqlite:///path.db' or a path ending in "
-        + ", ".join(_SQLITE_SUFFIXES)
+        f"unknown store URL {text!r}: use 'memory://', 'sqlite:///path.db', "
+        "'postgresql://user@host/db' or a path ending in " + ", ".join(_SQLITE_SUFFIXES)
     )
 
 
