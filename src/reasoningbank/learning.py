@@ -5,8 +5,9 @@
 given verdict or the judge's), gates it, extracts items unless it abstained or
 the bank already holds them, and hands them to :meth:`Learner.remember`, which
 screens and consolidates them, stores one experience atomically and credits
-the items shown to the task. MaTTS calls :meth:`Learner.remember` directly with
-items it extracted from several rollouts at once.
+the items shown to the task, holding the store's write lock for the scope from
+the duplicate check to the last write. MaTTS calls :meth:`Learner.remember`
+directly with items it extracted from several rollouts at once.
 """
 
 from __future__ import annotations
@@ -156,10 +157,14 @@ class Learner:
         if extraction.prompt_version != "none":
             exp.prompt_versions["extract"] = extraction.prompt_version
             exp.models["extractor"] = extraction.model
-        note = self._keep(exp, extraction, vector)
-        self.store.add(exp)
         shown_ids = list(shown) if shown is not None else self.tracker.take_shown(trajectory.task_id)
-        retired = self.tracker.after_learn(exp, shown_ids, vector)
+        # One step for every writer of the scope, in any process: deciding which items are new
+        # (consolidation) and which are harmful (retiring) reads the bank; without the lock, two
+        # learners deciding at once would both store the same lesson, or both retire one item.
+        with self.store.write_lock(self.scope):
+            note = self._keep(exp, extraction, vector)
+            self.store.add(exp)
+            retired = self.tracker.after_learn(exp, shown_ids, vector)
         return LearnReport(
             experience_id=exp.id,
             verdict=verdict,

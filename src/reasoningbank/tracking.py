@@ -160,10 +160,13 @@ class ItemTracker:
         return next(iter(unique.values()))
 
     def set_status(self, item_id: str, status: str, reason: str) -> MemoryItem:
-        item = self.find(item_id)
-        if item.status == status:
-            return item
-        return self._set_status(item, status, reason)
+        """Retire or restore the current version of an item, under the scope's write lock:
+        the version read here is the one superseded, even with a learner retiring it at once."""
+        with self.store.write_lock(self.scope):
+            item = self.find(item_id)
+            if item.status == status:
+                return item
+            return self._set_status(item, status, reason)
 
     def _set_status(self, item: MemoryItem, status: str, reason: str) -> MemoryItem:
         new = item.model_copy(update={"id": new_id(), "status": status, "status_reason": reason})

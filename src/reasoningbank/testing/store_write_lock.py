@@ -4,7 +4,8 @@
 one step for every writer of a scope. These cases drive it from threads of one
 process against one store object; a backend that also promises it across
 processes (every persistent one should) tests that in its own suite, as
-``tests/stores/test_sqlite_processes.py`` does for SQLite.
+``tests/stores/test_sqlite_write_lock.py`` and ``tests/test_learning_processes.py``
+do for SQLite.
 
 :class:`~reasoningbank.testing.store_conformance.StoreConformance` inherits these
 cases; a backend's test class subclasses that, not this.
