@@ -5,7 +5,7 @@ from __future__ import annotations
 from pathlib import Path
 from typing import Any
 
-from reasoningbank.server.jobs import MAX_ATTEMPTS, Job, JobStore, JobWorker
+from reasoningbank.server.jobs import MAX_ATTEMPTS, Job, JobFailed, JobStore, JobWorker
 
 
 def test_a_submitted_job_survives_reopening(tmp_path: Path) -> None:
@@ -44,12 +44,16 @@ def test_the_worker_records_results_and_failures_and_gives_up_on_crash_loops(tmp
 
     def run(job: Job) -> dict[str, Any]:
         if job.request.get("fail"):
-            raise ValueError("the trajectory was bad")
+            raise JobFailed("the trajectory was bad")
+        if job.request.get("bug"):
+            raise KeyError("oops")
         return {"n": job.request["n"]}
 
     worker = JobWorker(jobs, run)
-    ok, bad, looping = (jobs.submit("a", "b", r) for r in ({"n": 1}, {"fail": True}, {"n": 3}))
-    for _ in range(2):
+    ok, bad, buggy, looping = (
+        jobs.submit("a", "b", r) for r in ({"n": 1}, {"fail": True}, {"bug": True}, {"n": 3})
+    )
+    for _ in range(3):
         claimed = jobs.claim()
         assert claimed is not None
         worker.run_one(claimed)
@@ -59,9 +63,10 @@ def test_the_worker_records_results_and_failures_and_gives_up_on_crash_loops(tmp
     claimed = jobs.claim()
     assert claimed is not None and claimed.attempts == MAX_ATTEMPTS + 1
     worker.run_one(claimed)
-    results = {j.id: jobs.get(j.id) for j in (ok, bad, looping)}
+    results = {j.id: jobs.get(j.id) for j in (ok, bad, buggy, looping)}
     assert results[ok.id].result == {"n": 1}  # type: ignore[union-attr]
     assert results[bad.id].error == "the trajectory was bad"  # type: ignore[union-attr]
+    assert results[buggy.id].error == "unexpected error: 'oops'"  # type: ignore[union-attr]
     assert results[looping.id].status == "failed"  # type: ignore[union-attr]
     assert "given up" in results[looping.id].error  # type: ignore[union-attr]
     jobs.close()

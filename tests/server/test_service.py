@@ -7,10 +7,9 @@ from pathlib import Path
 import pytest
 
 from reasoningbank.server import MemoryService, NotFound, Principal
-from reasoningbank.server.errors import BadRequest, TooManyJobs
+from reasoningbank.server.errors import BadRequest, Conflict, TooManyJobs
 from reasoningbank.server.learn_job import job_experience_id, run_learn_job
 from reasoningbank.server.schemas import LearnRequest, RetrieveRequest
-from reasoningbank.stores.base import StoreError
 from tests.server.helpers import make_service, trajectory, wait_job
 
 
@@ -138,7 +137,7 @@ def test_export_then_import_moves_a_bank_and_bad_input_stores_nothing(svc: Memor
     _learn(svc, acme, "team")
     text = "".join(svc.export_lines(acme, "team"))
     assert svc.import_jsonl(acme, "copy", text).imported == 1
-    with pytest.raises(StoreError, match="already exists"):
+    with pytest.raises(Conflict, match="nothing imported.*already exists"):
         svc.import_jsonl(acme, "copy", text)
     with pytest.raises(BadRequest, match="body:2"):
         svc.import_jsonl(acme, "copy", text + "{not json}\n")

@@ -7,9 +7,10 @@ line on stderr: exit code 2 for bad input, 1 for a failure while running
 
 The commands live in :mod:`.store` (``init list show delete export import
 stats``), :mod:`.items` (``items retire restore``), :mod:`.memory` (``learn retrieve add``), :mod:`.model`
-(``serve-model``) and :mod:`.bench` (``bench ...``, ``report``); each adds its
-parsers, and a command runs as ``args.func(args) -> int``. The options every
-command shares, the config and the store/bank factories are in :mod:`.common`.
+(``serve-model``), :mod:`.serve` (``serve``, ``keys ...``) and :mod:`.bench`
+(``bench ...``, ``report``); each adds its parsers, and a command runs as
+``args.func(args) -> int``. The options every command shares, the config and
+the store/bank factories are in :mod:`.common`.
 """
 
 from __future__ import annotations
@@ -19,7 +20,7 @@ import signal
 import threading
 from collections.abc import Callable, Sequence
 
-from . import bench, items, memory, model, store
+from . import bench, items, memory, model, serve, store
 from .common import add_common_options, fill_defaults
 from .errors import EXIT_USAGE, fail, run_command
 
@@ -39,6 +40,7 @@ def build_parser() -> argparse.ArgumentParser:
     store.register(sub)
     items.register(sub)
     model.register(sub)
+    serve.register(sub)
     bench.register(sub)
     return parser
 

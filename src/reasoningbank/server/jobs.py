@@ -91,6 +91,11 @@ def _job(row: sqlite3.Row | tuple[Any, ...]) -> Job:
     )
 
 
+class JobFailed(Exception):
+    """A job ended with an error its runner expected (a model call failed, no model configured):
+    recorded with its message, logged without a traceback."""
+
+
 class JobStore:
     """The jobs of one service, in ``<state dir>/jobs.db``."""
 
@@ -252,8 +257,11 @@ class JobWorker:
             return
         try:
             result = self.run(job)
+        except JobFailed as exc:
+            log.warning("job %s (bank %r) failed: %s", job.id, job.bank, exc)
+            self.jobs.fail(job.id, str(exc))
         except Exception as exc:
-            log.warning("job %s (bank %r) failed: %s", job.id, job.bank, exc, exc_info=True)
-            self.jobs.fail(job.id, str(exc) or type(exc).__name__)
+            log.exception("job %s (bank %r) failed unexpectedly", job.id, job.bank)
+            self.jobs.fail(job.id, f"unexpected error: {exc or type(exc).__name__}")
         else:
             self.jobs.finish(job.id, result)

@@ -20,10 +20,10 @@ import logging
 from collections.abc import Callable, Sequence
 from typing import Any, cast
 
-from ..bank import ReasoningBank
+from ..bank import LearnError, NoLLMError, ReasoningBank
 from ..models import Experience
 from ..stores.base import NotFoundError, Store, StoreError
-from .jobs import Job
+from .jobs import Job, JobFailed
 from .schemas import LearnRequest, LearnResult, VerdictView
 
 log = logging.getLogger(__name__)
@@ -81,7 +81,10 @@ def run_learn_job(store: Store, make_bank: BankFactory, job: Job) -> dict[str, A
         pass
     request = LearnRequest.model_validate(job.request)
     bank = make_bank(cast(Store, FixedIdStore(store, exp_id)), job.bank)
-    report = bank.learn(request.trajectory, outcome=request.outcome, shown=request.shown or [])
+    try:
+        report = bank.learn(request.trajectory, outcome=request.outcome, shown=request.shown or [])
+    except (LearnError, NoLLMError, ValueError, StoreError) as exc:
+        raise JobFailed(str(exc) or type(exc).__name__) from exc
     if report.experience_id != exp_id:  # the learner stored it some other way: say so loudly
         log.error(
             "job %s stored experience %s, not %s: a restart could learn it twice",

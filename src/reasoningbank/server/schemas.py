@@ -19,6 +19,10 @@ from .jobs import JobStatus
 
 MAX_QUERY_CHARS = 20_000
 MAX_ID_CHARS = 200
+MAX_BODY_BYTES = 4 * 1024 * 1024
+"""Largest request body but an import: a long trajectory fits many times over."""
+MAX_IMPORT_BYTES = 64 * 1024 * 1024
+"""Largest import body (an export with every item version and the vectors)."""
 
 
 class _Request(BaseModel):

@@ -22,11 +22,11 @@ from pathlib import Path
 
 from ..bank import ReasoningBank
 from ..retrieve import items_of
-from ..stores.base import Store
+from ..stores.base import EmbeddingMismatchError, Store, StoreError
 from ..stores.exchange import read_jsonl
 from ..tracking import ItemTracker
 from . import views
-from .errors import BadRequest, NotFound, TooManyJobs, no_bank
+from .errors import BadRequest, Conflict, NotFound, TooManyJobs, Unavailable, no_bank
 from .jobs import Job, JobStore, JobWorker
 from .keys import KeyStore, Principal, valid_name
 from .learn_job import BankFactory, run_learn_job
@@ -110,7 +110,10 @@ class MemoryService:
     # ------------------------------------------------------------------ lifecycle
 
     def start(self) -> int:
-        """Start the learning worker; returns how many interrupted jobs it re-queued."""
+        """Start the learning worker; returns how many interrupted jobs it re-queued (0 when it
+        already runs)."""
+        if self.worker.alive:
+            return 0
         requeued = self.worker.start()
         if requeued:
             log.info("re-queued %d learning job(s) interrupted by the last stop", requeued)
@@ -162,7 +165,13 @@ class MemoryService:
 
     def submit_learn(self, principal: Principal, bank: str, req: LearnRequest) -> JobView:
         """Accept a trajectory for learning: the job is on disk when this returns."""
-        self.bank(principal, bank)
+        rb = self.bank(principal, bank)
+        if rb.extractor is None or (req.outcome is None and rb.judge is None):
+            raise Unavailable(
+                "this service has no model to learn with"
+                + (" (pass an outcome to skip the judge)" if rb.extractor is not None else "")
+                + ": start it with --model (and --api-base) or --local-model"
+            )
         pending = self.jobs.pending(tenant=principal.tenant)
         if pending >= self.max_pending_jobs:
             raise TooManyJobs(
@@ -249,7 +258,12 @@ class MemoryService:
             experiences = read_jsonl(io.StringIO(text), scope=bank)
         except ValueError as exc:
             raise BadRequest(str(exc).replace("<stream>", "body")) from exc
-        self.store.add_many(experiences)
+        try:
+            self.store.add_many(experiences)
+        except EmbeddingMismatchError:
+            raise
+        except StoreError as exc:  # an id the bank already holds: the caller's to resolve
+            raise Conflict(f"nothing imported: {exc}") from exc
         return Imported(imported=len(experiences))
 
     def stats(self, principal: Principal, bank: str) -> Stats:
