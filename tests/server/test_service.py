@@ -137,7 +137,7 @@ def test_export_then_import_moves_a_bank_and_bad_input_stores_nothing(svc: Memor
     _learn(svc, acme, "team")
     text = "".join(svc.export_lines(acme, "team"))
     assert svc.import_jsonl(acme, "copy", text).imported == 1
-    with pytest.raises(Conflict, match="nothing imported.*already exists"):
+    with pytest.raises(Conflict, match=r"nothing imported.*already exists"):
         svc.import_jsonl(acme, "copy", text)
     with pytest.raises(BadRequest, match="body:2"):
         svc.import_jsonl(acme, "copy", text + "{not json}\n")

@@ -92,6 +92,10 @@ async def _validation(request: Request, exc: Exception) -> Response:
         ctx = errors[0].get("ctx") or {}
         reason = ctx.get("error", "JSON decode error") if isinstance(ctx, dict) else "JSON decode error"
         return error_response(400, "invalid_json", f"the body is not valid JSON: {reason}", details=details)
+    content_type = request.headers.get("content-type", "")
+    if errors and tuple(errors[0].get("loc", ())) == ("body",) and "json" not in content_type.lower():
+        message = f"the body must be JSON sent with Content-Type: application/json (got {content_type!r})"
+        return error_response(422, "invalid_request", message, details=details)
     first = details[0] if details else {"where": "request", "message": "invalid"}
     more = f" (and {len(errors) - 1} more)" if len(errors) > 1 else ""
     message = f"the request is not valid: {first['where']}: {first['message']}{more}"
