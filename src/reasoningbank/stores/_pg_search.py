@@ -24,6 +24,7 @@ from ._pg_conn import Conn
 from ._pg_schema import HNSW_MAX_DIM
 
 DEFAULT_EXACT_MAX = 20_000
+DEFAULT_EF_SEARCH = 100  # HNSW candidate list: recall about 0.97 at 100k 384-d vectors (docs/benchmarks.md)
 TIE_SLACK = 16  # rows fetched beyond k, to re-rank ties at the k-th place
 _EF_SEARCH_MAX = 1000  # pgvector's upper bound for hnsw.ef_search
 _MAX_SCAN_TUPLES = 1_000_000  # the iterative scan gives up after this many index tuples
@@ -53,23 +54,45 @@ def exact(
     return [(str(r[0]), 1.0 - float(r[1])) for r in rows]
 
 
-def _approximate(
-    conn: Conn, scope: str, q: npt.NDArray[np.float32], k: int, dim: int, exclude_task_id: str | None
-) -> list[Any] | None:
-    """Rows ``(id, dist)`` from the HNSW index, re-ranked; None when they cannot be trusted."""
-    n = min(k + TIE_SLACK, _EF_SEARCH_MAX)
-    conn.execute(
-        "SELECT set_config('hnsw.ef_search', %s, true), set_config('hnsw.iterative_scan', 'strict_order', "
-        "true), set_config('hnsw.max_scan_tuples', %s, true)",
-        (str(max(40, n)), str(_MAX_SCAN_TUPLES)),
-    )
-    # The expression and the predicate must match the index's text, with the dimension a literal.
+def approximate_query(dim: int, excluding: bool) -> sql.Composed:
+    """The HNSW query: the ``n`` nearest rows of the scope by the index, re-ranked with ties newest first.
+
+    Parameters ``q`` (the query vector), ``s`` (the scope), ``n`` and, if ``excluding``, ``x``
+    (the task to leave out). The expression and the predicate must match the index's text, with
+    the dimension a literal.
+    """
     indexed = sql.SQL("(embedding::vector({})) <=> %(q)s").format(sql.Literal(dim))
-    query = sql.SQL(
+    return sql.SQL(
         "SELECT id, dist FROM (SELECT id, created_at, seq, {indexed} AS dist FROM experiences "
         "WHERE scope = %(s)s AND emb_dim = {dim}{excl} ORDER BY {indexed} LIMIT %(n)s) AS c "
         "ORDER BY dist, created_at DESC, seq DESC"
-    ).format(indexed=indexed, dim=sql.Literal(dim), excl=sql.SQL(_excluding(exclude_task_id)))
+    ).format(
+        indexed=indexed, dim=sql.Literal(dim), excl=sql.SQL(" AND task_id <> %(x)s" if excluding else "")
+    )
+
+
+def index_settings(conn: Conn, n: int, ef_search: int = DEFAULT_EF_SEARCH) -> None:
+    """Transaction-local settings for an HNSW scan that must return ``n`` rows of one scope, in order."""
+    conn.execute(
+        "SELECT set_config('hnsw.ef_search', %s, true), set_config('hnsw.iterative_scan', 'strict_order', "
+        "true), set_config('hnsw.max_scan_tuples', %s, true)",
+        (str(min(max(ef_search, n), _EF_SEARCH_MAX)), str(_MAX_SCAN_TUPLES)),
+    )
+
+
+def _approximate(
+    conn: Conn,
+    scope: str,
+    q: npt.NDArray[np.float32],
+    k: int,
+    dim: int,
+    exclude_task_id: str | None,
+    ef_search: int,
+) -> list[Any] | None:
+    """Rows ``(id, dist)`` from the HNSW index, re-ranked; None when they cannot be trusted."""
+    n = min(k + TIE_SLACK, _EF_SEARCH_MAX)
+    index_settings(conn, n, ef_search)
+    query = approximate_query(dim, exclude_task_id is not None)
     rows = conn.execute(query, {"q": q, "s": scope, "n": n, "x": exclude_task_id}).fetchall()
     if len(rows) < k:
         return None  # fewer than asked: the scan gave up, or the filter left few; check exactly
@@ -90,6 +113,7 @@ def search(
     vectors: int,
     exact_max: int,
     exclude_task_id: str | None,
+    ef_search: int = DEFAULT_EF_SEARCH,
 ) -> list[Hit]:
     """The top-k ``(id, score)`` of the scope for the unit query ``q``, best first.
 
@@ -97,7 +121,7 @@ def search(
     """
     if vectors <= exact_max or dim > HNSW_MAX_DIM or k > _EF_SEARCH_MAX - TIE_SLACK or not np.any(q):
         return exact(conn, scope, q, k, exclude_task_id)
-    rows = _approximate(conn, scope, q, k, dim, exclude_task_id)
+    rows = _approximate(conn, scope, q, k, dim, exclude_task_id, ef_search)
     if rows is None:
         return exact(conn, scope, q, k, exclude_task_id)
     return [(str(r[0]), 1.0 - float(r[1])) for r in rows]

@@ -49,7 +49,8 @@ class PostgresStore:
     """A :class:`~reasoningbank.stores.base.Store` in a PostgreSQL schema.
 
     ``exact_search_max``: scopes with at most this many vectors are searched
-    exactly, larger ones through the HNSW index.
+    exactly, larger ones through the HNSW index, whose candidate list is
+    ``ef_search`` long (longer: better recall, slower).
     """
 
     def __init__(
@@ -59,10 +60,12 @@ class PostgresStore:
         min_size: int = 1,
         max_size: int = 8,
         exact_search_max: int = _pg_search.DEFAULT_EXACT_MAX,
+        ef_search: int = _pg_search.DEFAULT_EF_SEARCH,
     ) -> None:
         self._target = parse_url(url, min_size=min_size, max_size=max_size)
         self.schema = self._target.schema
         self.exact_search_max = exact_search_max
+        self.ef_search = ef_search
         self._closed = False
         self._indexed: set[int] = set()
         self._held = threading.local()  # scopes this thread holds a write_lock on, with depths
@@ -342,6 +345,7 @@ class PostgresStore:
                 vectors=info.vectors,
                 exact_max=self.exact_search_max,
                 exclude_task_id=exclude_task_id,
+                ef_search=self.ef_search,
             )
             if not hits:
                 return []
