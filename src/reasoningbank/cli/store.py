@@ -14,7 +14,7 @@ from typing import Any
 from rich.table import Table
 
 from ..models import Experience
-from ..stores import export_jsonl, import_jsonl
+from ..stores import export_jsonl, import_jsonl, mask_url
 from ..stores.base import NotFoundError, Store
 from . import common
 from .common import add_command, load_config
@@ -46,12 +46,12 @@ def cmd_init(args: argparse.Namespace) -> int:
     try:
         n = store.count(cfg.scope)
         binding = store.embedding_model(cfg.scope)
-        location = str(getattr(store, "path", "")) or cfg.store
+        location = str(getattr(store, "path", "")) or mask_url(cfg.store)
         persistent = cfg.store.strip() != "memory://"
     finally:
         store.close()
     info = {
-        "store": cfg.store,
+        "store": mask_url(cfg.store),
         "location": location,
         "scope": cfg.scope,
         "experiences": n,
@@ -63,7 +63,7 @@ def cmd_init(args: argparse.Namespace) -> int:
         return EXIT_OK
     out = console()
     out.print(
-        f"Bank ready at [bold]{lit(location)}[/bold] (store {lit(cfg.store)}), "
+        f"Bank ready at [bold]{lit(location)}[/bold] (store {lit(mask_url(cfg.store))}), "
         f"scope [bold]{lit(cfg.scope)}[/bold]: {n} experience(s)."
     )
     if not persistent:
@@ -252,7 +252,7 @@ def cmd_stats(args: argparse.Namespace) -> int:
     if args.json:
         emit_json(stats)
         return EXIT_OK
-    table = Table(title=lit(f"Scope {cfg.scope!r} in {cfg.store}"))
+    table = Table(title=lit(f"Scope {cfg.scope!r} in {mask_url(cfg.store)}"))
     table.add_column("what")
     table.add_column("value", justify="right")
     emb = stats["embedding_model"]

@@ -14,6 +14,7 @@ from __future__ import annotations
 
 from pathlib import Path
 
+from ._urls import mask_url
 from .base import EmbeddingMismatchError, NotFoundError, Store, StoreError
 from .exchange import export_jsonl, import_jsonl
 from .memory import InMemoryStore
@@ -39,7 +40,7 @@ def open_store(url: str | Path) -> Store:
 
         return PostgresStore(text)
     raise ValueError(
-        f"unknown store URL {text!r}: use 'memory://', 'sqlite:///path.db', "
+        f"unknown store URL {mask_url(text)!r}: use 'memory://', 'sqlite:///path.db', "
         "'postgresql://user@host/db' or a path ending in " + ", ".join(_SQLITE_SUFFIXES)
     )
 
@@ -53,5 +54,6 @@ __all__ = [
     "StoreError",
     "export_jsonl",
     "import_jsonl",
+    "mask_url",
     "open_store",
 ]

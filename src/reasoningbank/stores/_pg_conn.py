@@ -23,6 +23,7 @@ from dataclasses import dataclass
 from typing import Any
 from urllib.parse import parse_qsl, urlencode, urlsplit, urlunsplit
 
+from ._urls import mask_url
 from .base import StoreError
 
 try:
@@ -69,23 +70,11 @@ def _int_option(options: dict[str, str], name: str, default: int) -> int:
     return value
 
 
-def mask(url: str) -> str:
-    """``url`` without its password (in the authority or as a ``password=`` option)."""
-    parts = urlsplit(url)
-    netloc = parts.netloc
-    if "@" in netloc:
-        auth, host = netloc.rsplit("@", 1)
-        if ":" in auth:
-            netloc = f"{auth.split(':', 1)[0]}:***@{host}"
-    query = [(k, "***" if k == "password" else v) for k, v in parse_qsl(parts.query, keep_blank_values=True)]
-    return urlunsplit(parts._replace(netloc=netloc, query=urlencode(query, safe="/")))
-
-
 def parse_url(url: str, *, min_size: int = 1, max_size: int = 8) -> Target:
     """Split a ``postgresql://`` URL into libpq's part and the store's own options."""
     text = url.strip()
     if not text.startswith(SCHEMES):
-        raise ValueError(f"not a PostgreSQL URL: {mask(text)!r} (expected postgresql://...)")
+        raise ValueError(f"not a PostgreSQL URL: {mask_url(text)!r} (expected postgresql://...)")
     parts = urlsplit(text)
     pairs = parse_qsl(parts.query, keep_blank_values=True)
     own = {k: v for k, v in pairs if k in _OWN_OPTIONS}
@@ -100,7 +89,7 @@ def parse_url(url: str, *, min_size: int = 1, max_size: int = 8) -> Target:
     if hi < lo:
         raise ValueError(f"store URL: pool_max_size={hi} is below pool_min_size={lo}")
     conninfo = urlunsplit(parts._replace(query=urlencode(rest, safe="/")))
-    return Target(conninfo=conninfo, schema=schema, min_size=lo, max_size=hi, shown=mask(text))
+    return Target(conninfo=conninfo, schema=schema, min_size=lo, max_size=hi, shown=mask_url(text))
 
 
 def lock_key(*parts: str) -> int:
@@ -173,4 +162,4 @@ def translated(shown: str) -> Iterator[None]:
         raise StoreError(f"PostgreSQL at {shown}: {_first_line(err)}") from err
 
 
-__all__ = ["Conn", "Pool", "Target", "connect", "lock_key", "make_pool", "mask", "parse_url", "psycopg"]
+__all__ = ["Conn", "Pool", "Target", "connect", "lock_key", "make_pool", "parse_url", "psycopg"]
