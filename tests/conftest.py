@@ -16,6 +16,9 @@ from typing import Any
 
 import pytest
 
+# postgres_server / pg_url: a private PostgreSQL with pgvector, started when a test first asks for it
+pytest_plugins = ("tests.postgres_server",)
+
 os.environ["REASONINGBANK_BLOCK_REAL_CALLS"] = "1"
 os.environ.setdefault("LITELLM_LOCAL_MODEL_COST_MAP", "True")
 os.environ.setdefault("HF_HUB_OFFLINE", "1")

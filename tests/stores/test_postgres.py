@@ -18,8 +18,7 @@ import pytest
 
 from reasoningbank.stores import EmbeddingMismatchError, Store, StoreError, open_store
 from reasoningbank.testing.store_conformance import DIM, MODEL, StoreConformance, axis, make_experience
-
-from .conftest import schema_for, with_options
+from tests.postgres_server import schema_for, with_options
 
 pytestmark = pytest.mark.postgres
 

