@@ -7,7 +7,7 @@ line on stderr: exit code 2 for bad input, 1 for a failure while running
 
 The commands live in :mod:`.store` (``init list show delete export import
 stats``), :mod:`.items` (``items retire restore``), :mod:`.memory` (``learn retrieve add``), :mod:`.model`
-(``serve-model``), :mod:`.serve` (``serve``, ``keys ...``) and :mod:`.bench`
+(``serve-model``), :mod:`.serve` (``serve``, ``keys ...``), :mod:`.mcp` (``mcp``) and :mod:`.bench`
 (``bench ...``, ``report``); each adds its parsers, and a command runs as
 ``args.func(args) -> int``. The options every command shares, the config and
 the store/bank factories are in :mod:`.common`.
@@ -20,7 +20,7 @@ import signal
 import threading
 from collections.abc import Callable, Sequence
 
-from . import bench, items, memory, model, serve, store
+from . import bench, items, mcp, memory, model, serve, store
 from .common import add_common_options, fill_defaults
 from .errors import EXIT_USAGE, fail, run_command
 
@@ -41,6 +41,7 @@ def build_parser() -> argparse.ArgumentParser:
     items.register(sub)
     model.register(sub)
     serve.register(sub)
+    mcp.register(sub)
     bench.register(sub)
     return parser
 

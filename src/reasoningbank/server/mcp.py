@@ -1,0 +1,84 @@
+"""The MCP server (``reasoningbank mcp``): the service's memory as tools for coding agents.
+
+Built with the official MCP Python SDK on the same
+:class:`~reasoningbank.server.service.MemoryService` as the REST app, so a
+bank, a key and a learning job mean the same thing through both:
+
+* :func:`run_stdio` -- for an agent that launches the server itself (Claude
+  Code, Cursor, any MCP client's ``command``); the caller is the key in
+  ``$REASONINGBANK_API_KEY`` or, in a state dir without keys, the local user
+  (:func:`~reasoningbank.server.mcp_access.stdio_access`);
+* :func:`http_app` / :func:`run_http` -- streamable HTTP at ``/mcp`` for agents
+  on other machines; every request carries ``Authorization: Bearer <key>``.
+
+The tools are in :mod:`.mcp_tools`, their answers in :mod:`.mcp_views`, the
+scoping in :mod:`.mcp_access`. Learning jobs are the service's durable jobs:
+one accepted just before the server stops is learned when it next starts.
+"""
+
+from __future__ import annotations
+
+import anyio
+from mcp.server.mcpserver import MCPServer
+from starlette.types import ASGIApp
+
+from .mcp_access import Access, BankScope, BearerGuard, RequestAccess
+from .mcp_tools import build_server
+from .schemas import MAX_BODY_BYTES
+from .service import MemoryService
+
+MCP_PATH = "/mcp"
+LOOPBACK = ("127.0.0.1", "localhost", "::1")
+
+__all__ = ["MCP_PATH", "build_server", "http_app", "run_http", "run_stdio"]
+
+
+def run_stdio(service: MemoryService, access: Access, scope: BankScope) -> None:
+    """Serve MCP on this process's stdin/stdout until the client closes them; then stop the
+    learning worker (after its current job) and close the service."""
+    server = build_server(service, access, scope)
+    service.start()
+    try:
+        anyio.run(server.run_stdio_async)
+    finally:
+        service.close()
+
+
+def http_app(
+    service: MemoryService,
+    scope: BankScope,
+    *,
+    host: str = "127.0.0.1",
+    max_body_bytes: int = MAX_BODY_BYTES,
+) -> ASGIApp:
+    """The streamable-HTTP app at :data:`MCP_PATH`, every request checked by :class:`BearerGuard`.
+
+    ``host`` is where it listens: on a loopback address the SDK also refuses
+    requests whose ``Host`` or ``Origin`` is not loopback (DNS rebinding from a
+    web page). Start and close ``service`` around it (:func:`run_http` does).
+    """
+    server: MCPServer = build_server(service, RequestAccess(scope), scope)
+    app = server.streamable_http_app(
+        streamable_http_path=MCP_PATH, host=host, max_request_body_size=max_body_bytes
+    )
+    return BearerGuard(app, authenticate=service.authenticate)
+
+
+def run_http(
+    service: MemoryService,
+    scope: BankScope,
+    *,
+    host: str,
+    port: int,
+    log_level: str = "info",
+    max_body_bytes: int = MAX_BODY_BYTES,
+) -> None:
+    """Serve :func:`http_app` with uvicorn until stopped; the service closes afterwards."""
+    import uvicorn
+
+    app = http_app(service, scope, host=host, max_body_bytes=max_body_bytes)
+    service.start()
+    try:
+        uvicorn.run(app, host=host, port=port, log_level=log_level, server_header=False)
+    finally:
+        service.close()
