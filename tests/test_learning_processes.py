@@ -1,4 +1,4 @@
-"""Eight processes learning the same lessons into one SQLite bank at once.
+"""Eight processes learning the same lessons into one bank at once, on SQLite and on PostgreSQL.
 
 Each spawned process runs the real ``ReasoningBank.learn`` path (judge, extract,
 screen, consolidate, store, record usage) with the shipped fakes, 50 times, and
@@ -25,7 +25,7 @@ from reasoningbank.config import get_preset
 from reasoningbank.embed import HashEmbedder
 from reasoningbank.llm import Message, ScriptedLLM
 from reasoningbank.models import Step, Trajectory
-from reasoningbank.stores import SQLiteStore
+from reasoningbank.stores import SQLiteStore, Store, open_store
 
 PROCESSES = 8
 ROUNDS = 50
@@ -34,19 +34,32 @@ QUERIES = ("buy a red coffee mug", "buy a blue tea cup")
 _MARK = re.compile(r"answer-w\d+-\d+")
 
 
-class SlowReadStore(SQLiteStore):
-    """A SQLite store whose duplicate checks take a little longer: without the write lock, the
-    window between "not in the bank yet" and the write would then almost surely overlap."""
+class SlowReads:
+    """Duplicate checks and searches that take a little longer: without the write lock, the window
+    between "not in the bank yet" and the write would then almost surely overlap."""
 
     def has_item_hash(self, scope: str, content_hash: str) -> bool:
-        found = super().has_item_hash(scope, content_hash)
+        found: bool = super().has_item_hash(scope, content_hash)  # type: ignore[misc]
         time.sleep(0.002)
         return found
 
     def search(self, *args: Any, **kwargs: Any) -> Any:
-        hits = super().search(*args, **kwargs)
+        hits = super().search(*args, **kwargs)  # type: ignore[misc]
         time.sleep(0.002)
         return hits
+
+
+class SlowReadStore(SlowReads, SQLiteStore):
+    pass
+
+
+def slow_store(location: str) -> Store:
+    """The bank at ``location`` (a SQLite path or a postgresql:// URL), with slow reads."""
+    if location.startswith("postgresql://"):
+        from reasoningbank.stores.postgres import PostgresStore
+
+        return type("SlowPostgresStore", (SlowReads, PostgresStore), {})(location)  # type: ignore[no-any-return]
+    return SlowReadStore(location)
 
 
 def _own(mark: str) -> tuple[str, str]:
@@ -69,12 +82,12 @@ def _reply(messages: Sequence[Message]) -> str:
     )
 
 
-def learn_many(path: str, worker: int, mode: str, start: Any, out: Any) -> None:
+def learn_many(location: str, worker: int, mode: str, start: Any, out: Any) -> None:
     """One process: learn ROUNDS trajectories; put the experience ids (or the error) on ``out``."""
     try:
         preset = get_preset("paper").with_overrides({"consolidation": mode, "max_items": 4})
         llm = ScriptedLLM(default=_reply)
-        with ReasoningBank.from_preset(SlowReadStore(path), HashEmbedder(), llm, preset) as bank:
+        with ReasoningBank.from_preset(slow_store(location), HashEmbedder(), llm, preset) as bank:
             start.wait(timeout=120)
             ids = []
             for n in range(ROUNDS):
@@ -90,10 +103,10 @@ def learn_many(path: str, worker: int, mode: str, start: Any, out: Any) -> None:
         out.put((worker, f"{type(err).__name__}: {err}"))
 
 
-def _run(path: Path, mode: str) -> dict[int, list[str]]:
+def _run(location: str, mode: str) -> dict[int, list[str]]:
     ctx = mp.get_context("spawn")
     start, out = ctx.Barrier(PROCESSES), ctx.Queue()
-    procs = [ctx.Process(target=learn_many, args=(str(path), w, mode, start, out)) for w in range(PROCESSES)]
+    procs = [ctx.Process(target=learn_many, args=(location, w, mode, start, out)) for w in range(PROCESSES)]
     for p in procs:
         p.start()
     try:
@@ -108,13 +121,17 @@ def _run(path: Path, mode: str) -> dict[int, list[str]]:
     return results
 
 
+@pytest.mark.parametrize("backend", ["sqlite", pytest.param("postgres", marks=pytest.mark.postgres)])
 @pytest.mark.parametrize("mode", ["dedup", "merge"])
-def test_eight_processes_keep_one_current_copy_of_each_lesson(tmp_path: Path, mode: str) -> None:
-    path = tmp_path / "bank.db"
-    results = _run(path, mode)
-    with SQLiteStore(path) as store:
+def test_eight_processes_keep_one_current_copy_of_each_lesson(
+    tmp_path: Path, mode: str, backend: str, request: pytest.FixtureRequest
+) -> None:
+    location = str(tmp_path / "bank.db") if backend == "sqlite" else request.getfixturevalue("pg_url")
+    results = _run(location, mode)
+    with open_store(location) as store:
         exps = store.list("default")
-        assert store.integrity_check() == "ok"
+        if isinstance(store, SQLiteStore):
+            assert store.integrity_check() == "ok"
     # nothing lost: every learn stored its experience, once
     learned = [eid for ids in results.values() for eid in ids]
     assert len(learned) == len(set(learned)) == PROCESSES * ROUNDS
