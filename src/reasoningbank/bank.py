@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import asyncio
 import os
+from collections import Counter
 from collections.abc import Sequence
 from types import TracebackType
 
@@ -240,15 +241,23 @@ class ReasoningBank:
         """Store a hand-written item as its own experience (origin ``manual``).
 
         The experience's query (what retrieval matches against) is ``query`` or,
-        if omitted, the title.
+        if omitted, the title. Secrets in the texts are redacted like ``learn``'s.
         """
-        item = MemoryItem(title=title, content=content, description=description, origin="manual")
-        text = (query or title).strip()
+        counts: Counter[str] = Counter()
+        redact = self.learner.redactor.redact
+        item = MemoryItem(
+            title=redact(title, counts),
+            content=redact(content, counts),
+            description=redact(description, counts),
+            origin="manual",
+        )
+        text = redact(query.strip(), counts) if query else item.title
         exp = Experience(
             scope=self.scope,
             task_id=task_id or f"manual-{item.id}",
             query=text,
             query_embedding=self._embed_query(text),
+            redactions=dict(sorted(counts.items())),
         )
         exp.items = [item.model_copy(update={"experience_id": exp.id})]
         self.store.add(exp)

@@ -17,7 +17,9 @@ import tomllib
 from pathlib import Path
 from typing import Any, Literal
 
-from pydantic import BaseModel, ConfigDict, Field, ValidationError
+from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator
+
+from .text.redact import compile_patterns
 
 # The choices of each setting. The modules that implement them import these names.
 JudgePrompt = Literal["paper", "small-local"]
@@ -84,6 +86,17 @@ class Preset(BaseModel):
     retire_items: bool = False
     retire_min_shown: int = Field(default=3, ge=1)
     retire_margin: float = Field(default=0.25, ge=0.0, le=1.0)
+    # Replace API keys, tokens, passwords and private keys with [REDACTED:<kind>] before a
+    # trajectory is judged, distilled or stored (reasoningbank.text.redact), and also text
+    # matching these regular expressions (Python ``re`` syntax; each should run in linear time).
+    redact_secrets: bool = True
+    redact_patterns: tuple[str, ...] = ()
+
+    @field_validator("redact_patterns")
+    @classmethod
+    def _patterns_compile(cls, v: tuple[str, ...]) -> tuple[str, ...]:
+        compile_patterns(v)  # a bad pattern fails when the settings are read, not mid-learn
+        return v
 
     def with_overrides(self, overrides: dict[str, Any]) -> Preset:
         """A copy with ``overrides`` applied and validated."""
@@ -181,6 +194,14 @@ class BankConfig(BaseModel):
     embedder: str = "local"
     preset: str = "paper"
     preset_overrides: dict[str, Any] = Field(default_factory=dict)
+    # More secret shapes to redact, added to the preset's ``redact_patterns``.
+    redact_patterns: list[str] = Field(default_factory=list)
+
+    @field_validator("redact_patterns")
+    @classmethod
+    def _patterns_compile(cls, v: list[str]) -> list[str]:
+        compile_patterns(v)
+        return v
 
     def resolved_preset(self) -> Preset:
         """The named preset with ``preset_overrides`` applied."""
@@ -192,8 +213,12 @@ class BankConfig(BaseModel):
                 f"preset_overrides: unknown or read-only key(s) {', '.join(map(repr, bad))}; "
                 f"allowed: {', '.join(k for k in Preset.model_fields if k != 'name')}"
             )
+        overrides = dict(self.preset_overrides)
+        if self.redact_patterns:
+            given = overrides.get("redact_patterns", base.redact_patterns)
+            overrides["redact_patterns"] = (*given, *self.redact_patterns)
         try:
-            return base.with_overrides(self.preset_overrides)
+            return base.with_overrides(overrides)
         except ValidationError as exc:
             raise ConfigError(f"preset_overrides: {_describe(exc)}") from None
 

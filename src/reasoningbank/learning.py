@@ -12,9 +12,11 @@ directly with items it extracted from several rollouts at once.
 
 from __future__ import annotations
 
+import dataclasses
 import time
-from collections.abc import Callable, Sequence
-from dataclasses import dataclass
+from collections import Counter
+from collections.abc import Callable, Mapping, Sequence
+from dataclasses import dataclass, field
 
 import numpy as np
 import numpy.typing as npt
@@ -24,9 +26,11 @@ from .consolidate import Consolidator
 from .extract import ExtractionResult, Extractor
 from .judge import Judge, Outcome, gate_verdict, outcome_verdict
 from .models import EmbeddingRef, Experience, LearnReport, Trajectory, Usage, Verdict
+from .redaction import redact_items, redact_trajectory, redact_verdict, redaction_note, redactor_for
 from .retrieve import header_version
 from .screen import screen_items
 from .stores.base import Store
+from .text.redact import Redactor
 from .tracking import ItemTracker
 
 
@@ -49,12 +53,25 @@ class Learner:
     consolidator: Consolidator
     tracker: ItemTracker
     preset: Preset
+    redactor: Redactor = field(init=False)
+
+    def __post_init__(self) -> None:
+        self.redactor = redactor_for(self.preset)
+
+    def redact(self, trajectory: Trajectory) -> Trajectory:
+        """``trajectory`` with its secrets redacted: what a model may be shown of it."""
+        return redact_trajectory(self.redactor, trajectory, Counter())
 
     def verdict(
         self, trajectory: Trajectory, verdict: Verdict | None = None, outcome: Outcome | None = None
     ) -> tuple[Verdict, Usage]:
         """The gated verdict to learn from (an outcome, a given verdict or the judge's) and the
-        judge's usage."""
+        judge's usage. The judge sees the trajectory with its secrets redacted."""
+        return self._verdict(self.redact(trajectory), verdict, outcome)
+
+    def _verdict(
+        self, trajectory: Trajectory, verdict: Verdict | None, outcome: Outcome | None
+    ) -> tuple[Verdict, Usage]:
         if verdict is not None and outcome is not None:
             raise ValueError("pass either verdict= or outcome=, not both")
         judged = verdict is None and outcome is None
@@ -86,7 +103,10 @@ class Learner:
     ) -> LearnReport:
         started = time.perf_counter()
         judged = verdict is None and outcome is None
-        verdict, judge_usage = self.verdict(trajectory, verdict, outcome)
+        # Secrets go before anything else sees the trajectory: the judge, the embedder, the extractor.
+        redactions: Counter[str] = Counter()
+        trajectory = redact_trajectory(self.redactor, trajectory, redactions)
+        verdict, judge_usage = self._verdict(trajectory, verdict, outcome)
         ref = self.embed_query(trajectory.query)
         vector = np.asarray(ref.vector, dtype=np.float32)
         extraction = self._extract(trajectory, verdict, vector)
@@ -100,6 +120,7 @@ class Learner:
             prompt_versions=versions,
             query_embedding=ref,
             started=started,
+            redactions=redactions,
         )
 
     def _extract(
@@ -134,10 +155,18 @@ class Learner:
         rollouts: Sequence[Trajectory] = (),
         query_embedding: EmbeddingRef | None = None,
         started: float | None = None,
+        redactions: Mapping[str, int] | None = None,
     ) -> LearnReport:
         """Screen and consolidate ``extraction``'s items, store one experience atomically, and
-        credit the items shown to the task (``shown``, or what retrieval returned for it)."""
+        credit the items shown to the task (``shown``, or what retrieval returned for it).
+
+        Everything stored is redacted first (again, for what ``learn`` redacted already: that
+        finds nothing new); ``redactions`` are the secrets the caller removed before."""
         started = time.perf_counter() if started is None else started
+        counts = Counter(redactions or {})
+        trajectory, rollouts, verdict, extraction = self._redacted(
+            trajectory, rollouts, verdict, extraction, counts
+        )
         ref = query_embedding or self.embed_query(trajectory.query)
         vector = np.asarray(ref.vector, dtype=np.float32)
         exp = Experience(
@@ -149,14 +178,9 @@ class Learner:
             rollouts=list(rollouts),
             verdict=verdict,
             raw_extraction=extraction.raw,
-            prompt_versions={"memory_header": header_version(), **(prompt_versions or {})},
-            models={"embedder": self.embedder_name},
+            redactions=dict(sorted(counts.items())),
         )
-        if "judge" in exp.prompt_versions:
-            exp.models["judge"] = verdict.judge_model
-        if extraction.prompt_version != "none":
-            exp.prompt_versions["extract"] = extraction.prompt_version
-            exp.models["extractor"] = extraction.model
+        self._provenance(exp, prompt_versions or {}, verdict, extraction)
         shown_ids = list(shown) if shown is not None else self.tracker.take_shown(trajectory.task_id)
         # One step for every writer of the scope, in any process: deciding which items are new
         # (consolidation) and which are harmful (retiring) reads the bank; without the lock, two
@@ -170,10 +194,45 @@ class Learner:
             verdict=verdict,
             items=exp.items,
             stored=True,
-            note="; ".join(n for n in (note, *retired) if n),
+            note="; ".join(n for n in (redaction_note(counts), note, *retired) if n),
             judge_usage=judge_usage or Usage(),
             extraction_usage=extraction.usage,
             seconds=time.perf_counter() - started,
+            redactions=exp.redactions,
+        )
+
+    def _provenance(
+        self, exp: Experience, prompt_versions: dict[str, str], verdict: Verdict, extraction: ExtractionResult
+    ) -> None:
+        """Record on ``exp`` the prompt versions and the models that made it."""
+        exp.prompt_versions = {"memory_header": header_version(), **prompt_versions}
+        exp.models = {"embedder": self.embedder_name}
+        if "judge" in exp.prompt_versions:
+            exp.models["judge"] = verdict.judge_model
+        if extraction.prompt_version != "none":
+            exp.prompt_versions["extract"] = extraction.prompt_version
+            exp.models["extractor"] = extraction.model
+
+    def _redacted(
+        self,
+        trajectory: Trajectory,
+        rollouts: Sequence[Trajectory],
+        verdict: Verdict,
+        extraction: ExtractionResult,
+        counts: Counter[str],
+    ) -> tuple[Trajectory, list[Trajectory], Verdict, ExtractionResult]:
+        """Everything :meth:`remember` stores, with its secrets redacted and counted in ``counts``."""
+        extraction = dataclasses.replace(
+            extraction,
+            items=redact_items(self.redactor, extraction.items, counts),
+            raw=self.redactor.redact(extraction.raw, counts),
+            note=self.redactor.redact(extraction.note, counts),
+        )
+        return (
+            redact_trajectory(self.redactor, trajectory, counts),
+            [redact_trajectory(self.redactor, r, counts) for r in rollouts],
+            redact_verdict(self.redactor, verdict, counts),
+            extraction,
         )
 
     def _keep(self, exp: Experience, extraction: ExtractionResult, vector: npt.NDArray[np.float32]) -> str:

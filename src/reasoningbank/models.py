@@ -177,6 +177,8 @@ class Experience(_Model):
     items: list[MemoryItem] = Field(default_factory=list)
     raw_extraction: str = ""
     extraction_note: str = ""
+    # Secrets taken out before anything was stored or sent to a model, by kind ("openai-key": 2).
+    redactions: dict[str, int] = Field(default_factory=dict)
     prompt_versions: dict[str, str] = Field(default_factory=dict)
     models: dict[str, str] = Field(default_factory=dict)
     created_at: datetime = Field(default_factory=utcnow)
@@ -233,6 +235,7 @@ class LearnReport(_Model):
     judge_usage: Usage = Field(default_factory=Usage)
     extraction_usage: Usage = Field(default_factory=Usage)
     seconds: float = 0.0
+    redactions: dict[str, int] = Field(default_factory=dict)
 
     @property
     def usage(self) -> Usage:

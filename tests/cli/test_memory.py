@@ -177,3 +177,23 @@ def test_retrieve_prints_item_text_literally(env: Env, capsys: pytest.CaptureFix
 def test_retrieve_bad_k(env: Env, capsys: pytest.CaptureFixture[str]) -> None:
     res = run(capsys, "retrieve", "q", "-k", "0")
     assert res.code == 2 and "-k" in res.err
+
+
+def test_learn_and_add_redact_secrets_and_the_patterns_given(
+    env: Env, capsys: pytest.CaptureFixture[str]
+) -> None:
+    key, code = "sk-" + "proj-" + "Ab12Cd34Ef56Gh78Ij90Kl12", "ACME-" + "778899"
+    path = env.tmp / "one.json"
+    traj = Trajectory(task_id="a", query=f"use {key}", steps=[Step(action=f"login {code}")])
+    path.write_text(traj.model_dump_json())
+    env.llm.responses = ["Status: success", md("log in first")]
+    res = run(capsys, "learn", str(path), "--redact-pattern", r"ACME-\d{6}", "--json")
+    assert res.code == 0, res.err
+    assert res.json()["results"][0]["redactions"] == {"custom": 1, "openai-key": 1}
+    assert not any(key in m["content"] or code in m["content"] for c in env.llm.calls for m in c.messages)
+    added = add_item(capsys, "Badge", f"badge {code}", "--redact-pattern", r"ACME-\d{6}")
+    assert added["item"]["content"] == "badge [REDACTED:custom]"
+    exported = run(capsys, "export")
+    assert exported.code == 0 and key not in exported.out and code not in exported.out
+    bad = run(capsys, "learn", str(path), "--redact-pattern", "ACME-(")
+    assert bad.code == 2 and "--redact-pattern" in bad.err and "not a valid regular expression" in bad.err

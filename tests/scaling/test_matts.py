@@ -239,3 +239,24 @@ def test_bad_settings_are_refused() -> None:
         MaTTS(None, backbone(), aggregation="matts")
     with pytest.raises(ValueError, match="unknown scaling mode"):
         MaTTS(bank(), backbone(), mode="diagonal")  # type: ignore[arg-type]
+
+
+# --------------------------------------------------------------------------- secrets
+
+
+@pytest.mark.parametrize("mode", ["parallel", "sequential"])
+def test_no_model_sees_and_the_bank_keeps_no_secret_of_a_rollout(mode: str) -> None:
+    secret = "sk-" + "proj-" + "Ab12Cd34Ef56Gh78Ij90Kl12"
+    b, llm = bank(), backbone()
+
+    def rollout(r: RolloutRequest) -> Trajectory:
+        t = traj(r.attempt, typed=r.attempt != 0)
+        step = Step(thought=f"export OPENAI_API_KEY={secret}", action='type(1, "Ada")', target="input")
+        return t.model_copy(update={"steps": [*t.steps, step]})
+
+    result = MaTTS(b, llm, mode=mode, k=3).run("enter-text:1", f"{QUERY} key {secret}", rollout)  # type: ignore[arg-type]
+    assert llm.calls and not any(secret in m["content"] for c in llm.calls for m in c.messages)
+    (report,) = result.learned
+    exp = b.store.get("default", report.experience_id)
+    assert secret not in exp.model_dump_json()
+    assert exp.redactions["openai-key"] == (3 if mode == "parallel" else 1)  # the passes: one trajectory

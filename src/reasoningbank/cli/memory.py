@@ -15,10 +15,11 @@ from typing import Any
 from rich.table import Table
 
 from ..bank import LearnError, NoLLMError
-from ..config import MODEL_ENV
+from ..config import MODEL_ENV, BankConfig
 from ..llm import LLM
 from ..models import LearnReport, RetrievedExperience
 from ..retrieve import items_of
+from ..text.redact import compile_patterns
 from ..trajio import example_path, load_trajectories
 from . import common
 from .common import add_command, load_config
@@ -49,11 +50,35 @@ def _report_json(task_id: str, rep: LearnReport) -> dict[str, Any]:
         "tokens": u.total_tokens,
         "cost": u.cost,
         "seconds": rep.seconds,
+        "redactions": rep.redactions,
     }
 
 
+def _with_redactions(cfg: BankConfig, args: argparse.Namespace) -> BankConfig:
+    """``cfg`` with the ``--redact-pattern`` regexes added to its ``redact_patterns``."""
+    extra = list(getattr(args, "redact_pattern", None) or [])
+    if not extra:
+        return cfg
+    try:
+        compile_patterns(extra)
+    except ValueError as exc:
+        raise CLIError(f"--redact-pattern: {exc}") from exc
+    return cfg.model_copy(update={"redact_patterns": [*cfg.redact_patterns, *extra]})
+
+
+def _add_redact_option(p: argparse.ArgumentParser) -> None:
+    p.add_argument(
+        "--redact-pattern",
+        action="append",
+        metavar="REGEX",
+        help="also replace text matching this regular expression with [REDACTED:custom] before "
+        "anything is stored or sent to a model (repeatable; API keys, tokens, passwords and private "
+        "keys are redacted anyway; config key: redact_patterns)",
+    )
+
+
 def cmd_learn(args: argparse.Namespace) -> int:
-    cfg = load_config(args)
+    cfg = _with_redactions(load_config(args), args)
     source = example_path() if args.example else Path(args.file)
     trajectories = load_trajectories(source, task_id=args.task_id, query=args.query)
     results: list[dict[str, Any]] = []
@@ -179,7 +204,7 @@ def _print_hits(query: str, hits: list[RetrievedExperience]) -> None:
 
 
 def cmd_add(args: argparse.Namespace) -> int:
-    cfg = load_config(args)
+    cfg = _with_redactions(load_config(args), args)
     bank = common.build_bank(cfg)
     try:
         item = bank.add_item(
@@ -225,6 +250,7 @@ def register(sub: Any) -> None:
         help="start this bundled local model (e.g. qwen2.5-coder-1.5b) if no model is set; "
         "uses the small-local preset unless --preset is given",
     )
+    _add_redact_option(p)
 
     p = add_command(sub, "retrieve", cmd_retrieve, "show the memory retrieved for a query")
     p.add_argument("query")
@@ -242,3 +268,4 @@ def register(sub: Any) -> None:
     p.add_argument("--description", default="")
     p.add_argument("--query", help="text retrieval matches against (default: the title)")
     p.add_argument("--task-id", help="task id to record (default: manual-<item id>)")
+    _add_redact_option(p)

@@ -128,6 +128,7 @@ class StoreConformance(StoreLifecycleCases, StoreUsageCases, StoreWriteLockCases
             ],
             raw_extraction="# Memory Item 1 ...",
             extraction_note="note é ✓",
+            redactions={"openai-key": 2, "password": 1},
             prompt_versions={"judge": "v1", "extract": "v2"},
             models={"agent": "a", "judge": "j"},
             created_at=T0 + timedelta(microseconds=123),
