@@ -165,6 +165,15 @@ def test_concurrent_first_batches_bind_the_scope_once(pg_url: str) -> None:
         assert s.count("s") == 1
 
 
+def test_a_refused_batch_creates_no_index(store: PostgresStore) -> None:
+    store.add(make_experience(1, vec=axis(0)))
+    with pytest.raises(EmbeddingMismatchError):
+        store.add(make_experience(2, vec=axis(0, DIM + 1)))
+    with store._conn() as conn:
+        assert conn.execute("SELECT to_regclass('experiences_hnsw_9')").fetchone() == (None,)
+    assert store.count("s") == 1
+
+
 def test_deleting_the_last_vector_unbinds_the_scope(store: PostgresStore) -> None:
     store.add_many([make_experience(1, vec=axis(0)), make_experience(2)])
     store.delete("s", "e1")

@@ -127,7 +127,7 @@ class PostgresStore:
         by_scope: dict[str, list[Experience]] = {}
         for exp in batch:
             by_scope.setdefault(exp.scope, []).append(exp)
-        self._ensure_indexes(batch)
+        self._ensure_indexes(by_scope)
         with self._write() as conn:
             for name in sorted(by_scope):  # a fixed lock order: two batches never deadlock
                 exps = by_scope[name]
@@ -141,13 +141,20 @@ class PostgresStore:
                 _rows.add_vectors(conn, name, bound, sum(e.query_embedding is not None for e in exps))
             _rows.insert(conn, batch)
 
-    def _ensure_indexes(self, batch: Sequence[Experience]) -> None:
-        """The HNSW index of every dimension in ``batch``, created outside the write transaction."""
-        dims = {e.query_embedding.dim for e in batch if e.query_embedding is not None} - self._indexed
-        if not dims:
+    def _ensure_indexes(self, by_scope: dict[str, builtins.list[Experience]]) -> None:
+        """The HNSW index of every dimension the batch brings, created outside the write transaction.
+
+        A batch its scope's binding refuses is refused here already, before it creates an
+        index nobody needs (the check under the scope's lock, in the transaction, stays the
+        one that counts).
+        """
+        dims = {e.query_embedding.dim for exps in by_scope.values() for e in exps if e.query_embedding}
+        if not dims - self._indexed:
             return
         with self._conn() as conn:
-            for dim in sorted(dims):
+            for name, exps in by_scope.items():
+                _shared.check_binding(name, _rows.scope_row(conn, name).binding, exps)
+            for dim in sorted(dims - self._indexed):
                 _pg_schema.ensure_hnsw(conn, dim)
                 self._indexed.add(dim)
 
