@@ -11,13 +11,22 @@ skipping a job whose experience is already stored. A job that was running at
 :data:`MAX_ATTEMPTS` crashes in a row is failed instead of crashing the
 service forever.
 
+Several processes may share one state dir (two ``reasoningbank mcp`` servers
+launched by two agent windows, or one next to ``serve``): all of them accept
+jobs, but only one runs them, the one holding an flock on
+``<state dir>/worker.lock``. Only that process may re-queue ``running`` jobs,
+since only its own could be running; the others stand by and take over when
+it ends (the kernel frees the lock of a dead process).
+
 States: ``accepted`` -> ``running`` -> ``done`` | ``failed``.
 """
 
 from __future__ import annotations
 
+import fcntl
 import json
 import logging
+import os
 import secrets
 import sqlite3
 import threading
@@ -33,6 +42,7 @@ log = logging.getLogger(__name__)
 
 JobStatus = Literal["accepted", "running", "done", "failed"]
 JOBS_FILE = "jobs.db"
+WORKER_LOCK = "worker.lock"
 MAX_ATTEMPTS = 3
 KEEP_FINISHED = timedelta(days=30)
 
@@ -207,16 +217,37 @@ class JobWorker:
         self._wake = threading.Event()
         self._stop = threading.Event()
         self._thread: threading.Thread | None = None
+        self._lock_fd: int | None = None
 
     def start(self) -> int:
-        """Re-queue what a crash interrupted, prune old finished jobs, start the thread; returns how
-        many jobs were re-queued."""
-        requeued = self.jobs.requeue_interrupted()
-        self.jobs.prune()
+        """Start the thread; returns how many jobs a crash had interrupted (re-queued now), 0 when
+        another process runs this state dir's jobs (the thread then stands by to take over)."""
+        requeued = self._take_over() or 0
         self._stop.clear()
         self._thread = threading.Thread(target=self._loop, name="reasoningbank-jobs", daemon=True)
         self._thread.start()
         return requeued
+
+    def _take_over(self) -> int | None:
+        """Become the one process running the state dir's jobs, if no live process is: then every
+        ``running`` job was interrupted, so re-queue them and prune. None while another holds it."""
+        if self._lock_fd is not None:
+            return 0
+        fd = os.open(self.jobs.db.path.parent / WORKER_LOCK, os.O_RDWR | os.O_CREAT, 0o600)
+        try:
+            fcntl.flock(fd, fcntl.LOCK_EX | fcntl.LOCK_NB)
+        except BlockingIOError:
+            os.close(fd)
+            return None
+        self._lock_fd = fd
+        requeued = self.jobs.requeue_interrupted()
+        self.jobs.prune()
+        return requeued
+
+    def _release(self) -> None:
+        if self._lock_fd is not None:
+            os.close(self._lock_fd)  # frees the flock: a standby process takes over
+            self._lock_fd = None
 
     @property
     def alive(self) -> bool:
@@ -231,11 +262,14 @@ class JobWorker:
         self._wake.set()
         if self._thread is not None:
             self._thread.join(timeout)
+            if self._thread.is_alive():  # still running a job: keep the lock until the process ends
+                return
+        self._release()
 
     def _loop(self) -> None:
         while not self._stop.is_set():
             try:
-                job = self.jobs.claim()
+                job = self.jobs.claim() if self._take_over() is not None else None
             except Exception:  # a state-file error: log, wait, retry rather than die
                 log.exception("could not read the job queue")
                 job = None
