@@ -10,7 +10,7 @@ from reasoningbank.models import Step, Trajectory
 from reasoningbank.server import MemoryService, Principal
 from reasoningbank.server.factory import bank_factory
 from reasoningbank.server.schemas import JobView
-from reasoningbank.stores import SQLiteStore
+from reasoningbank.stores import SQLiteStore, open_store
 from reasoningbank.testing.fakes import HashEmbedder
 
 
@@ -34,10 +34,14 @@ def scripted() -> ScriptedLLM:
     return ScriptedLLM(default=answer)
 
 
-def make_service(tmp: Path, llm: ScriptedLLM | None = None, *, start: bool = True) -> MemoryService:
+def make_service(
+    tmp: Path, llm: ScriptedLLM | None = None, *, start: bool = True, store: str | None = None
+) -> MemoryService:
+    """A service on ``store`` (a store URL; default a SQLite file in ``tmp``) with its state in ``tmp``."""
     llm = llm or scripted()
     factory = bank_factory(HashEmbedder(), "paper", judge_llm=llm, extractor_llm=llm)
-    svc = MemoryService(SQLiteStore(tmp / "bank.db"), factory, tmp / "state", poll_seconds=0.05)
+    opened = open_store(store) if store else SQLiteStore(tmp / "bank.db")
+    svc = MemoryService(opened, factory, tmp / "state", poll_seconds=0.05)
     if start:
         svc.start()
     return svc

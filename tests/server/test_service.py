@@ -164,3 +164,33 @@ def test_health_says_nothing_about_tenants(svc: MemoryService) -> None:
     assert health.status == "ok" and health.worker
     svc.worker.stop()
     assert svc.health().status == "degraded"
+
+
+@pytest.mark.postgres
+def test_the_service_on_postgresql_learns_once_and_keeps_tenants_apart(pg_url: str, tmp_path: Path) -> None:
+    svc = make_service(tmp_path, store=pg_url)
+    try:
+        acme, globex = _principal(svc, "acme", "team", "copy"), _principal(svc, "globex", "rival")
+        exp_id = _learn(svc, acme, "team")
+        got = svc.retrieve(acme, "team", RetrieveRequest(query="buy a blue shirt on the shop", task_id="t2"))
+        assert got.hits[0].experience_id == exp_id and got.hits[0].items[0].record is not None
+        with pytest.raises(NotFound):
+            svc.retrieve(globex, "team", RetrieveRequest(query="buy a blue shirt on the shop"))
+        svc.worker.stop()
+        job = svc.submit_learn(acme, "team", LearnRequest(trajectory=trajectory("t2")))
+        claimed = svc.jobs.claim()
+        assert claimed is not None
+        run_learn_job(svc.store, svc.make_bank, claimed)  # stored; then the process "dies"
+    finally:
+        svc.close()
+    again = make_service(tmp_path, store=pg_url)
+    try:
+        done = wait_job(again, acme, job.id)
+        assert done.result is not None and done.result.resumed
+        assert again.stats(acme, "team").experiences == 2
+        assert again.show_item(acme, "team", got.items[0].id).record.shown == 1
+        text = "".join(again.export_lines(acme, "team"))
+        assert again.import_jsonl(acme, "copy", text).imported == 2
+        assert again.stats(globex, "rival").experiences == 0
+    finally:
+        again.close()
