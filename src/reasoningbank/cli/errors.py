@@ -12,6 +12,7 @@ from __future__ import annotations
 import argparse
 import contextlib
 import os
+import sqlite3
 import sys
 from collections.abc import Callable
 
@@ -57,6 +58,7 @@ RUN_ERRORS: tuple[type[BaseException], ...] = (
     StoreError,
     RealCallBlockedError,
     OSError,
+    sqlite3.Error,  # the SQLite store says StoreError; this is the net under it
 )
 
 

@@ -36,6 +36,7 @@ from . import _shared
 from . import _sqlite_rows as _rows
 from ._filelock import FileLock
 from ._sqlite_cache import SearchCache
+from ._sqlite_conn import connect, open_error, write_error
 from ._sqlite_schema import MIGRATIONS, SCHEMA_VERSION, migrate
 from ._sqlite_schema import schema_version as _schema_version
 from .base import NotFoundError, StoreError
@@ -59,7 +60,14 @@ class SQLiteStore:
         self._write_lock = FileLock(
             self.path.with_name(self.path.name + ".writelock"), BUSY_TIMEOUT_MS / 1000
         )
-        migrate(self._conn(), self.path)
+        try:
+            migrate(self._conn(), self.path)
+        except sqlite3.Error as err:  # e.g. a file that is no SQLite database at all
+            self.close()
+            raise open_error(self.path, err) from err
+        except BaseException:
+            self.close()
+            raise
 
     @property
     def cache_rebuilds(self) -> int:
@@ -80,16 +88,7 @@ class SQLiteStore:
         self._check_open()
         conn: sqlite3.Connection | None = getattr(self._local, "conn", None)
         if conn is None:
-            conn = sqlite3.connect(
-                self.path, timeout=BUSY_TIMEOUT_MS / 1000, isolation_level=None, check_same_thread=False
-            )
-            conn.execute(f"PRAGMA busy_timeout = {BUSY_TIMEOUT_MS}")
-            mode = conn.execute("PRAGMA journal_mode = WAL").fetchone()[0]
-            if str(mode).lower() != "wal":
-                conn.close()
-                raise StoreError(f"could not switch {self.path} to WAL mode (got {mode!r})")
-            conn.execute("PRAGMA synchronous = NORMAL")
-            conn.execute("PRAGMA foreign_keys = ON")
+            conn = connect(self.path, BUSY_TIMEOUT_MS)
             self._local.conn = conn
             with self._conns_lock:
                 self._conns.append(conn)
@@ -97,17 +96,22 @@ class SQLiteStore:
 
     @contextmanager
     def _write(self) -> Iterator[sqlite3.Connection]:
+        """One ``BEGIN IMMEDIATE`` transaction; SQLite's errors (a read-only file, a lock held
+        past the busy timeout) leave nothing written and come out as :class:`StoreError`."""
         conn = self._conn()
-        conn.execute("BEGIN IMMEDIATE")
         try:
-            yield conn
-            # not read by this version (see ``_sqlite_cache``); kept for processes of older versions
-            conn.execute("UPDATE meta SET value = value + 1 WHERE key = 'generation'")
-        except BaseException:
-            if conn.in_transaction:
-                conn.execute("ROLLBACK")
-            raise
-        conn.execute("COMMIT")
+            conn.execute("BEGIN IMMEDIATE")
+            try:
+                yield conn
+                # not read by this version (see ``_sqlite_cache``); kept for processes of older versions
+                conn.execute("UPDATE meta SET value = value + 1 WHERE key = 'generation'")
+                conn.execute("COMMIT")
+            except BaseException:
+                if conn.in_transaction:
+                    conn.execute("ROLLBACK")
+                raise
+        except sqlite3.Error as err:
+            raise write_error(self.path, err) from err
 
     @contextmanager
     def _read(self) -> Iterator[sqlite3.Connection]:
