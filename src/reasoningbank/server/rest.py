@@ -218,6 +218,9 @@ def create_app(
         summary="Shared memory for LLM agents: retrieve before a task, learn after it.",
         lifespan=lifespan,
         default_response_class=JSONOut,
+        # FastAPI's /docs and /redoc pages load their scripts from a CDN: none here; /openapi.json stays
+        docs_url=None,
+        redoc_url=None,
     )
     app.state.service = service
     app.include_router(_router())
