@@ -50,13 +50,16 @@ def test_stdio_local_mode_uses_the_banks_named_or_the_scope(tmp_path: Path, call
     assert scope2.banks == ("proj",)
 
 
-def test_http_passes_host_port_and_banks(
+def test_http_passes_host_port_banks_and_allowed_hosts(
     tmp_path: Path, calls: list[Any], capsys: pytest.CaptureFixture[str]
 ) -> None:
-    argv = _argv(tmp_path, "--transport", "http", "--port", "9123", "--bank", "team")
+    argv = _argv(
+        tmp_path, "--transport", "http", "--port", "9123", "--bank", "team", "--allow-host", "m.example"
+    )
     assert cli.main(argv) == 0
     kind, _, scope, kw = calls[0]
     assert kind == "http" and scope.banks == ("team",) and kw["host"] == "127.0.0.1" and kw["port"] == 9123
+    assert kw["allowed_hosts"] == ["m.example"]
     err = capsys.readouterr().err
     assert "holds no API keys" in err and "http://127.0.0.1:9123/mcp" in err
 

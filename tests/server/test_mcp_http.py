@@ -175,3 +175,25 @@ def test_each_request_is_judged_by_its_own_key_not_the_sessions(live: Live) -> N
         as_acme = {**as_globex, "Authorization": f"Bearer {live.acme}"}
         again = _answer(http.post(live.url, headers=as_acme, json={**call, "id": 3}))["result"]
         assert not again["isError"] and again["structuredContent"]["bank"] == "team"
+
+
+def test_a_foreign_host_header_is_refused_on_loopback_unless_allowed(tmp_path: Path) -> None:
+    """DNS rebinding: a web page's request to 127.0.0.1 carries its own Host; a TLS proxy's may too."""
+    svc = make_service(tmp_path, start=False)
+    _, key = svc.keys.create("acme", ["team"])
+    headers = {"Accept": ACCEPT, "Content-Type": "application/json", "Authorization": f"Bearer {key}"}
+    proxied = {**headers, "Host": "memory.example.com", "Origin": "https://memory.example.com"}
+    try:
+        with serve_asgi(http_app(svc, BankScope())) as base, httpx.Client(timeout=30) as http:
+            refused = http.post(f"{base}/mcp", headers=proxied, json=_initialize())
+            assert refused.status_code in (403, 421)
+            assert http.post(f"{base}/mcp", headers=headers, json=_initialize()).status_code == 200
+        with (
+            serve_asgi(http_app(svc, BankScope(), allowed_hosts=["memory.example.com"])) as base,
+            httpx.Client(timeout=30) as http,
+        ):
+            assert http.post(f"{base}/mcp", headers=proxied, json=_initialize()).status_code == 200
+            evil = {**proxied, "Host": "evil.example.net", "Origin": "https://evil.example.net"}
+            assert http.post(f"{base}/mcp", headers=evil, json=_initialize()).status_code in (403, 421)
+    finally:
+        svc.close()

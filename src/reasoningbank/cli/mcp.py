@@ -65,7 +65,14 @@ def cmd_mcp(args: argparse.Namespace) -> int:
         if stdio:
             run_stdio(service, access, scope)
         else:
-            run_http(service, scope, host=args.host, port=args.port, log_level=args.log_level)
+            run_http(
+                service,
+                scope,
+                host=args.host,
+                port=args.port,
+                allowed_hosts=args.allow_host or (),
+                log_level=args.log_level,
+            )
     return EXIT_OK
 
 
@@ -99,6 +106,13 @@ def register(sub: Any) -> None:
     p.add_argument("--host", default="127.0.0.1", help="http: address to listen on (default 127.0.0.1)")
     p.add_argument(
         "--port", type=int, default=DEFAULT_MCP_PORT, help=f"http: port (default {DEFAULT_MCP_PORT})"
+    )
+    p.add_argument(
+        "--allow-host",
+        action="append",
+        metavar="NAME",
+        help="http: also accept requests for this Host name (repeatable), e.g. the public name a TLS "
+        "proxy in front forwards; otherwise, on a loopback address, only loopback names are accepted",
     )
     p.add_argument(
         "--bank",

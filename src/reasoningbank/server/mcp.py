@@ -18,8 +18,11 @@ one accepted just before the server stops is learned when it next starts.
 
 from __future__ import annotations
 
+from collections.abc import Sequence
+
 import anyio
 from mcp.server.mcpserver import MCPServer
+from mcp.server.transport_security import TransportSecuritySettings
 from starlette.types import ASGIApp
 
 from .mcp_access import Access, BankScope, BearerGuard, RequestAccess
@@ -30,7 +33,7 @@ from .service import MemoryService
 MCP_PATH = "/mcp"
 LOOPBACK = ("127.0.0.1", "localhost", "::1")
 
-__all__ = ["MCP_PATH", "build_server", "http_app", "run_http", "run_stdio"]
+__all__ = ["MCP_PATH", "build_server", "host_checks", "http_app", "run_http", "run_stdio"]
 
 
 def run_stdio(service: MemoryService, access: Access, scope: BankScope) -> None:
@@ -44,22 +47,43 @@ def run_stdio(service: MemoryService, access: Access, scope: BankScope) -> None:
         service.close()
 
 
+def host_checks(host: str, allowed_hosts: Sequence[str]) -> TransportSecuritySettings | None:
+    """The ``Host``/``Origin`` checks: loopback names and ``allowed_hosts`` (e.g. the public name a
+    TLS proxy in front forwards); None, without ``allowed_hosts``, keeps the SDK's default (loopback
+    names only on a loopback address, no check elsewhere)."""
+    if not allowed_hosts:
+        return None
+    names = ["127.0.0.1", "localhost", "[::1]", *allowed_hosts]
+    if host not in (*LOOPBACK, "0.0.0.0", "::"):
+        names.append(host)
+    return TransportSecuritySettings(
+        enable_dns_rebinding_protection=True,
+        allowed_hosts=[h for n in names for h in (n, f"{n}:*")],
+        allowed_origins=[f"{s}://{n}{p}" for n in names for s in ("http", "https") for p in ("", ":*")],
+    )
+
+
 def http_app(
     service: MemoryService,
     scope: BankScope,
     *,
     host: str = "127.0.0.1",
+    allowed_hosts: Sequence[str] = (),
     max_body_bytes: int = MAX_BODY_BYTES,
 ) -> ASGIApp:
     """The streamable-HTTP app at :data:`MCP_PATH`, every request checked by :class:`BearerGuard`.
 
     ``host`` is where it listens: on a loopback address the SDK also refuses
     requests whose ``Host`` or ``Origin`` is not loopback (DNS rebinding from a
-    web page). Start and close ``service`` around it (:func:`run_http` does).
+    web page), unless named in ``allowed_hosts`` (:func:`host_checks`). Start
+    and close ``service`` around it (:func:`run_http` does).
     """
     server: MCPServer = build_server(service, RequestAccess(scope), scope)
     app = server.streamable_http_app(
-        streamable_http_path=MCP_PATH, host=host, max_request_body_size=max_body_bytes
+        streamable_http_path=MCP_PATH,
+        host=host,
+        max_request_body_size=max_body_bytes,
+        transport_security=host_checks(host, allowed_hosts),
     )
     return BearerGuard(app, authenticate=service.authenticate)
 
@@ -70,13 +94,14 @@ def run_http(
     *,
     host: str,
     port: int,
+    allowed_hosts: Sequence[str] = (),
     log_level: str = "info",
     max_body_bytes: int = MAX_BODY_BYTES,
 ) -> None:
     """Serve :func:`http_app` with uvicorn until stopped; the service closes afterwards."""
     import uvicorn
 
-    app = http_app(service, scope, host=host, max_body_bytes=max_body_bytes)
+    app = http_app(service, scope, host=host, allowed_hosts=allowed_hosts, max_body_bytes=max_body_bytes)
     service.start()
     try:
         uvicorn.run(app, host=host, port=port, log_level=log_level, server_header=False)
