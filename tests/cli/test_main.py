@@ -33,7 +33,7 @@ def test_global_options_before_command_and_config_file(env: Env, capsys: pytest.
     assert built.preset == "small-local" and built.store.endswith("cfg.db") and built.embedder == "hash"
     assert (env.tmp / "cfg.db").exists() and not env.db.exists()
     flag = run(capsys, "stats", "--json", "--config", str(cfg), "--scope", "other")
-    assert flag.json()["scope"] == "other" and flag.json()["scopes"] == {"fromfile": 1}
+    assert flag.json()["scope"] == "other" and flag.json()["scopes"] == {"other": 0}
 
 
 def test_default_store_is_the_configs(monkeypatch: pytest.MonkeyPatch) -> None:

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import json
 import sys
 import types
 
@@ -160,3 +161,19 @@ def test_stats_human_and_scopes(env: Env, capsys: pytest.CaptureFixture[str]) ->
     assert stats["unjudged"] == 1
     res = run(capsys, "stats")
     assert res.code == 0 and "hash-embedder-64" in res.out and "web (1)" in res.out
+
+
+def test_stats_of_a_scope_names_no_other_scope(env: Env, capsys: pytest.CaptureFixture[str]) -> None:
+    add_item(capsys, "a", "b", "--scope", "tenant-a")
+    add_item(capsys, "c", "d", "--scope", "tenant-b")
+    add_item(capsys, "e", "f", "--scope", "tenant-b")
+    mine = stats_json(capsys, "--scope", "tenant-a")
+    assert mine["scopes"] == {"tenant-a": 1} and mine["experiences"] == 1
+    assert "tenant-b" not in json.dumps(mine)
+    human = run(capsys, "stats", "--scope", "tenant-a")
+    assert human.code == 0 and "tenant-a (1)" in human.out and "tenant-b" not in human.out
+    cfg = env.tmp / "bank.toml"
+    cfg.write_text('scope = "tenant-b"\n')
+    assert stats_json(capsys, "--config", str(cfg))["scopes"] == {"tenant-b": 2}
+    everything = stats_json(capsys, "--scope", "tenant-a", "--all-scopes")
+    assert everything["scopes"] == {"tenant-a": 1, "tenant-b": 2}

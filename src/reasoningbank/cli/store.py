@@ -222,8 +222,9 @@ def cmd_import(args: argparse.Namespace) -> int:
     return EXIT_OK
 
 
-def scope_stats(store: Store, scope: str) -> dict[str, Any]:
-    """Counts, verdicts and the embedding model of ``scope``, and the size of every scope."""
+def scope_stats(store: Store, scope: str, *, all_scopes: bool = False) -> dict[str, Any]:
+    """Counts, verdicts and the embedding model of ``scope``, and the size of ``scope`` alone or,
+    with ``all_scopes``, of every scope in the store."""
     exps = store.list(scope)
     labels = {"success": 0, "failure": 0, "none": 0}
     for e in exps:
@@ -238,15 +239,24 @@ def scope_stats(store: Store, scope: str) -> dict[str, Any]:
         "failure": labels["failure"],
         "unjudged": labels["none"],
         "embedding_model": {"model": binding[0], "dim": binding[1]} if binding else None,
-        "scopes": {s: store.count(s) for s in store.scopes()},
+        "scopes": {s: store.count(s) for s in store.scopes()} if all_scopes else {scope: len(exps)},
     }
+
+
+def _lists_every_scope(args: argparse.Namespace, scope: str) -> bool:
+    """Whether ``stats`` may name every scope: asked with ``--all-scopes``, or no scope was chosen.
+
+    A scope is a tenant's partition: whoever was given ``--scope A`` (or a config naming it)
+    must not learn from ``stats`` which other scopes exist, nor their sizes.
+    """
+    return bool(args.all_scopes) or (args.scope is None and scope == "default")
 
 
 def cmd_stats(args: argparse.Namespace) -> int:
     cfg = load_config(args)
     store = common.open_cli_store(cfg)
     try:
-        stats = scope_stats(store, cfg.scope)
+        stats = scope_stats(store, cfg.scope, all_scopes=_lists_every_scope(args, cfg.scope))
     finally:
         store.close()
     if args.json:
@@ -296,4 +306,9 @@ def register(sub: Any) -> None:
     p = add_command(sub, "import", cmd_import, "add experiences from a JSON Lines export (all or nothing)")
     p.add_argument("path")
 
-    add_command(sub, "stats", cmd_stats, "counts, verdicts, embedding model and scopes")
+    p = add_command(sub, "stats", cmd_stats, "counts, verdicts, embedding model and scopes")
+    p.add_argument(
+        "--all-scopes",
+        action="store_true",
+        help="also list every scope of the store with its size (the default only when no scope is chosen)",
+    )
