@@ -190,6 +190,11 @@ class Tools:
 
         return await self.call(resolve)
 
+    async def who_any(self, ctx: Context) -> Principal:
+        """The caller, for calls that name no bank (a job is found by its id, then checked)."""
+        request = ctx.request_context.request
+        return await self.call(self.access.principal, request)
+
     async def wait(self, principal: Principal, job_id: str, seconds: float) -> JobView:
         deadline = anyio.current_time() + seconds
         job = await self.call(self.service.job, principal, job_id)
@@ -273,11 +278,6 @@ class Tools:
         job = await self.wait(principal, job_id, wait_seconds)
         out = views.job_output(job)
         return views.result(out, views.job_text(out))
-
-    async def who_any(self, ctx: Context) -> Principal:
-        """The caller, for calls that name no bank (a job is found by its id, then checked)."""
-        request = ctx.request_context.request
-        return await self.call(self.access.principal, request)
 
     async def list_memory_items(
         self,
