@@ -2,10 +2,13 @@
 
 from __future__ import annotations
 
+from collections.abc import Iterator
+from typing import Any
+
 import pytest
 
 from reasoningbank.bank import ReasoningBank
-from reasoningbank.cli import common
+from reasoningbank.cli import common, memory
 from reasoningbank.models import Step, Trajectory
 from reasoningbank.trajio import example_path
 from tests.cli.helpers import EXAMPLE_ANSWERS, Env, add_item, learn_examples, md, run, stats_json
@@ -197,3 +200,42 @@ def test_learn_and_add_redact_secrets_and_the_patterns_given(
     assert exported.code == 0 and key not in exported.out and code not in exported.out
     bad = run(capsys, "learn", str(path), "--redact-pattern", "ACME-(")
     assert bad.code == 2 and "--redact-pattern" in bad.err and "not a valid regular expression" in bad.err
+
+
+def test_learn_reads_the_file_twice_and_learns_each_record_as_it_is_read(
+    env: Env, capsys: pytest.CaptureFixture[str], monkeypatch: pytest.MonkeyPatch
+) -> None:
+    path = env.tmp / "three.jsonl"
+    trajs = [Trajectory(task_id=f"t{n}", query=f"task {n}", steps=[Step(action="x")]) for n in range(3)]
+    path.write_text("".join(t.model_dump_json() + "\n" for t in trajs))
+    events: list[str] = []
+    real_iter, real_learn = memory.iter_trajectories, ReasoningBank.learn
+
+    def spying_iter(*args: Any, **kwargs: Any) -> Iterator[Trajectory]:
+        events.append("open")
+        for t in real_iter(*args, **kwargs):
+            events.append(f"read {t.task_id}")
+            yield t
+
+    def spying_learn(self: ReasoningBank, traj: Trajectory, **kwargs: Any) -> Any:
+        events.append(f"learn {traj.task_id}")
+        return real_learn(self, traj, **kwargs)
+
+    monkeypatch.setattr(memory, "iter_trajectories", spying_iter)
+    monkeypatch.setattr(ReasoningBank, "learn", spying_learn)
+    env.llm.default = md("a tip")
+    res = run(capsys, "learn", str(path), "--outcome", "success", "--json")
+    assert res.code == 0, res.err
+    checked = ["open", "read t0", "read t1", "read t2"]  # the whole file is checked before learning
+    assert events == [*checked, "open", "read t0", "learn t0", "read t1", "learn t1", "read t2", "learn t2"]
+    assert [r["task_id"] for r in res.json()["results"]] == ["t0", "t1", "t2"]
+
+
+def test_a_bad_record_late_in_the_file_stores_nothing(env: Env, capsys: pytest.CaptureFixture[str]) -> None:
+    path = env.tmp / "late.jsonl"
+    good = Trajectory(task_id="t", query="q", steps=[Step(action="x")]).model_dump_json()
+    path.write_text(good + "\n" + good + "\n" + '{"task_id": "x"}\n')
+    env.llm.default = md("a tip")
+    res = run(capsys, "learn", str(path), "--outcome", "success")
+    assert res.code == 2 and f"{path}:3:" in res.err and "query" in res.err
+    assert env.llm.calls == [] and stats_json(capsys)["experiences"] == 0

@@ -14,44 +14,22 @@ from typing import Any
 
 from rich.table import Table
 
-from ..bank import LearnError, NoLLMError
+from ..bank import LearnError, NoLLMError, ReasoningBank
 from ..config import MODEL_ENV, BankConfig
+from ..judge import Outcome
 from ..llm import LLM
-from ..models import LearnReport, RetrievedExperience
+from ..models import LearnReport, RetrievedExperience, Trajectory
 from ..retrieve import items_of
 from ..text.redact import compile_patterns
-from ..trajio import example_path, load_trajectories
+from ..trajio import TrajectoryFileError, example_path, iter_trajectories
 from . import common
 from .common import add_command, load_config
-from .errors import EXIT_FAILURE, EXIT_OK, CLIError
+from .errors import EXIT_FAILURE, EXIT_OK, EXIT_USAGE, CLIError
+from .learn_output import LearnOutput
 from .model import local_llm
 from .output import console, emit_json, item_json, lit, one_line, short
 
 # --------------------------------------------------------------------------- learn
-
-
-def _report_json(task_id: str, rep: LearnReport) -> dict[str, Any]:
-    u = rep.usage
-    return {
-        "task_id": task_id,
-        "experience_id": rep.experience_id,
-        "stored": rep.stored,
-        "verdict": rep.verdict.label,
-        "verdict_source": rep.verdict.source,
-        "p_success": rep.verdict.p_success,
-        "verdict_reason": rep.verdict.reason,
-        "verdict_parsed": rep.verdict.parsed,
-        "judge_thoughts": rep.verdict.thoughts,
-        "items": [item_json(i) for i in rep.items],
-        "note": rep.note,
-        "calls": u.calls,
-        "prompt_tokens": u.prompt_tokens,
-        "completion_tokens": u.completion_tokens,
-        "tokens": u.total_tokens,
-        "cost": u.cost,
-        "seconds": rep.seconds,
-        "redactions": rep.redactions,
-    }
 
 
 def _with_redactions(cfg: BankConfig, args: argparse.Namespace) -> BankConfig:
@@ -78,10 +56,11 @@ def _add_redact_option(p: argparse.ArgumentParser) -> None:
 
 
 def cmd_learn(args: argparse.Namespace) -> int:
+    """Learn every trajectory of the file, one at a time: the file is read twice (first to check
+    it all, so bad input stores nothing; then to learn), never held in memory whole."""
     cfg = _with_redactions(load_config(args), args)
     source = example_path() if args.example else Path(args.file)
-    trajectories = load_trajectories(source, task_id=args.task_id, query=args.query)
-    results: list[dict[str, Any]] = []
+    total = sum(1 for _ in iter_trajectories(source, task_id=args.task_id, query=args.query))
     with contextlib.ExitStack() as stack:
         llm: LLM | None = None
         if args.local_model and not cfg.model:
@@ -91,50 +70,30 @@ def cmd_learn(args: argparse.Namespace) -> int:
                 cfg = cfg.model_copy(update={"preset": "small-local"})
         bank = common.build_bank(cfg, llm=llm)
         stack.callback(bank.close)
-        for traj in trajectories:
-            try:
-                rep = bank.learn(traj, outcome=args.outcome)
-            except NoLLMError as exc:
-                raise CLIError(
-                    "learn needs a model to judge and distil trajectories: pass --model MODEL "
-                    f"(or set ${MODEL_ENV}, or 'model' in --config), or --local-model NAME"
-                ) from exc
-            except LearnError as exc:
-                if args.json:
-                    emit_json({"results": results, "error": one_line(str(exc))})
-                raise CLIError(
-                    f"{exc} ({len(results)} of {len(trajectories)} trajectories were learned before it)",
-                    EXIT_FAILURE,
-                ) from exc
-            results.append(_report_json(traj.task_id, rep))
-    if args.json:
-        emit_json({"results": results})
-    else:
-        _print_learned(results, source)
+        out = LearnOutput(args.json, source, total)
+        try:
+            for traj in iter_trajectories(source, task_id=args.task_id, query=args.query):
+                out.add(traj.task_id, _learn_one(bank, traj, args.outcome))
+        except (LearnError, TrajectoryFileError) as exc:  # the file changed since it was checked
+            out.finish(one_line(str(exc)))
+            code = EXIT_FAILURE if isinstance(exc, LearnError) else EXIT_USAGE
+            learned = f"{out.count} of {total} trajectories were learned before it"
+            raise CLIError(f"{exc} ({learned})", code) from exc
+        except BaseException as exc:
+            out.abort(one_line(str(exc) or type(exc).__name__))
+            raise
+    out.finish()
     return EXIT_OK
 
 
-def _print_learned(results: list[dict[str, Any]], source: Path) -> None:
-    numeric = ("calls", "tokens", "cost", "seconds")
-    table = Table(title=f"Learned {len(results)} trajectory(ies) from {lit(source)}")
-    for col in ("task", "verdict", "items", *numeric):
-        table.add_column(col, justify="right" if col in numeric else "left")
-    for r in results:
-        titles = "\n".join(f"- {lit(i['title'])}" for i in r["items"]) or "(none)"
-        table.add_row(
-            lit(r["task_id"]),
-            r["verdict"],
-            titles,
-            str(r["calls"]),
-            str(r["tokens"]),
-            f"${r['cost']:.4f}",
-            f"{r['seconds']:.2f}",
-        )
-    out = console()
-    out.print(table)
-    for r in results:
-        if r["note"]:
-            out.print(f"[dim]{lit(r['task_id'])}: {lit(r['note'])}[/dim]")
+def _learn_one(bank: ReasoningBank, traj: Trajectory, outcome: Outcome | None) -> LearnReport:
+    try:
+        return bank.learn(traj, outcome=outcome)
+    except NoLLMError as exc:
+        raise CLIError(
+            "learn needs a model to judge and distil trajectories: pass --model MODEL "
+            f"(or set ${MODEL_ENV}, or 'model' in --config), or --local-model NAME"
+        ) from exc
 
 
 # --------------------------------------------------------------------------- retrieve

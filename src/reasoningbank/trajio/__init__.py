@@ -9,11 +9,13 @@
   assistant message becomes a step;
 * a mini-swe-agent ``.traj.json`` file (``"trajectory_format": "mini-swe-agent-1"``).
 
-The whole file is parsed and validated before anything is returned, so a
-caller that loads first and stores afterwards never stores half a file. Any
+:func:`load_trajectories` parses and validates the whole file before it returns
+anything, so a caller that loads first and stores afterwards never stores half
+a file. :func:`iter_trajectories` reads the same formats one record at a time,
+in memory bounded by the largest record (for files too large to hold). Any
 problem raises :class:`TrajectoryFileError` naming the file and the line.
 
-One module per job: :mod:`.files` reads from disk, :mod:`.native` detects the
+One module per job: :mod:`.files` reads from disk, :mod:`.stream` streams a file, :mod:`.native` detects the
 format and reads our JSON/JSONL, :mod:`.messages` chat transcripts,
 :mod:`.miniswe` mini-swe-agent runs, :mod:`.errors` the shared error.
 """
@@ -26,10 +28,12 @@ from .files import example_path, load_trajectories
 from .messages import split_action
 from .miniswe import strip_instance_template
 from .native import parse_trajectories
+from .stream import iter_trajectories
 
 __all__ = [
     "TrajectoryFileError",
     "example_path",
+    "iter_trajectories",
     "load_trajectories",
     "parse_trajectories",
     "split_action",

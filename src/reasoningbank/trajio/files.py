@@ -6,8 +6,7 @@ from importlib import resources
 from pathlib import Path
 
 from ..models import Trajectory
-from .errors import TrajectoryFileError
-from .native import parse_trajectories
+from .stream import iter_trajectories
 
 __all__ = ["EXAMPLE_FILE", "example_path", "load_trajectories"]
 
@@ -30,17 +29,8 @@ def load_trajectories(
 
     ``task_id`` and ``query`` override the values found in the file (for every
     trajectory in it). Chat transcripts without a task id get one from the
-    file name (``name``, or ``name#N`` when the file holds several).
+    file name (``name``, or ``name#N`` when the file holds several). The whole file is read
+    before anything is returned; :func:`~reasoningbank.trajio.stream.iter_trajectories` yields
+    the records one by one instead.
     """
-    p = Path(path)
-    if not p.exists():
-        raise TrajectoryFileError(str(p), "no such file")
-    if p.is_dir():
-        raise TrajectoryFileError(str(p), "is a directory, not a trajectory file")
-    try:
-        text = p.read_text(encoding="utf-8")
-    except UnicodeDecodeError as exc:
-        raise TrajectoryFileError(str(p), f"not UTF-8 text ({exc.reason} at byte {exc.start})") from exc
-    except OSError as exc:
-        raise TrajectoryFileError(str(p), f"cannot read file: {exc.strerror or exc}") from exc
-    return parse_trajectories(text, source=str(p), task_id=task_id, query=query)
+    return list(iter_trajectories(path, task_id=task_id, query=query))

@@ -18,7 +18,7 @@ from .errors import ParseContext, TrajectoryFileError, build_trajectory, source_
 from .messages import from_messages
 from .miniswe import from_mini_swe, is_mini_swe
 
-__all__ = ["parse_trajectories"]
+__all__ = ["from_object", "parse_trajectories"]
 
 
 def parse_trajectories(
@@ -67,13 +67,13 @@ def _from_jsonl(lines: Sequence[tuple[int, str]], ctx: ParseContext) -> list[Tra
         except json.JSONDecodeError as exc:
             raise ctx.error(f"invalid JSON on this line: {exc.msg} (column {exc.colno})", lineno) from exc
         default_id = f"{ctx.default_id}#{idx}" if many else ctx.default_id
-        out.append(_from_object(obj, ctx, lineno, default_id))
+        out.append(from_object(obj, ctx, lineno, default_id))
     return out
 
 
 def _from_json(data: Any, text: str, ctx: ParseContext) -> list[Trajectory]:
     if isinstance(data, dict):
-        return [_from_object(data, ctx, _first_line(text), ctx.default_id)]
+        return [from_object(data, ctx, _first_line(text), ctx.default_id)]
     if isinstance(data, list):
         if not data:
             raise ctx.error("the file holds an empty list: no trajectories", 1)
@@ -84,14 +84,15 @@ def _from_json(data: Any, text: str, ctx: ParseContext) -> list[Trajectory]:
         for idx, element in enumerate(data):
             line = starts[idx] if idx < len(starts) else None
             default_id = f"{ctx.default_id}#{idx + 1}" if len(data) > 1 else ctx.default_id
-            out.append(_from_object(element, ctx, line, default_id))
+            out.append(from_object(element, ctx, line, default_id))
         return out
     raise ctx.error(
         f"expected a JSON object or list at the top level, got {type(data).__name__}", _first_line(text)
     )
 
 
-def _from_object(obj: Any, ctx: ParseContext, line: int | None, default_id: str) -> Trajectory:
+def from_object(obj: Any, ctx: ParseContext, line: int | None, default_id: str) -> Trajectory:
+    """One record of a file (mini-swe-agent run, chat transcript or our fields) as a trajectory."""
     if not isinstance(obj, dict):
         raise ctx.error(f"expected a JSON object (a trajectory), got {type(obj).__name__}", line)
     if is_mini_swe(obj):
