@@ -20,6 +20,7 @@ from fastapi import APIRouter, Depends, FastAPI, Path, Query, Request, Response,
 from fastapi.concurrency import run_in_threadpool
 from fastapi.responses import StreamingResponse
 from fastapi.security import HTTPAuthorizationCredentials, HTTPBearer
+from threadpoolctl import threadpool_limits
 
 from . import rest_errors
 from .errors import BadRequest, Unauthorized
@@ -205,12 +206,17 @@ def create_app(
 
     @asynccontextmanager
     async def lifespan(app: FastAPI) -> AsyncIterator[None]:
+        # Requests run side by side in the thread pool; a BLAS that also starts its own threads
+        # for every search oversubscribes the cores (16 clients: 39 requests/s with it, 245 without;
+        # docs/benchmarks.md), so the serving process computes each search on one thread.
+        blas = threadpool_limits(limits=1, user_api="blas")
         await run_in_threadpool(service.start)
         try:
             yield
         finally:
             if close_service:
                 await run_in_threadpool(service.close)
+            blas.restore_original_limits()
 
     app = FastAPI(
         title="ReasoningBank",
