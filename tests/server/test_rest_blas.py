@@ -1,7 +1,7 @@
 """The serving process computes each search on one BLAS thread while the app runs.
 
 Requests already run side by side in the server's thread pool; a BLAS that starts its own
-threads for each of them oversubscribed 2 cores (16 clients: 39 requests/s against 245).
+threads for each of them oversubscribed 2 cores (16 clients: 39 requests/s against 219).
 """
 
 from __future__ import annotations

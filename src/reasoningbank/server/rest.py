@@ -207,7 +207,7 @@ def create_app(
     @asynccontextmanager
     async def lifespan(app: FastAPI) -> AsyncIterator[None]:
         # Requests run side by side in the thread pool; a BLAS that also starts its own threads
-        # for every search oversubscribes the cores (16 clients: 39 requests/s with it, 245 without;
+        # for every search oversubscribes the cores (16 clients: 39 requests/s with it, 219 without;
         # docs/benchmarks.md), so the serving process computes each search on one thread.
         blas = threadpool_limits(limits=1, user_api="blas")
         await run_in_threadpool(service.start)
