@@ -3,6 +3,7 @@ never a traceback, for every command that opens the store."""
 
 from __future__ import annotations
 
+import ctypes
 import os
 import shutil
 import sqlite3
@@ -82,9 +83,21 @@ def shared_dir() -> Iterator[Path]:
 
 
 def _cli(*args: str, drop_root: bool = False) -> subprocess.CompletedProcess[str]:
-    def as_nobody() -> None:  # root writes anything: read-only means something to others only
-        os.setgid(65534)
-        os.setuid(65534)
+    def without_root_powers() -> None:
+        """Root writes anything: take away its power to override file modes.
+
+        Dropped from the bounding set, the capabilities stay gone after exec, while the child keeps
+        uid 0 and so can still run an interpreter installed under a private home directory (as
+        another user it could not). Without CAP_SETPCAP the child becomes ``nobody`` instead.
+        """
+        libc = ctypes.CDLL(None, use_errno=True)
+        pr_capbset_drop = 24
+        cap_dac_override, cap_dac_read_search, cap_fowner = 1, 2, 3
+        for cap in (cap_dac_override, cap_dac_read_search, cap_fowner):
+            if libc.prctl(pr_capbset_drop, cap, 0, 0, 0) != 0:
+                os.setgid(65534)
+                os.setuid(65534)
+                return
 
     env = {**os.environ, "PYTHONPATH": str(ROOT / "src"), "HOME": tempfile.gettempdir()}
     return subprocess.run(
@@ -93,7 +106,7 @@ def _cli(*args: str, drop_root: bool = False) -> subprocess.CompletedProcess[str
         text=True,
         env=env,
         timeout=120,
-        preexec_fn=as_nobody if drop_root and os.geteuid() == 0 else None,
+        preexec_fn=without_root_powers if drop_root and os.geteuid() == 0 else None,
     )
 
 
