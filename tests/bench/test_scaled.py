@@ -131,6 +131,23 @@ def test_scaling_report_compares_runs_by_k(tmp_path: Path, capsys: pytest.Captur
     assert "| parallel | 3 | MaTTS |" in text and "| k=1 | 1 | no memory |" in text
 
 
+def test_vanilla_scaling_takes_the_k1_point_of_matts(tmp_path: Path) -> None:
+    from reasoningbank.bench.scaling_report import ScalingRow, scaling_curve
+
+    def row(mode: str, k: int, method: str, bon: float) -> ScalingRow:
+        return ScalingRow(mode, k, method, 10, bon, bon, bon, 0.0, 0.0, tmp_path)
+
+    rows = [row("k=1", 1, "reasoningbank", 0.4), row("k=1", 1, "none", 0.3),
+            row("parallel", 3, "reasoningbank", 0.6), row("parallel", 3, "reasoningbank-vanilla", 0.5),
+            row("sequential", 3, "reasoningbank-vanilla", 0.2)]  # fmt: skip
+    assert scaling_curve(rows, "parallel", "reasoningbank-vanilla") == [(1, 40.0), (3, 50.0)]
+    assert scaling_curve(rows, "sequential", "reasoningbank-vanilla") == [(1, 40.0), (3, 20.0)]
+    assert scaling_curve(rows, "parallel", "none") == [(1, 30.0)]
+    # a k = 1 run that played vanilla itself keeps its own point
+    rows.append(row("k=1", 1, "reasoningbank-vanilla", 0.1))
+    assert scaling_curve(rows, "parallel", "reasoningbank-vanilla") == [(1, 10.0), (3, 50.0)]
+
+
 def test_cli_scaling_flags_reach_the_run_settings(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
     from reasoningbank.cli import bench as bench_cli
     from reasoningbank.cli import main

@@ -89,6 +89,18 @@ def scaling_table(rows: Sequence[ScalingRow]) -> str:
     return "\n".join(lines)
 
 
+def scaling_curve(rows: Sequence[ScalingRow], mode: str, method: str) -> list[tuple[int, float]]:
+    """(k, success %) points of one method in one mode; the k = 1 run counts for both modes.
+
+    At k = 1 vanilla scaling and MaTTS are the same method (one rollout, learned on its own),
+    so a k = 1 run that played only ``reasoningbank`` gives vanilla scaling its k = 1 point too.
+    """
+    points = {r.k: 100 * r.bon for r in rows if r.method == method and r.mode in (mode, "k=1")}
+    if method == "reasoningbank-vanilla" and 1 not in points:
+        points.update({r.k: 100 * r.bon for r in rows if r.method == "reasoningbank" and r.k == 1})
+    return sorted(points.items())
+
+
 def write_scaling_plot(rows: Sequence[ScalingRow], out_dir: str | Path) -> Path:
     """Success (best-of-N, or the last pass) against k, one panel per mode, one line per method."""
     import matplotlib
@@ -99,15 +111,16 @@ def write_scaling_plot(rows: Sequence[ScalingRow], out_dir: str | Path) -> Path:
     fig, axes = plt.subplots(1, 2, figsize=(10, 4), sharey=True)
     for ax, mode in zip(axes, ("parallel", "sequential"), strict=True):
         for method in ("reasoningbank", "reasoningbank-vanilla", "none"):
-            points = sorted(
-                (r.k, 100 * r.bon) for r in rows if r.method == method and r.mode in (mode, "k=1")
-            )
+            points = scaling_curve(rows, mode, method)
             if points:
                 ax.plot([k for k, _ in points], [y for _, y in points], marker="o", label=LABELS[method])
         ax.set_title(f"{mode} scaling")
         ax.set_xlabel("scaling factor k")
         ax.grid(alpha=0.3)
-        ax.legend()
+        if ax.lines:
+            ax.legend()
+        else:  # this mode has no run among the given directories
+            ax.text(0.5, 0.5, "no run", ha="center", va="center", transform=ax.transAxes)
     axes[0].set_ylabel("success rate (%)")
     path = Path(out_dir) / SCALING_PLOT
     path.parent.mkdir(parents=True, exist_ok=True)
