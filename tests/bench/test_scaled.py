@@ -148,6 +148,21 @@ def test_vanilla_scaling_takes_the_k1_point_of_matts(tmp_path: Path) -> None:
     assert scaling_curve(rows, "parallel", "reasoningbank-vanilla") == [(1, 10.0), (3, 50.0)]
 
 
+def test_scaling_plot_ticks_only_the_measured_k(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    from reasoningbank.bench import scaling_report
+    from reasoningbank.bench.scaling_report import ScalingRow, write_scaling_plot
+
+    saved: list[object] = []
+    monkeypatch.setattr(scaling_report, "_save", lambda fig, path: saved.append(fig))
+    rows = [ScalingRow(mode, k, "none", 10, 0.5, 0.5, 0.5, 0.0, 0.0, tmp_path)
+            for mode, k in (("k=1", 1), ("parallel", 3), ("parallel", 5))]  # fmt: skip
+    path = write_scaling_plot(rows, tmp_path)
+    assert path == tmp_path / scaling_report.SCALING_PLOT
+    parallel, sequential = saved[0].axes  # type: ignore[attr-defined]
+    assert list(parallel.get_xticks()) == [1, 3, 5]
+    assert list(sequential.get_xticks()) == [1]  # the k = 1 run counts for both modes
+
+
 def test_cli_scaling_flags_reach_the_run_settings(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
     from reasoningbank.cli import bench as bench_cli
     from reasoningbank.cli import main

@@ -118,6 +118,7 @@ def write_scaling_plot(rows: Sequence[ScalingRow], out_dir: str | Path) -> Path:
         ax.set_xlabel("scaling factor k")
         ax.grid(alpha=0.3)
         if ax.lines:
+            ax.set_xticks(sorted({r.k for r in rows if r.mode in (mode, "k=1")}))  # only measured k
             ax.legend()
         else:  # this mode has no run among the given directories
             ax.text(0.5, 0.5, "no run", ha="center", va="center", transform=ax.transAxes)
