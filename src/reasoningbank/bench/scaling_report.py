@@ -110,15 +110,17 @@ def write_scaling_plot(rows: Sequence[ScalingRow], out_dir: str | Path) -> Path:
 
     fig, axes = plt.subplots(1, 2, figsize=(10, 4), sharey=True)
     for ax, mode in zip(axes, ("parallel", "sequential"), strict=True):
+        measured_k: set[int] = set()
         for method in ("reasoningbank", "reasoningbank-vanilla", "none"):
             points = scaling_curve(rows, mode, method)
+            measured_k.update(k for k, _ in points)
             if points:
                 ax.plot([k for k, _ in points], [y for _, y in points], marker="o", label=LABELS[method])
         ax.set_title(f"{mode} scaling")
         ax.set_xlabel("scaling factor k")
         ax.grid(alpha=0.3)
         if ax.lines:
-            ax.set_xticks(sorted({r.k for r in rows if r.mode in (mode, "k=1")}))  # only measured k
+            ax.set_xticks(sorted(measured_k))  # only the measured k, no 1.25, 1.5 ...
             ax.legend()
         else:  # this mode has no run among the given directories
             ax.text(0.5, 0.5, "no run", ha="center", va="center", transform=ax.transAxes)
