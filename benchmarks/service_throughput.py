@@ -93,7 +93,7 @@ def serve(port: int, db: Path, state: Path) -> None:
     import uvicorn
 
     from reasoningbank.server import MemoryService
-    from reasoningbank.server.rest import create_app
+    from reasoningbank.server.rest.app import create_app
 
     service = MemoryService(
         SQLiteStore(db), lambda store, scope: ReasoningBank(store, HashEmbedder(DIM), scope=scope), state

@@ -25,6 +25,7 @@ PACKAGE_DIR = ROOT / "src" / "reasoningbank"
 DESIGN = ROOT / "docs" / "design.md"
 
 MAX_FILE_LINES = 400
+MAX_ROOT_MODULES = 7  # plain modules at the package root besides __init__ and __main__: the core
 MAX_FUNCTION_LINES = 60
 
 # Layer 3 takes any plain module directly in reasoningbank/ that no other pattern names.
@@ -56,6 +57,8 @@ LAYERS: tuple[tuple[str, tuple[str, ...]], ...] = (
         (
             "reasoningbank.judge*",
             "reasoningbank.extract*",
+            "reasoningbank.learning*",
+            "reasoningbank.records*",
             "reasoningbank.consolidate",
             "reasoningbank.retrieve",
             OTHER_ROOT_MODULE,
@@ -442,3 +445,51 @@ def test_functions_are_short_unless_listed_with_a_reason() -> None:
         f"under '## Long functions' in docs/design.md"
     )
     assert stale == [], f"listed under '## Long functions' but missing or short now: {stale}"
+
+
+def root_modules(package_dir: Path) -> list[str]:
+    """The plain modules at the package root, besides ``__init__`` and ``__main__``."""
+    return sorted(p.stem for p in package_dir.glob("*.py") if p.stem not in ("__init__", "__main__"))
+
+
+def map_block(design_text: str) -> str:
+    """The first code block under "## The map" in the design notes."""
+    section = design_text.split("## The map", 1)[1]
+    return section.split("```", 2)[1]
+
+
+def test_package_root_holds_only_the_core() -> None:
+    found = root_modules(PACKAGE_DIR)
+    assert len(found) <= MAX_ROOT_MODULES, (
+        f"{len(found)} modules at the package root (at most {MAX_ROOT_MODULES}): {found}; "
+        "put a stage's modules in its folder"
+    )
+
+
+def test_design_map_names_every_root_module_and_folder() -> None:
+    block = map_block(DESIGN.read_text(encoding="utf-8"))
+    names = set(re.findall(r"[\w]+(?:\.py|/)", block))
+    here = {f"{m}.py" for m in root_modules(PACKAGE_DIR)} | {
+        f"{p.name}/" for p in PACKAGE_DIR.iterdir() if (p / "__init__.py").exists()
+    }
+    assert here - names == set(), f"docs/design.md's map does not name {sorted(here - names)}"
+    gone = {n for n in names if n.endswith(".py") and n not in here and "/" not in n} - {"__init__.py"}
+    assert gone == set(), f"docs/design.md's map names root modules that do not exist: {sorted(gone)}"
+
+
+def test_every_folder_has_a_readme_naming_its_modules() -> None:
+    """Each folder of the package says in a short README.md what each of its modules does."""
+    missing: list[str] = []
+    for init in sorted(PACKAGE_DIR.rglob("__init__.py")):
+        folder = init.parent
+        readme = folder / "README.md"
+        if not readme.exists():
+            missing.append(f"{folder.relative_to(ROOT)}/README.md")
+            continue
+        text = readme.read_text(encoding="utf-8")
+        entries = [p.name for p in folder.glob("*.py") if p.stem != "__init__"]
+        entries += [f"{p.name}/" for p in folder.iterdir() if (p / "__init__.py").exists()]
+        missing += [f"{readme.relative_to(ROOT)}: {e}" for e in sorted(entries) if f"`{e}`" not in text]
+    assert missing == [], "folders whose README.md does not name a module (as `name.py`):\n" + "\n".join(
+        missing
+    )

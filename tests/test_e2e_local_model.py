@@ -174,7 +174,7 @@ def test_react_agent_on_real_miniwob(real_llm: LiteLLMClient) -> None:
 
     if find_chrome_binary() is None or find_chromedriver() is None:
         pytest.skip("Chromium and chromedriver are not installed")
-    from reasoningbank.bench.envs.miniwob import MiniWoBEnv
+    from reasoningbank.bench.envs.miniwob.env import MiniWoBEnv
 
     task = TaskSpec("click-button", 1)
     agent = ReActAgent(real_llm, max_steps=4, max_reasks=2, json_actions=True, max_tokens=128)

@@ -4,7 +4,7 @@ import json
 
 import pytest
 
-from reasoningbank.extract import (
+from reasoningbank.extract.extractor import (
     LLMExtractor,
     extraction_schema,
     generalize_literals,
@@ -134,7 +134,7 @@ def test_bad_arguments() -> None:
 
 
 def test_json_items_are_capped_to_schema_lengths() -> None:
-    from reasoningbank.items import CONTENT_MAX_CHARS, TITLE_MAX_CHARS, parse_json_items
+    from reasoningbank.extract.items import CONTENT_MAX_CHARS, TITLE_MAX_CHARS, parse_json_items
 
     long = "word " * 400
     items = parse_json_items(json.dumps({"items": [{"title": long, "content": long}]}))
@@ -222,7 +222,7 @@ def test_small_local_preset_generalizes_literals() -> None:
 
 
 def test_items_copying_the_prompts_example_are_dropped() -> None:
-    from reasoningbank.items import prompt_examples
+    from reasoningbank.extract.items import prompt_examples
 
     ex = (
         "When the option you need is inside a closed menu, click the menu first "

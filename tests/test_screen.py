@@ -4,8 +4,8 @@ from __future__ import annotations
 
 import pytest
 
+from reasoningbank.extract.screen import page_specific, screen_items, unknown_actions
 from reasoningbank.models import MemoryItem
-from reasoningbank.screen import page_specific, screen_items, unknown_actions
 
 ACTIONS = ("click", "type", "select", "answer", "done")
 

@@ -7,9 +7,9 @@ import pytest
 from reasoningbank.bank import ReasoningBank
 from reasoningbank.config import get_preset
 from reasoningbank.embed import HashEmbedder
-from reasoningbank.extract import ExtractionResult
-from reasoningbank.item_records import ItemRecord, RetirePolicy, item_record, lineage
+from reasoningbank.extract.extractor import ExtractionResult
 from reasoningbank.models import Experience, MemoryItem, Step, Trajectory, Usage, UsageEvent, Verdict
+from reasoningbank.records.record import ItemRecord, RetirePolicy, item_record, lineage
 from reasoningbank.stores import InMemoryStore
 
 SUCCESS = Verdict(label="success", p_success=0.95)

@@ -18,10 +18,9 @@ from .assemble import make_extractor, make_judge, make_llm
 from .config import BankConfig, Preset, get_preset
 from .consolidate import Consolidator
 from .embed import Embedder, make_embedder
-from .extract import Extractor
-from .item_records import ItemRecord, RetirePolicy
+from .extract.extractor import Extractor
 from .judge import Judge, Outcome
-from .learning import Learner, LearnError, NoLLMError
+from .learning.learner import Learner, LearnError, NoLLMError
 from .llm import LLM
 from .models import (
     EmbeddingRef,
@@ -32,10 +31,11 @@ from .models import (
     Trajectory,
     Verdict,
 )
+from .records.record import ItemRecord, RetirePolicy
+from .records.tracker import ItemTracker
 from .retrieve import Retriever, items_of, render
 from .stores.base import Store
 from .text.literals import mask_literals
-from .tracking import ItemTracker
 
 
 class ReasoningBank:
@@ -199,6 +199,7 @@ class ReasoningBank:
         verdict: Verdict | None = None,
         outcome: Outcome | None = None,
         shown: Sequence[str] | None = None,
+        experience_id: str | None = None,
     ) -> LearnReport:
         """Judge, extract, screen, consolidate and store one experience.
 
@@ -212,23 +213,28 @@ class ReasoningBank:
         :meth:`retrieve` returned for this task id in this process) are credited
         with the verdict, and so are, as "not shown", the items of its kind; an
         item whose record turns net harmful is retired (``Preset.retire_items``).
+
+        ``experience_id`` stores the experience under a caller's id (the service derives one
+        from the job, so a job run twice is stored once); by default a fresh id is drawn.
         """
-        return self.learner.learn(trajectory, verdict=verdict, outcome=outcome, shown=shown)
+        return self.learner.learn(
+            trajectory, verdict=verdict, outcome=outcome, shown=shown, experience_id=experience_id
+        )
 
     # ------------------------------------------------------------------ item records
 
     def item_record(self, item_id: str) -> tuple[MemoryItem, ItemRecord]:
         """The current version of an item (any version's id, or a unique prefix) and its record."""
-        item = self.tracker.find(item_id)
-        return item, self.tracker.record(item)
+        item = self.tracker.book.find(item_id)
+        return item, self.tracker.book.record(item)
 
     def retire_item(self, item_id: str, reason: str) -> MemoryItem:
         """Retire an item by hand: a new version, with ``reason``; it is no longer retrieved."""
-        return self.tracker.set_status(item_id, "retired", reason or "retired by hand")
+        return self.tracker.book.set_status(item_id, "retired", reason or "retired by hand")
 
     def restore_item(self, item_id: str, reason: str = "restored by hand") -> MemoryItem:
         """Undo a retirement: a new, active version of the item, with ``reason``."""
-        return self.tracker.set_status(item_id, "active", reason)
+        return self.tracker.book.set_status(item_id, "active", reason)
 
     def add_item(
         self,

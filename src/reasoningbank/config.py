@@ -82,7 +82,7 @@ class Preset(BaseModel):
     retrieval_min_score: float = Field(default=0.0, ge=-1.0, le=1.0)
     # Item records: tasks whose queries are at least this similar are "of the same kind".
     kind_similarity: float = Field(default=0.9, ge=-1.0, le=1.0)
-    # Retire items whose record is net harmful (see reasoningbank.item_records.RetirePolicy).
+    # Retire items whose record is net harmful (see reasoningbank.records.record.RetirePolicy).
     retire_items: bool = False
     retire_min_shown: int = Field(default=3, ge=1)
     retire_margin: float = Field(default=0.25, ge=0.0, le=1.0)

@@ -226,7 +226,7 @@ def _form_policy(messages: Sequence[Message]) -> str:
     reason="Chromium and chromedriver are not installed (apt-get install chromium chromium-driver)",
 )
 def test_agent_on_real_enter_text() -> None:
-    from reasoningbank.bench.envs.miniwob import MiniWoBEnv
+    from reasoningbank.bench.envs.miniwob.env import MiniWoBEnv
 
     with MiniWoBEnv() as env:
         result = ReActAgent(ScriptedLLM(default=_form_policy), max_steps=5).run(

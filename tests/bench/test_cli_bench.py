@@ -10,7 +10,7 @@ from typing import Any
 
 import pytest
 
-import reasoningbank.bench.envs.miniwob as miniwob_mod
+import reasoningbank.bench.envs.miniwob.env as miniwob_mod
 from reasoningbank.bench.rundir import read_records
 from reasoningbank.cli import bench as bench_cli
 from reasoningbank.cli import bench_llm, bench_review, main

@@ -47,7 +47,7 @@ def quoted(goal: str) -> list[str]:
 
 @pytest.fixture(scope="module")
 def env() -> Iterator[Environment]:
-    from reasoningbank.bench.envs.miniwob import MiniWoBEnv
+    from reasoningbank.bench.envs.miniwob.env import MiniWoBEnv
 
     with MiniWoBEnv() as e:
         yield e
@@ -155,7 +155,7 @@ def test_select_and_date_and_link(env: Environment) -> None:
 
 
 def test_unknown_family_is_named() -> None:
-    from reasoningbank.bench.envs.miniwob import MiniWoBEnv
+    from reasoningbank.bench.envs.miniwob.env import MiniWoBEnv
 
     env = MiniWoBEnv()  # the browser starts lazily, so this costs nothing
     with pytest.raises(ValueError, match="no-such-task"):
@@ -186,7 +186,7 @@ def test_action_parser_round_trip() -> None:
 def test_episode_time_limit_is_configurable(env: Environment) -> None:
     import time
 
-    from reasoningbank.bench.envs.miniwob import MiniWoBEnv
+    from reasoningbank.bench.envs.miniwob.env import MiniWoBEnv
 
     assert isinstance(env, MiniWoBEnv)
     saved = env.episode_time_limit_ms
@@ -209,7 +209,7 @@ def test_non_interactable_element_is_an_action_error_not_a_crash(monkeypatch: py
     """Selenium refusing an element (hidden, disabled) is the agent's mistake: it gets a message."""
     from selenium.common.exceptions import ElementNotInteractableException
 
-    from reasoningbank.bench.envs.miniwob import MiniWoBEnv
+    from reasoningbank.bench.envs.miniwob.env import MiniWoBEnv
 
     env = MiniWoBEnv()  # no browser is started: _apply is replaced
 

@@ -14,9 +14,9 @@ import pytest
 pytest.importorskip("mcp")
 
 from reasoningbank import cli
-from reasoningbank.server import mcp as mcp_server
 from reasoningbank.server.keys import KeyStore
-from reasoningbank.server.mcp_access import KEY_ENV, BankScope
+from reasoningbank.server.mcp import transport as mcp_server
+from reasoningbank.server.mcp.access import KEY_ENV, BankScope
 
 
 @pytest.fixture

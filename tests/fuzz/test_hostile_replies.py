@@ -17,7 +17,12 @@ import pytest
 from reasoningbank.bank import ReasoningBank
 from reasoningbank.config import get_preset
 from reasoningbank.embed import HashEmbedder
-from reasoningbank.items import CONTENT_MAX_CHARS, DESCRIPTION_MAX_CHARS, TITLE_MAX_CHARS, is_placeholder
+from reasoningbank.extract.items import (
+    CONTENT_MAX_CHARS,
+    DESCRIPTION_MAX_CHARS,
+    TITLE_MAX_CHARS,
+    is_placeholder,
+)
 from reasoningbank.llm import ScriptedLLM
 from reasoningbank.models import Step, Trajectory
 from reasoningbank.stores import InMemoryStore, SQLiteStore

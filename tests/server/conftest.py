@@ -28,7 +28,7 @@ class Running:
 @pytest.fixture
 def running(tmp_path: Path) -> Iterator[Running]:
     pytest.importorskip("fastapi")
-    from reasoningbank.server.rest import create_app
+    from reasoningbank.server.rest.app import create_app
     from tests.server.live import serve
 
     llm = scripted()

@@ -1,6 +1,6 @@
 """The MCP server over streamable HTTP on 127.0.0.1: Bearer keys, tenant isolation, a session per key.
 
-The app is :func:`reasoningbank.server.mcp.http_app` served by uvicorn on a
+The app is :func:`reasoningbank.server.mcp.transport.http_app` served by uvicorn on a
 real socket; the service behind it uses the scripted LLM and the hash embedder.
 """
 
@@ -24,8 +24,8 @@ from mcp.client.streamable_http import streamable_http_client
 from mcp.shared._httpx_utils import create_mcp_http_client
 
 from reasoningbank.server import MemoryService
-from reasoningbank.server.mcp import http_app
-from reasoningbank.server.mcp_access import BankScope
+from reasoningbank.server.mcp.access import BankScope
+from reasoningbank.server.mcp.transport import http_app
 from tests.server.helpers import make_service
 from tests.server.mcp_support import serve_asgi, structured, text
 

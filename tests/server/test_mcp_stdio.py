@@ -24,7 +24,7 @@ from mcp import ClientSession, StdioServerParameters
 from mcp.client.stdio import stdio_client
 
 from reasoningbank.server.keys import KeyStore
-from reasoningbank.server.mcp_access import KEY_ENV
+from reasoningbank.server.mcp.access import KEY_ENV
 from tests.server.mcp_support import SRC, fake_llm_server, structured, text
 
 TOOLS = {

@@ -17,7 +17,7 @@ from mcp import Client
 from reasoningbank.server import MemoryService
 from reasoningbank.server.errors import BadRequest
 from reasoningbank.server.factory import bank_factory
-from reasoningbank.server.mcp_access import (
+from reasoningbank.server.mcp.access import (
     KEY_ENV,
     Access,
     AccessError,
@@ -26,7 +26,12 @@ from reasoningbank.server.mcp_access import (
     RequestAccess,
     stdio_access,
 )
-from reasoningbank.server.mcp_tools import MAX_TRAJECTORY_CHARS, StepInput, build_server, build_trajectory
+from reasoningbank.server.mcp.tools import (
+    MAX_TRAJECTORY_CHARS,
+    StepInput,
+    build_server,
+    build_trajectory,
+)
 from reasoningbank.stores import SQLiteStore
 from reasoningbank.testing.fakes import HashEmbedder
 from tests.server.helpers import make_service

@@ -22,7 +22,7 @@ def blas_threads() -> list[int]:
 
 def test_app_limits_blas_to_one_thread_while_it_serves(tmp_path: Path) -> None:
     pytest.importorskip("fastapi")
-    from reasoningbank.server.rest import create_app
+    from reasoningbank.server.rest.app import create_app
     from tests.server.live import serve
 
     np.ones((4, 4)) @ np.ones(4)  # numpy's BLAS is loaded

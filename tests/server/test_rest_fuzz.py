@@ -31,7 +31,7 @@ from hypothesis.errors import Unsatisfiable  # noqa: E402
 from schemathesis import GenerationMode  # noqa: E402
 from schemathesis.python import asgi  # noqa: E402
 
-from reasoningbank.server.rest import create_app  # noqa: E402
+from reasoningbank.server.rest.app import create_app  # noqa: E402
 from tests.server.helpers import make_service  # noqa: E402
 from tests.server.live import serve  # noqa: E402
 

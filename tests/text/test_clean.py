@@ -1,4 +1,4 @@
-from reasoningbank.items import is_placeholder
+from reasoningbank.extract.items import is_placeholder
 from reasoningbank.text.clean import printable_text, safe_text
 
 

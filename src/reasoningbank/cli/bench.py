@@ -200,7 +200,7 @@ def _make_embedder(args: argparse.Namespace) -> Embedder:
 
 
 def cmd_miniwob(args: argparse.Namespace) -> int:
-    from ..bench.envs import miniwob
+    from ..bench.envs.miniwob import env as miniwob
     from ..llm import allow_real_calls
 
     # Everything is checked (methods, task families, episodes, a resume's settings)

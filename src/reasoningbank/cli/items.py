@@ -12,19 +12,18 @@ from typing import Any
 
 from rich.table import Table
 
-from ..item_records import ItemRecord
 from ..models import MemoryItem
+from ..records import ItemBook, ItemRecord
 from ..stores.base import NotFoundError, Store
-from ..tracking import ItemTracker
 from . import common
 from .common import add_command, load_config
 from .errors import EXIT_OK, CLIError
 from .output import console, emit_json, item_json, lit, short
 
 
-def tracker_for(store: Store, scope: str) -> ItemTracker:
-    """A tracker that reads records and changes status (it never searches, so needs no embedder)."""
-    return ItemTracker(store, scope, policy=None, kind_similarity=1.0, model="")
+def book_for(store: Store, scope: str) -> ItemBook:
+    """The scope's item records: read them and change an item's status (no embedder needed)."""
+    return ItemBook(store, scope)
 
 
 def record_json(record: ItemRecord) -> dict[str, Any]:
@@ -59,9 +58,9 @@ def cmd_items(args: argparse.Namespace) -> int:
     cfg = load_config(args)
     store = common.open_cli_store(cfg)
     try:
-        tracker = tracker_for(store, cfg.scope)
+        book = book_for(store, cfg.scope)
         rows = [
-            (exp, item, tracker.record(item))
+            (exp, item, book.record(item))
             for exp in store.list(cfg.scope)
             for item in exp.items
             if args.all or item.active
@@ -93,13 +92,13 @@ def _change(args: argparse.Namespace, status: str) -> int:
     cfg = load_config(args)
     store = common.open_cli_store(cfg)
     try:
-        tracker = tracker_for(store, cfg.scope)
+        book = book_for(store, cfg.scope)
         default = "retired by hand" if status == "retired" else "restored by hand"
         try:
-            item = tracker.set_status(args.item_id, status, args.reason or default)
+            item = book.set_status(args.item_id, status, args.reason or default)
         except NotFoundError as exc:
             raise CLIError(str(exc).strip("'\"")) from exc
-        record = tracker.record(item)
+        record = book.record(item)
     finally:
         store.close()
     if args.json:

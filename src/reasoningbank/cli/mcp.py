@@ -36,8 +36,8 @@ DEFAULT_MCP_PORT = 8378
 def cmd_mcp(args: argparse.Namespace) -> int:
     try:
         from ..server.factory import service_from_config
-        from ..server.mcp import LOOPBACK, run_http, run_stdio
-        from ..server.mcp_access import AccessError, bank_scope, stdio_access
+        from ..server.mcp.access import AccessError, bank_scope, stdio_access
+        from ..server.mcp.transport import LOOPBACK, run_http, run_stdio
     except ImportError as exc:
         raise CLIError(f"mcp needs the mcp extra (pip install 'reasoningbank[mcp]'): {exc}") from exc
     if not 0 < args.port < 65536:

@@ -42,7 +42,7 @@ def cmd_serve(args: argparse.Namespace) -> int:
         import uvicorn
 
         from ..server.factory import service_from_config
-        from ..server.rest import create_app
+        from ..server.rest.app import create_app
     except ImportError as exc:
         raise CLIError(f"serve needs the server extra (pip install 'reasoningbank[server]'): {exc}") from exc
     if args.max_body_bytes < 1 or args.max_import_bytes < 1:

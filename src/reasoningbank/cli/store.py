@@ -19,7 +19,7 @@ from ..stores.base import NotFoundError, Store
 from . import common
 from .common import add_command, load_config
 from .errors import EXIT_OK, CLIError
-from .items import record_cell, record_json, tracker_for
+from .items import book_for, record_cell, record_json
 from .output import console, emit_json, experience_json, experience_summary, lit, printable, short
 
 _ID_HELP = "experience id (or a unique prefix of at least 4 characters)"
@@ -113,8 +113,8 @@ def cmd_show(args: argparse.Namespace) -> int:
     store = common.open_cli_store(cfg)
     try:
         exp = resolve_id(store, cfg.scope, args.id)
-        tracker = tracker_for(store, cfg.scope)
-        records = {it.id: tracker.record(it) for it in exp.items if it.superseded_by is None}
+        book = book_for(store, cfg.scope)
+        records = {it.id: book.record(it) for it in exp.items if it.superseded_by is None}
     finally:
         store.close()
     if args.json:

@@ -3,7 +3,7 @@
 All k trajectories go to one extraction call with their verdicts (the authors'
 code dropped the labels and read one trajectory k times); at most 5 items come
 back, with origin ``contrast``. The reply is parsed, capped, screened for the
-prompt's example and generalised like any extraction (:mod:`reasoningbank.items`).
+prompt's example and generalised like any extraction (:mod:`reasoningbank.extract.items`).
 """
 
 from __future__ import annotations
@@ -11,7 +11,7 @@ from __future__ import annotations
 from collections.abc import Sequence
 
 from ..config import ExtractorStyle
-from ..items import ExtractionResult, ask_items, finish_items
+from ..extract.items import ExtractionResult, ask_items, finish_items
 from ..llm import LLM, Message
 from ..models import Trajectory, Verdict
 from ..prompts import get_prompt

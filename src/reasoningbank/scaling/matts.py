@@ -31,7 +31,7 @@ from typing import Literal
 
 from ..assemble import make_extractor
 from ..bank import ReasoningBank
-from ..items import ExtractionResult
+from ..extract.items import ExtractionResult
 from ..llm import LLM
 from ..models import LearnReport, MemoryItem, Step, Trajectory, Usage, Verdict
 from ..prompts import get_prompt

@@ -6,7 +6,7 @@
 * :mod:`.keys` -- API keys per tenant, stored hashed, each allowed its banks;
 * :mod:`.jobs` and :mod:`.learn_job` -- durable learning jobs and running one
   exactly once;
-* :mod:`.rest` -- the FastAPI app (``reasoningbank serve``);
+* :mod:`.rest` -- the FastAPI app (``reasoningbank serve``); :mod:`.mcp` -- the MCP server;
 * :mod:`.client` -- a Python client of the REST service with the library's
   method names.
 

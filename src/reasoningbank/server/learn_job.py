@@ -7,18 +7,16 @@ done, the restarted service finds it and reports it instead of judging,
 extracting and storing the trajectory a second time (the same idea as the
 bench's "a played task is saved before learning").
 
-The library's learner draws a fresh random experience id; :class:`FixedIdStore`
-wraps the store for this one job and gives the experience the derived id as it
-is stored. The learner keeps using the same object afterwards (usage records,
-its report), so it sees the id it was stored under.
+The runner passes that id to ``learn(..., experience_id=)``, which stores the
+experience under it.
 """
 
 from __future__ import annotations
 
 import hashlib
 import logging
-from collections.abc import Callable, Sequence
-from typing import Any, cast
+from collections.abc import Callable
+from typing import Any
 
 from ..bank import LearnError, NoLLMError, ReasoningBank
 from ..models import Experience
@@ -35,31 +33,6 @@ BankFactory = Callable[[Store, str], ReasoningBank]
 def job_experience_id(job_id: str) -> str:
     """The id the experience of job ``job_id`` is stored under (uuid-hex shaped)."""
     return hashlib.sha256(f"reasoningbank-job:{job_id}".encode()).hexdigest()[:32]
-
-
-class FixedIdStore:
-    """A store that stores the one experience of a job under the job's experience id.
-
-    Everything else goes to the wrapped store unchanged.
-    """
-
-    def __init__(self, inner: Store, experience_id: str) -> None:
-        self._inner = inner
-        self._experience_id = experience_id
-
-    def add(self, experience: Experience) -> None:
-        self.add_many([experience])
-
-    def add_many(self, experiences: Sequence[Experience]) -> None:
-        if len(experiences) != 1:
-            raise StoreError(f"a learning job stores exactly one experience, not {len(experiences)}")
-        exp = experiences[0]
-        exp.id = self._experience_id  # in place: the learner reads the id back from this object
-        exp.items = [it.model_copy(update={"experience_id": exp.id}) for it in exp.items]
-        self._inner.add_many([exp])
-
-    def __getattr__(self, name: str) -> Any:
-        return getattr(self._inner, name)
 
 
 def _stored_result(exp: Experience) -> LearnResult:
@@ -80,9 +53,11 @@ def run_learn_job(store: Store, make_bank: BankFactory, job: Job) -> dict[str, A
     except NotFoundError:
         pass
     request = LearnRequest.model_validate(job.request)
-    bank = make_bank(cast(Store, FixedIdStore(store, exp_id)), job.bank)
+    bank = make_bank(store, job.bank)
     try:
-        report = bank.learn(request.trajectory, outcome=request.outcome, shown=request.shown or [])
+        report = bank.learn(
+            request.trajectory, outcome=request.outcome, shown=request.shown or [], experience_id=exp_id
+        )
     except (LearnError, NoLLMError, ValueError, StoreError) as exc:
         raise JobFailed(str(exc) or type(exc).__name__) from exc
     if report.experience_id != exp_id:  # the learner stored it some other way: say so loudly

@@ -13,8 +13,8 @@ from typing import Literal
 
 from pydantic import BaseModel, ConfigDict, Field
 
-from ..item_records import ItemRecord
 from ..models import Experience, MemoryItem, Trajectory, Verdict, VerdictLabel, VerdictSource
+from ..records.record import ItemRecord
 from .jobs import JobStatus
 
 MAX_QUERY_CHARS = 20_000

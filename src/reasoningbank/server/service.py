@@ -21,10 +21,10 @@ from importlib import metadata
 from pathlib import Path
 
 from ..bank import ReasoningBank
+from ..records import ItemBook
 from ..retrieve import items_of
 from ..stores.base import EmbeddingMismatchError, Store, StoreError
 from ..stores.exchange import read_jsonl
-from ..tracking import ItemTracker
 from . import views
 from .errors import BadRequest, Conflict, NotFound, TooManyJobs, Unavailable, no_bank
 from .jobs import Job, JobStore, JobWorker
@@ -238,11 +238,11 @@ class MemoryService:
     def show_item(self, principal: Principal, bank: str, item_id: str) -> ItemView:
         """The current version of an item (by any version's id) with its record."""
         self.bank(principal, bank)
-        tracker = ItemTracker(self.store, bank, policy=None, kind_similarity=1.0, model="")
-        item = tracker.find(item_id)
+        book = ItemBook(self.store, bank)
+        item = book.find(item_id)
         exp = self.store.get(bank, item.experience_id or "", include_superseded=True)
         return ItemView(
-            item=item, experience_id=exp.id, task_id=exp.task_id, record=RecordView.of(tracker.record(item))
+            item=item, experience_id=exp.id, task_id=exp.task_id, record=RecordView.of(book.record(item))
         )
 
     def export_lines(self, principal: Principal, bank: str) -> Iterator[str]:

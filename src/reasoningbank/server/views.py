@@ -10,8 +10,8 @@ from __future__ import annotations
 
 from collections.abc import Sequence
 
-from ..item_records import ItemRecord, item_record, lineage
 from ..models import Experience, MemoryItem, RetrievedExperience, UsageEvent
+from ..records.record import ItemRecord, item_record, lineage
 from ..stores.base import NotFoundError, Store
 from .schemas import ExperienceDetail, Hit, ItemWhy, RecordView, VerdictView
 

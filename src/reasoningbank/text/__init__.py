@@ -1,0 +1,1 @@
+"""Pure text helpers: trajectories to prompt text, literals, JSON in replies, redaction of secrets."""

@@ -7,12 +7,12 @@ bank, a key and a learning job mean the same thing through both:
 * :func:`run_stdio` -- for an agent that launches the server itself (Claude
   Code, Cursor, any MCP client's ``command``); the caller is the key in
   ``$REASONINGBANK_API_KEY`` or, in a state dir without keys, the local user
-  (:func:`~reasoningbank.server.mcp_access.stdio_access`);
+  (:func:`~reasoningbank.server.mcp.access.stdio_access`);
 * :func:`http_app` / :func:`run_http` -- streamable HTTP at ``/mcp`` for agents
   on other machines; every request carries ``Authorization: Bearer <key>``.
 
-The tools are in :mod:`.mcp_tools`, their answers in :mod:`.mcp_views`, the
-scoping in :mod:`.mcp_access`. Learning jobs are the service's durable jobs:
+The tools are in :mod:`.tools`, their answers in :mod:`.views`, the
+scoping in :mod:`.access`. Learning jobs are the service's durable jobs:
 one accepted just before the server stops is learned when it next starts.
 """
 
@@ -25,10 +25,10 @@ from mcp.server.mcpserver import MCPServer
 from mcp.server.transport_security import TransportSecuritySettings
 from starlette.types import ASGIApp
 
-from .mcp_access import Access, BankScope, BearerGuard, RequestAccess
-from .mcp_tools import build_server
-from .schemas import MAX_BODY_BYTES
-from .service import MemoryService
+from ..schemas import MAX_BODY_BYTES
+from ..service import MemoryService
+from .access import Access, BankScope, BearerGuard, RequestAccess
+from .tools import build_server
 
 MCP_PATH = "/mcp"
 LOOPBACK = ("127.0.0.1", "localhost", "::1")

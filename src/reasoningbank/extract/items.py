@@ -19,13 +19,13 @@ from typing import Any
 
 from pydantic import ValidationError
 
-from .config import ExtractorStyle
-from .llm import LLM, Message
-from .llm.ask import Answer, ask_parsed
-from .models import MemoryItem, Origin, Usage
-from .text.clean import printable_text
-from .text.jsontext import find_json
-from .text.literals import LITERAL_PLACEHOLDER, generalize_literals, query_literals
+from ..config import ExtractorStyle
+from ..llm import LLM, Message
+from ..llm.ask import Answer, ask_parsed
+from ..models import MemoryItem, Origin, Usage
+from ..text.clean import printable_text
+from ..text.jsontext import find_json
+from ..text.literals import LITERAL_PLACEHOLDER, generalize_literals, query_literals
 
 TITLE_MAX_CHARS = 100
 DESCRIPTION_MAX_CHARS = 200

@@ -12,9 +12,9 @@ from __future__ import annotations
 from collections import Counter
 from collections.abc import Sequence
 
-from .config import Preset
-from .models import MemoryItem, Step, Trajectory, Verdict
-from .text.redact import Redactor
+from ..config import Preset
+from ..models import MemoryItem, Step, Trajectory, Verdict
+from ..text.redact import Redactor
 
 
 def redactor_for(preset: Preset) -> Redactor:

@@ -12,9 +12,9 @@ from __future__ import annotations
 from mcp_types import CallToolResult, TextContent
 from pydantic import BaseModel, Field
 
-from ..models import ItemStatus, MemoryItem, Origin, VerdictLabel
-from ..text.formatting import clip
-from .schemas import ItemList, ItemView, JobView, RecordView, RetrieveResponse
+from ...models import ItemStatus, MemoryItem, Origin, VerdictLabel
+from ...text.formatting import clip
+from ..schemas import ItemList, ItemView, JobView, RecordView, RetrieveResponse
 
 _QUERY_CHARS = 160
 """How much of a past task's text a "why" line quotes."""

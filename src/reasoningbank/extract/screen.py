@@ -12,7 +12,7 @@ import re
 from collections.abc import Sequence
 from dataclasses import dataclass
 
-from .models import MemoryItem
+from ..models import MemoryItem
 
 _PAGE_SPECIFIC = (
     re.compile(r"\b(?:ids?|element|elements|index|indices|number)\s*(?:=|:|#|is|of)?\s*\[?\d+", re.I),

@@ -2,7 +2,7 @@
 
 Banks are a path element (``/v1/banks/{bank}/...``); the key in
 ``Authorization: Bearer`` says which banks the caller may use
-(:mod:`.rest_guard` checks it before anything else). A bank of another tenant
+(:mod:`.guard` checks it before anything else). A bank of another tenant
 answers 404 exactly like a bank that does not exist. Learning answers 202 with
 a job; ``GET /v1/jobs/{id}`` follows it. The schema is at ``/openapi.json``.
 
@@ -22,12 +22,9 @@ from fastapi.responses import StreamingResponse
 from fastapi.security import HTTPAuthorizationCredentials, HTTPBearer
 from threadpoolctl import threadpool_limits
 
-from . import rest_errors
-from .errors import BadRequest, Unauthorized
-from .keys import NAME_PATTERN, Principal
-from .rest_errors import JSONOut
-from .rest_guard import PRINCIPAL_KEY, Guard
-from .schemas import (
+from ..errors import BadRequest, Unauthorized
+from ..keys import NAME_PATTERN, Principal
+from ..schemas import (
     MAX_BODY_BYTES,
     MAX_IMPORT_BYTES,
     Deleted,
@@ -44,7 +41,10 @@ from .schemas import (
     RetrieveResponse,
     Stats,
 )
-from .service import MemoryService
+from ..service import MemoryService
+from . import errors as rest_errors
+from .errors import JSONOut
+from .guard import PRINCIPAL_KEY, Guard
 
 NDJSON = "application/x-ndjson"
 

@@ -1,6 +1,6 @@
 """The MCP tools: retrieve memory, submit a finished task, follow its learning job, list and show items.
 
-Each tool resolves the caller (:mod:`.mcp_access`) and then calls the same
+Each tool resolves the caller (:mod:`.access`) and then calls the same
 :class:`~reasoningbank.server.service.MemoryService` operation the REST
 service does, so scoping, limits and errors are the REST service's. The
 descriptions are written for the model that reads them: they say *when* to
@@ -29,14 +29,14 @@ from mcp.server.mcpserver.exceptions import ToolError
 from mcp_types import CallToolResult, ToolAnnotations
 from pydantic import BaseModel, ConfigDict, Field, ValidationError
 
-from ..models import Step, Trajectory
-from ..stores.base import NotFoundError, StoreError
-from . import mcp_views as views
-from .errors import BadRequest, ServiceError
-from .keys import NAME_PATTERN, Principal
-from .mcp_access import Access, BankScope
-from .schemas import MAX_ID_CHARS, MAX_QUERY_CHARS, JobView, LearnRequest, RetrieveRequest
-from .service import MemoryService
+from ...models import Step, Trajectory
+from ...stores.base import NotFoundError, StoreError
+from ..errors import BadRequest, ServiceError
+from ..keys import NAME_PATTERN, Principal
+from ..schemas import MAX_ID_CHARS, MAX_QUERY_CHARS, JobView, LearnRequest, RetrieveRequest
+from ..service import MemoryService
+from . import views
+from .access import Access, BankScope
 
 log = logging.getLogger(__name__)
 

@@ -26,7 +26,7 @@ from typing import Any
 
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
-from .keys import Principal
+from ..keys import Principal
 
 PRINCIPAL_KEY = "reasoningbank.principal"
 """Where the guard leaves the authenticated :class:`Principal` in the ASGI scope."""
@@ -40,7 +40,7 @@ class TooLarge(Exception):
 
 
 def _error_response(status: int, code: str, message: str, headers: dict[str, str] | None = None) -> Any:
-    from .rest_errors import error_response
+    from .errors import error_response
 
     return error_response(status, code, message, headers=headers)
 

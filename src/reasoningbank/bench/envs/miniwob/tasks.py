@@ -1,7 +1,7 @@
 """Which MiniWoB++ task families the benchmark uses, and where their pages are.
 
 The task pages are the packaged HTML of the ``miniwob`` package, loaded through
-``file://`` URLs by :class:`~reasoningbank.bench.envs.miniwob.MiniWoBEnv`.
+``file://`` URLs by :class:`~reasoningbank.bench.envs.miniwob.env.MiniWoBEnv`.
 """
 
 from __future__ import annotations

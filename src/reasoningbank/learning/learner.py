@@ -21,17 +21,17 @@ from dataclasses import dataclass, field
 import numpy as np
 import numpy.typing as npt
 
-from .config import Preset
-from .consolidate import Consolidator
-from .extract import ExtractionResult, Extractor
-from .judge import Judge, Outcome, gate_verdict, outcome_verdict
-from .models import EmbeddingRef, Experience, LearnReport, Trajectory, Usage, Verdict
+from ..config import Preset
+from ..consolidate import Consolidator
+from ..extract.extractor import ExtractionResult, Extractor
+from ..extract.screen import screen_items
+from ..judge import Judge, Outcome, gate_verdict, outcome_verdict
+from ..models import EmbeddingRef, Experience, LearnReport, Trajectory, Usage, Verdict, new_id
+from ..records.tracker import ItemTracker
+from ..retrieve import header_version
+from ..stores.base import Store
+from ..text.redact import Redactor
 from .redaction import redact_items, redact_trajectory, redact_verdict, redaction_note, redactor_for
-from .retrieve import header_version
-from .screen import screen_items
-from .stores.base import Store
-from .text.redact import Redactor
-from .tracking import ItemTracker
 
 
 class LearnError(RuntimeError):
@@ -100,6 +100,7 @@ class Learner:
         verdict: Verdict | None = None,
         outcome: Outcome | None = None,
         shown: Sequence[str] | None = None,
+        experience_id: str | None = None,
     ) -> LearnReport:
         started = time.perf_counter()
         judged = verdict is None and outcome is None
@@ -121,6 +122,7 @@ class Learner:
             query_embedding=ref,
             started=started,
             redactions=redactions,
+            experience_id=experience_id,
         )
 
     def _extract(
@@ -156,12 +158,14 @@ class Learner:
         query_embedding: EmbeddingRef | None = None,
         started: float | None = None,
         redactions: Mapping[str, int] | None = None,
+        experience_id: str | None = None,
     ) -> LearnReport:
         """Screen and consolidate ``extraction``'s items, store one experience atomically, and
         credit the items shown to the task (``shown``, or what retrieval returned for it).
 
         Everything stored is redacted first (again, for what ``learn`` redacted already: that
-        finds nothing new); ``redactions`` are the secrets the caller removed before."""
+        finds nothing new); ``redactions`` are the secrets the caller removed before; the
+        experience gets ``experience_id`` when given (a job's own), else a fresh id."""
         started = time.perf_counter() if started is None else started
         counts = Counter(redactions or {})
         trajectory, rollouts, verdict, extraction = self._redacted(
@@ -179,6 +183,7 @@ class Learner:
             verdict=verdict,
             raw_extraction=extraction.raw,
             redactions=dict(sorted(counts.items())),
+            id=experience_id or new_id(),
         )
         self._provenance(exp, prompt_versions or {}, verdict, extraction)
         shown_ids = list(shown) if shown is not None else self.tracker.take_shown(trajectory.task_id)

@@ -26,9 +26,9 @@ otherwise (negative reward, still running, or finished by ``done()`` without
 the page awarding a reward). The raw and time-scaled rewards are kept in
 ``Observation.info``.
 
-The page listing and its text format live in :mod:`.miniwob_page`, applying an
-action to an element in :mod:`.miniwob_apply`, the task families and the page
-directory in :mod:`.miniwob_tasks`.
+The page listing and its text format live in :mod:`.page`, applying an
+action to an element in :mod:`.apply`, the task families and the page
+directory in :mod:`.tasks`.
 """
 
 from __future__ import annotations
@@ -43,12 +43,12 @@ from selenium.common.exceptions import (
     WebDriverException,
 )
 
-from .actions import ACTION_GRAMMAR, ParsedAction, parse_action
-from .base import ActionError, Observation, TaskSpec
-from .browser import BrowserHandle, launch_chromium
-from .miniwob_apply import apply_to_element
-from .miniwob_page import LIST_JS, SKIP_IDS, STATE_JS, TEXT_LIMIT, format_element
-from .miniwob_tasks import MINIWOB_FAMILIES_DEFAULT, miniwob_html_dir
+from ..actions import ACTION_GRAMMAR, ParsedAction, parse_action
+from ..base import ActionError, Observation, TaskSpec
+from ..browser import BrowserHandle, launch_chromium
+from .apply import apply_to_element
+from .page import LIST_JS, SKIP_IDS, STATE_JS, TEXT_LIMIT, format_element
+from .tasks import MINIWOB_FAMILIES_DEFAULT, miniwob_html_dir
 
 __all__ = ["MINIWOB_FAMILIES_DEFAULT", "MiniWoBEnv", "format_element", "miniwob_html_dir"]
 

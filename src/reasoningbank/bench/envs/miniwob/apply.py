@@ -10,8 +10,8 @@ from __future__ import annotations
 import re
 from typing import Any
 
-from .actions import ParsedAction
-from .base import ActionError
+from ..actions import ParsedAction
+from ..base import ActionError
 
 __all__ = ["apply_to_element", "find_element"]
 

@@ -13,7 +13,7 @@ from __future__ import annotations
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
 
-from .models import MemoryItem, UsageEvent
+from ..models import MemoryItem, UsageEvent
 
 
 @dataclass(frozen=True)

@@ -23,8 +23,8 @@ from fastapi.responses import JSONResponse
 from starlette.exceptions import HTTPException as StarletteHTTPException
 from starlette.responses import Response
 
-from ..stores.base import EmbeddingMismatchError, NotFoundError, StoreError
-from .errors import ServiceError
+from ...stores.base import EmbeddingMismatchError, NotFoundError, StoreError
+from ..errors import ServiceError
 
 log = logging.getLogger(__name__)
 

@@ -35,8 +35,8 @@ from typing import Any, Protocol
 import anyio.to_thread
 from starlette.types import ASGIApp, Receive, Scope, Send
 
-from .errors import BadRequest, NotFound, Unauthorized
-from .keys import KeyStore, Principal, valid_name
+from ..errors import BadRequest, NotFound, Unauthorized
+from ..keys import KeyStore, Principal, valid_name
 
 KEY_ENV = "REASONINGBANK_API_KEY"
 """Where ``reasoningbank mcp --transport stdio`` reads its API key (never from the command line,

@@ -3,9 +3,9 @@
 :class:`ItemTracker` remembers which items retrieval showed for a task (until
 the task is learned), records usage events when it is learned (shown items, and
 items of the same kind that were not shown), and retires an item whose record
-is net harmful (:class:`~reasoningbank.item_records.RetirePolicy`). Retiring
-and restoring add a new version of the item with the reason: nothing is ever
-deleted, and a retired item is never retrieved.
+is net harmful (:class:`~reasoningbank.records.record.RetirePolicy`), through
+its :class:`~reasoningbank.records.book.ItemBook`. A retired item is never
+retrieved.
 """
 
 from __future__ import annotations
@@ -15,9 +15,10 @@ from collections.abc import Sequence
 import numpy as np
 import numpy.typing as npt
 
-from .item_records import ItemRecord, RetirePolicy, item_record, lineage
-from .models import Experience, MemoryItem, UsageEvent, Verdict, new_id
-from .stores.base import NotFoundError, Store
+from ..models import Experience, MemoryItem, UsageEvent, Verdict
+from ..stores.base import NotFoundError, Store
+from .book import ItemBook
+from .record import RetirePolicy
 
 KIND_LIMIT = 200
 """How many of a kind's most similar past experiences an item's record and the merge look at."""
@@ -38,6 +39,7 @@ class ItemTracker:
         self.policy = policy  # None: record, never retire
         self.kind_similarity = kind_similarity
         self.model = model
+        self.book = ItemBook(store, scope)
         self._shown: dict[str, list[str]] = {}
         self._seen: dict[str, MemoryItem] = {}  # items retrieval returned, by id (bounded)
 
@@ -76,9 +78,9 @@ class ItemTracker:
             return []
         notes: list[str] = []
         for item in self._current({*shown_set, *(it.id for it in kind)}, kind):
-            reason = self.policy.harmful(self.record(item))
+            reason = self.policy.harmful(self.book.record(item))
             if reason is not None:
-                self._set_status(item, "retired", reason)
+                self.book.supersede(item, "retired", reason)
                 notes.append(f"retired {item.title[:60]!r}: {reason}")
         return notes
 
@@ -127,47 +129,3 @@ class ItemTracker:
             for exp in self.store.list(self.scope):
                 fresh.update((it.id, it) for it in exp.items if it.id in missing)
         return [it for it in fresh.values() if it.active]
-
-    # ------------------------------------------------------------------ records and status
-
-    def record(self, item: MemoryItem) -> ItemRecord:
-        """The record of ``item`` over every version of it."""
-        ids = [item.id]
-        if item.experience_id:
-            try:
-                exp = self.store.get(self.scope, item.experience_id, include_superseded=True)
-                ids = lineage(exp.items, item.id)
-            except NotFoundError:
-                pass
-        return item_record(self.store.usage(self.scope, ids))
-
-    def find(self, item_id: str) -> MemoryItem:
-        """The current version of an item, by the id of any of its versions (or a unique prefix)."""
-        matches: list[MemoryItem] = []
-        for exp in self.store.list(self.scope, include_superseded=True):
-            chain = {it.id: it for it in exp.items}
-            for it in exp.items:
-                if it.id == item_id or it.id.startswith(item_id):
-                    current = it
-                    while current.superseded_by and current.superseded_by in chain:
-                        current = chain[current.superseded_by]
-                    matches.append(current)
-        unique = {m.id: m for m in matches}
-        if not unique:
-            raise NotFoundError(f"no item {item_id!r} in scope {self.scope!r}")
-        if len(unique) > 1:
-            raise NotFoundError(f"item id prefix {item_id!r} is ambiguous in scope {self.scope!r}")
-        return next(iter(unique.values()))
-
-    def set_status(self, item_id: str, status: str, reason: str) -> MemoryItem:
-        """Retire or restore the current version of an item, under the scope's write lock:
-        the version read here is the one superseded, even with a learner retiring it at once."""
-        with self.store.write_lock(self.scope):
-            item = self.find(item_id)
-            if item.status == status:
-                return item
-            return self._set_status(item, status, reason)
-
-    def _set_status(self, item: MemoryItem, status: str, reason: str) -> MemoryItem:
-        new = item.model_copy(update={"id": new_id(), "status": status, "status_reason": reason})
-        return self.store.supersede_item(self.scope, item.id, new)

@@ -18,7 +18,13 @@ from __future__ import annotations
 
 from typing import Protocol, runtime_checkable
 
-from .config import ExtractorStyle
+from ..config import ExtractorStyle
+from ..judge.evidence import gather
+from ..llm import LLM, Message
+from ..models import Origin, Trajectory, Verdict
+from ..prompts import get_prompt
+from ..text.formatting import Limits, final_state, think_action_blocks
+from ..text.literals import generalize_literals, query_literals
 from .items import (
     ExtractionResult,
     ParsedItem,
@@ -30,12 +36,6 @@ from .items import (
     parse_markdown_items,
     prompt_examples,
 )
-from .judge.evidence import gather
-from .llm import LLM, Message
-from .models import Origin, Trajectory, Verdict
-from .prompts import get_prompt
-from .text.formatting import Limits, final_state, think_action_blocks
-from .text.literals import generalize_literals, query_literals
 
 EXTRACTOR_LIMITS = Limits(head_steps=15, tail_steps=35, max_field_chars=3000, max_state_chars=4000)
 
