@@ -4,7 +4,7 @@ import json
 
 import pytest
 
-from reasoningbank.extract.extractor import (
+from reasoningbank.extract import (
     LLMExtractor,
     extraction_schema,
     generalize_literals,

@@ -7,7 +7,7 @@ import pytest
 from reasoningbank.bank import ReasoningBank
 from reasoningbank.config import get_preset
 from reasoningbank.embed import HashEmbedder
-from reasoningbank.extract.extractor import ExtractionResult
+from reasoningbank.extract import ExtractionResult
 from reasoningbank.models import Experience, MemoryItem, Step, Trajectory, Usage, UsageEvent, Verdict
 from reasoningbank.records.record import ItemRecord, RetirePolicy, item_record, lineage
 from reasoningbank.stores import InMemoryStore

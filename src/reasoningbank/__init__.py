@@ -11,7 +11,7 @@ from .bank import LearnError, NoLLMError, ReasoningBank
 from .config import PRESETS, BankConfig, ConfigError, Preset
 from .consolidate import Consolidator
 from .embed import Embedder, HashEmbedder
-from .extract.extractor import ExtractionResult, Extractor, LLMExtractor
+from .extract import ExtractionResult, Extractor, LLMExtractor
 from .judge import Judge, LLMJudge
 from .llm import LLM, LLMResponse, ScriptedLLM, allow_real_calls
 from .models import (

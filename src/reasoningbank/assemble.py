@@ -5,7 +5,7 @@ from __future__ import annotations
 from typing import Any
 
 from .config import Preset
-from .extract.extractor import LLMExtractor
+from .extract import LLMExtractor
 from .judge import EvidenceJudge, Judge, LLMJudge
 from .judge.rules import NO_EXTRA_CHECKS, CheckSet
 from .llm import LLM

@@ -18,7 +18,7 @@ from .assemble import make_extractor, make_judge, make_llm
 from .config import BankConfig, Preset, get_preset
 from .consolidate import Consolidator
 from .embed import Embedder, make_embedder
-from .extract.extractor import Extractor
+from .extract import Extractor
 from .judge import Judge, Outcome
 from .learning.learner import Learner, LearnError, NoLLMError
 from .llm import LLM

@@ -13,7 +13,7 @@ from dataclasses import dataclass
 
 from pydantic import ValidationError
 
-from ..extract.extractor import ExtractionResult
+from ..extract import ExtractionResult
 from ..llm import LLM, Message
 from ..llm.ask import ask_parsed
 from ..models import MemoryItem, Trajectory, Verdict

@@ -39,7 +39,7 @@ from ..assemble import make_extractor, make_judge
 from ..bank import ReasoningBank
 from ..config import Preset, get_preset
 from ..embed import Embedder
-from ..extract.extractor import ExtractionResult, Extractor
+from ..extract import ExtractionResult, Extractor
 from ..judge import Judge, Outcome, gate_verdict, outcome_verdict
 from ..judge.rules import NO_EXTRA_CHECKS, CheckSet
 from ..llm import LLM

@@ -13,19 +13,15 @@ uses the same parsing and finishing steps.
 
 from __future__ import annotations
 
-from .extractor import (
-    EXTRACTOR_LIMITS,
+from ..text.literals import generalize_literals, query_literals
+from .extractor import EXTRACTOR_LIMITS, Extractor, LLMExtractor, evidence_text
+from .items import (
     ExtractionResult,
-    Extractor,
-    LLMExtractor,
     ParsedItem,
-    evidence_text,
     extraction_schema,
-    generalize_literals,
     parse_json_items,
     parse_markdown_items,
     prompt_examples,
-    query_literals,
 )
 from .screen import Screened, page_specific, screen_items, unknown_actions
 

@@ -24,35 +24,15 @@ from ..llm import LLM, Message
 from ..models import Origin, Trajectory, Verdict
 from ..prompts import get_prompt
 from ..text.formatting import Limits, final_state, think_action_blocks
-from ..text.literals import generalize_literals, query_literals
 from .items import (
     ExtractionResult,
     ParsedItem,
     ask_items,
-    extraction_schema,
     finish_items,
     parse_items,
-    parse_json_items,
-    parse_markdown_items,
-    prompt_examples,
 )
 
 EXTRACTOR_LIMITS = Limits(head_steps=15, tail_steps=35, max_field_chars=3000, max_state_chars=4000)
-
-__all__ = [
-    "EXTRACTOR_LIMITS",
-    "ExtractionResult",
-    "Extractor",
-    "LLMExtractor",
-    "ParsedItem",
-    "evidence_text",
-    "extraction_schema",
-    "generalize_literals",
-    "parse_json_items",
-    "parse_markdown_items",
-    "prompt_examples",
-    "query_literals",
-]
 
 
 @runtime_checkable

@@ -23,7 +23,7 @@ import numpy.typing as npt
 
 from ..config import Preset
 from ..consolidate import Consolidator
-from ..extract.extractor import ExtractionResult, Extractor
+from ..extract import ExtractionResult, Extractor
 from ..extract.screen import screen_items
 from ..judge import Judge, Outcome, gate_verdict, outcome_verdict
 from ..models import EmbeddingRef, Experience, LearnReport, Trajectory, Usage, Verdict, new_id

@@ -100,13 +100,7 @@ class VerdictView(BaseModel):
 
     @classmethod
     def of(cls, verdict: Verdict) -> VerdictView:
-        return cls(
-            label=verdict.label,
-            source=verdict.source,
-            p_success=verdict.p_success,
-            reason=verdict.reason,
-            rule=verdict.rule,
-        )
+        return cls.model_validate(verdict, from_attributes=True)
 
 
 class ItemWhy(BaseModel):

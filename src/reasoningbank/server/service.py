@@ -41,7 +41,6 @@ from .schemas import (
     ItemView,
     JobView,
     LearnRequest,
-    LearnResult,
     RecordView,
     RetrieveRequest,
     RetrieveResponse,
@@ -301,13 +300,5 @@ class MemoryService:
 
 
 def _job_view(job: Job) -> JobView:
-    return JobView(
-        id=job.id,
-        bank=job.bank,
-        status=job.status,
-        attempts=job.attempts,
-        created_at=job.created_at,
-        updated_at=job.updated_at,
-        result=LearnResult.model_validate(job.result) if job.result is not None else None,
-        error=job.error or None,
-    )
+    view = JobView.model_validate(job, from_attributes=True)  # the result is validated from its JSON
+    return view.model_copy(update={"error": job.error or None})

@@ -327,41 +327,17 @@ def build_server(service: MemoryService, access: Access, scope: BankScope) -> MC
     )
     tools = Tools(service, access, scope)
     reads = ToolAnnotations(read_only_hint=True, open_world_hint=False)
-    server.add_tool(
-        tools.retrieve_memory,
-        name="retrieve_memory",
-        title="Retrieve memory for a task",
-        description=RETRIEVE_DOC,
-        annotations=ToolAnnotations(read_only_hint=True, idempotent_hint=True, open_world_hint=False),
+    learns = ToolAnnotations(
+        read_only_hint=False, destructive_hint=False, idempotent_hint=False, open_world_hint=False
     )
-    server.add_tool(
-        tools.submit_trajectory,
-        name="submit_trajectory",
-        title="Learn from a finished task",
-        description=SUBMIT_DOC,
-        annotations=ToolAnnotations(
-            read_only_hint=False, destructive_hint=False, idempotent_hint=False, open_world_hint=False
-        ),
+    retrieves = ToolAnnotations(read_only_hint=True, idempotent_hint=True, open_world_hint=False)
+    table = (  # (the tool, its title, its description, its annotations); the name is the method's
+        (tools.retrieve_memory, "Retrieve memory for a task", RETRIEVE_DOC, retrieves),
+        (tools.submit_trajectory, "Learn from a finished task", SUBMIT_DOC, learns),
+        (tools.learning_job_status, "Learning job status", JOB_DOC, reads),
+        (tools.list_memory_items, "List stored lessons", LIST_DOC, reads),
+        (tools.show_memory_item, "Show one lesson", SHOW_DOC, reads),
     )
-    server.add_tool(
-        tools.learning_job_status,
-        name="learning_job_status",
-        title="Learning job status",
-        description=JOB_DOC,
-        annotations=reads,
-    )
-    server.add_tool(
-        tools.list_memory_items,
-        name="list_memory_items",
-        title="List stored lessons",
-        description=LIST_DOC,
-        annotations=reads,
-    )
-    server.add_tool(
-        tools.show_memory_item,
-        name="show_memory_item",
-        title="Show one lesson",
-        description=SHOW_DOC,
-        annotations=reads,
-    )
+    for fn, title, doc, hints in table:
+        server.add_tool(fn, name=fn.__name__, title=title, description=doc, annotations=hints)
     return server
