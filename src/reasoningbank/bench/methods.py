@@ -47,6 +47,7 @@ from ..models import MemoryItem, Trajectory, Usage, Verdict
 from ..stores.base import Store
 from ..text.formatting import Limits, think_action_blocks
 from .awm import WorkflowExtractor
+from .records import LearnRecord
 from .settings import BENCH_PRESET
 
 Kind = Literal["none", "synapse", "awm", "reasoningbank"]
@@ -143,6 +144,7 @@ class MethodUpdate:
     extraction_usage: Usage = field(default_factory=Usage)
     recovered: bool = False  # rebuilt from the bank after a crash (usage unknown)
     note: str = ""  # what the bank update said (dropped, merged or retired items, abstention)
+    learn: LearnRecord = field(default_factory=LearnRecord)  # the same, as facts
 
 
 @runtime_checkable
@@ -304,6 +306,7 @@ class BankMethod:
             judge_usage=judge_usage,
             extraction_usage=report.extraction_usage,
             note=report.note,
+            learn=LearnRecord.of([report]),
         )
 
     def memory_size(self) -> int:

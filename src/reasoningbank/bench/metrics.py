@@ -8,10 +8,11 @@ each task got and where from.
 
 from __future__ import annotations
 
-import re
+from collections import Counter
 from typing import Any
 
 from .calibration import auroc
+from .learn_notes import learn_facts
 from .records import ROLES, TaskRecord
 from .rundata import RunData
 from .stats import paired, wilson_interval
@@ -67,24 +68,22 @@ def _seconds(recs: list[TaskRecord]) -> dict[str, Any]:
     return {"episode": sum(r.seconds for r in recs) / n, **roles}
 
 
-_RETIRED = re.compile(r"retired '([^']*)': ([^;]*)")
-
-
 def _learning(recs: list[TaskRecord]) -> dict[str, Any]:
-    """What the memory update did: items learned, extractions skipped, abstentions, retirements."""
-    notes = [r.learn_note for r in recs]
-    retired = [
-        {"task_id": r.task_id, "title": m.group(1), "reason": m.group(2)}
-        for r in recs
-        for m in _RETIRED.finditer(r.learn_note)
-    ]
+    """What the memory update did: items learned, tasks whose extraction was skipped (the bank held
+    the lesson), abstentions, near-duplicates merged, items dropped (every reason, and by reason)
+    and retirements."""
+    facts = [(r, learn_facts(r)) for r in recs]
+    by_reason = Counter(d.reason for _, f in facts for d in f.dropped)
     return {
         "items_learned": sum(len(r.items_learned) for r in recs),
-        "not_extracted": sum(1 for n in notes if n.startswith("not extracted")),
+        "not_extracted": sum(1 for _, f in facts if "held_already" in f.skipped),
         "abstained": sum(1 for r in recs if r.judge_label == "abstained"),
-        "merged": sum(1 for n in notes if "near-duplicate" in n),
-        "dropped": sum(n.count("dropped '") for n in notes),
-        "retired": retired,
+        "merged": sum(f.merged for _, f in facts),
+        "dropped": sum(by_reason.values()),
+        "dropped_by_reason": dict(sorted(by_reason.items())),
+        "retired": [
+            {"task_id": r.task_id, "title": x.title, "reason": x.reason} for r, f in facts for x in f.retired
+        ],
     }
 
 

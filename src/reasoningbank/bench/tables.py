@@ -123,14 +123,15 @@ def learning_table(metrics: dict[str, Any]) -> str:
     """What each method's memory update did over the run."""
     rows = [
         "| Method | items learned | abstained | not extracted (held already) | near-duplicates merged "
-        "| items dropped (screen) | items retired |",
-        "|---|---|---|---|---|---|---|",
+        "| items dropped (every reason) | dropped by reason | items retired |",
+        "|---|---|---|---|---|---|---|---|",
     ]
     for m, mm in metrics["methods"].items():
         g = mm["learning"]
+        reasons = ", ".join(f"{k} {v}" for k, v in g.get("dropped_by_reason", {}).items()) or "–"
         rows.append(
             f"| {method_label(m, mm)} | {g['items_learned']} | {g['abstained']} | {g['not_extracted']} | "
-            f"{g['merged']} | {g['dropped']} | {len(g['retired'])} |"
+            f"{g['merged']} | {g['dropped']} | {reasons} | {len(g['retired'])} |"
         )
     retired = [(m, r) for m, mm in metrics["methods"].items() for r in mm["learning"]["retired"]]
     if retired:
