@@ -90,6 +90,11 @@ def _sections(run: RunData, metrics: dict[str, Any]) -> list[str]:
         "",
         "## What the memory update did",
         "",
+        "Items dropped are extracted items kept out of the bank, for every reason: copies of the "
+        "prompt's example, placeholders, invalid items, page-specific elements, actions the agent "
+        "lacks, exact duplicates (near-duplicates merged are counted apart). Not extracted counts the "
+        "tasks where the bank held the lesson already (once per task, however many of its rollouts).",
+        "",
         learning_table(metrics),
         "",
         "## Seconds per episode",

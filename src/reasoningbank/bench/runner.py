@@ -43,7 +43,7 @@ from .rundir import (
 )
 from .settings import RunSettings
 from .state import MethodState
-from .task_record import Learned, Played, build_task_record
+from .task_record import Played, build_task_record
 
 
 @dataclass
@@ -204,8 +204,8 @@ def _run_one(
     # is written may repeat a line on resume; readers keep the last one per index.
     line = trajectory_line(index, task, trajectory, update)
     append_record(st.records_path.with_name(TRAJECTORIES), line.model_dump(mode="json"))
-    played, learned = Played.of_episode(pending), Learned.of_update(update, learn_seconds)
-    return build_task_record(st.name, task, played, learned, memory_size=st.method.memory_size())
+    played, size = Played.of_episode(pending), st.method.memory_size()
+    return build_task_record(st.name, task, played, update, learn_seconds=learn_seconds, memory_size=size)
 
 
 def _load_pending(st: MethodState, index: int, task: TaskSpec) -> PendingEpisode | None:

@@ -18,6 +18,7 @@
 from __future__ import annotations
 
 import contextlib
+import dataclasses
 import queue
 import random
 import threading
@@ -33,12 +34,12 @@ from ..text.formatting import action_history
 from .agent_api import AgentFactory
 from .envs.base import Environment, TaskSpec
 from .episode import scrub_trajectory
-from .methods import BankMethod, method_spec
+from .methods import BankMethod, MethodUpdate, method_spec
 from .records import PendingScaled, RolloutRecord, ScaledRecord, TaskRecord, TrajectoryLine
 from .rundir import TRAJECTORIES, append_record, read_json, write_json_atomic
 from .settings import ScalingSettings
 from .state import MethodState
-from .task_record import Learned, Played, build_task_record
+from .task_record import Played, build_task_record
 
 
 class EnvPool:
@@ -156,15 +157,13 @@ class ScaledTasks:
             judge=pending.verdicts[pending.selected],
         )
         append_record(st.records_path.with_name(TRAJECTORIES), line.model_dump(mode="json"))
-        verdict = pending.verdicts[pending.selected]
-        learned = Learned.of_reports(
-            verdict, result.learned, recovered=recovered, seconds=time.perf_counter() - started
-        )
+        update = MethodUpdate.of_reports(pending.verdicts[pending.selected], result.learned)
         return build_task_record(
             st.name,
             task,
             Played.of_scaled(pending),
-            learned,
+            dataclasses.replace(update, recovered=recovered),
+            learn_seconds=time.perf_counter() - started,
             memory_size=st.method.memory_size(),
             scaled=_scaled_info(task, pending, result),
         )
