@@ -160,3 +160,33 @@ def test_the_report_says_what_dropped_counts(tmp_path: Path) -> None:
     assert learning["dropped"] == 3
     text = render_report(tmp_path / "run")
     assert "items dropped (every reason)" in text and "| example_copy 2, page_specific 1 |" in text
+
+
+def test_new_task_records_carry_the_facts_unless_recovered() -> None:
+    from reasoningbank.bench.envs.base import TaskSpec
+    from reasoningbank.bench.methods import MethodUpdate
+    from reasoningbank.bench.task_record import Played, build_task_record
+    from reasoningbank.models import Usage
+
+    verdict = Verdict(label="failure", source="rules", reason="ran out of steps")
+    dup = Dropped(reason="exact_duplicate", title="t")
+    held = Skipped(reason="held_already", detail="held")
+    reports = [
+        LearnReport(
+            experience_id="e", verdict=verdict, items=[], stored=True, note=dup.note(), dropped=[dup]
+        ),
+        LearnReport(
+            experience_id="f", verdict=verdict, items=[], stored=True, note=held.note(), skipped=held
+        ),
+    ]
+    update = MethodUpdate.of_reports(verdict, reports)
+    played = Played(
+        index=0, goal="g", score=1.0, steps=2, parse_failures=0, retrieved=[], action_usage=Usage(), seconds=1
+    )
+    task = TaskSpec(family="a", seed=0)
+    record = build_task_record("reasoningbank", task, played, update, learn_seconds=0.5, memory_size=3)
+    assert record.learn == LearnRecord.of(reports) and record.learn_note == "; ".join(r.note for r in reports)
+    assert record.success and record.judge_source == "rules" and record.seconds == 1.5 and not record.feedback
+    assert learn_facts(record).skipped == ["held_already"]
+    recovered = MethodUpdate(verdict=verdict, recovered=True)
+    assert build_task_record("m", task, played, recovered, learn_seconds=0, memory_size=3).learn is None
