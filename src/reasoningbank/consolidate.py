@@ -26,7 +26,7 @@ import numpy.typing as npt
 
 from .config import ConsolidationMode
 from .embed import Embedder
-from .models import MemoryItem, item_hash
+from .models import Dropped, MemoryItem, dropped_notes, item_hash
 from .stores.base import Store
 
 
@@ -37,10 +37,13 @@ class Consolidation:
     near_duplicates: list[MemoryItem] = field(default_factory=list)
 
     @property
+    def dropped(self) -> list[Dropped]:
+        """The exact duplicates, as dropped items."""
+        return [Dropped(reason="exact_duplicate", title=it.title) for it in self.duplicates]
+
+    @property
     def note(self) -> str:
-        parts = []
-        if self.duplicates:
-            parts.append(f"dropped {len(self.duplicates)} exact duplicate item(s)")
+        parts = dropped_notes(self.dropped)
         if self.near_duplicates:
             parts.append(f"merged {len(self.near_duplicates)} near-duplicate item(s) into existing ones")
         return "; ".join(parts)

@@ -1,4 +1,4 @@
-"""The data model: trajectories, verdicts, memory items and experiences.
+"""The data model: trajectories, verdicts, memory items and experiences, and what learning did.
 
 Every persisted object carries ``schema_version`` so stores and exports can
 refuse or migrate data written by a different version of the library.
@@ -7,6 +7,7 @@ refuse or migrate data written by a different version of the library.
 from __future__ import annotations
 
 import uuid
+from collections.abc import Sequence
 from datetime import UTC, datetime
 from typing import Any, Literal
 
@@ -19,6 +20,12 @@ VerdictLabel = Literal["success", "failure", "abstained"]
 VerdictSource = Literal["judge", "rules", "outcome"]
 ItemStatus = Literal["active", "retired"]
 Origin = Literal["success", "failure", "contrast", "refinement", "manual", "trajectory", "workflow"]
+DropReason = Literal[
+    "example_copy", "placeholder", "invalid", "page_specific", "unknown_action", "exact_duplicate"
+]
+"""Why an extracted item was kept out of the bank (see :class:`Dropped`)."""
+SkipReason = Literal["abstained", "held_already"]
+"""Why no extraction was made (see :class:`Skipped`)."""
 
 
 def new_id() -> str:
@@ -224,8 +231,77 @@ class RetrievedExperience(_Model):
     score: float
 
 
+# ----------------------------------------------------------------------------- what learning did
+
+_COUNTED: dict[str, str] = {
+    "example_copy": "dropped {n} item(s) copying the prompt's example",
+    "exact_duplicate": "dropped {n} exact duplicate item(s)",
+}
+"""Drop reasons the note tells as one count, not item by item."""
+
+
+class Dropped(_Model):
+    """One extracted item kept out of the bank, and why.
+
+    ``detail`` is what the reason names: the page-specific element (``page_specific``),
+    the missing actions (``unknown_action``) or the validation error (``invalid``)."""
+
+    reason: DropReason
+    title: str = ""
+    detail: str = ""
+
+    def note(self) -> str:
+        """This drop as the learn note tells it (a counted reason says ``1 item(s)``)."""
+        return dropped_notes([self])[0]
+
+
+def dropped_notes(dropped: Sequence[Dropped]) -> list[str]:
+    """The note's parts for ``dropped``, in order: one per item, except that example copies and
+    exact duplicates are told as one count where the first of them was."""
+    notes: list[str] = []
+    told: set[str] = set()
+    for d in dropped:
+        if d.reason in _COUNTED:
+            if d.reason not in told:
+                told.add(d.reason)
+                notes.append(_COUNTED[d.reason].format(n=sum(x.reason == d.reason for x in dropped)))
+        elif d.reason == "placeholder":
+            notes.append(f"dropped a placeholder item ({d.title[:40]!r})")
+        elif d.reason == "invalid":
+            notes.append(f"dropped an invalid item ({d.detail})")
+        elif d.reason == "page_specific":
+            notes.append(f"dropped {d.title[:60]!r}: it names a page-specific element ({d.detail!r})")
+        else:
+            notes.append(f"dropped {d.title[:60]!r}: the agent has no action {d.detail}")
+    return notes
+
+
+class Retired(_Model):
+    """An item retired after a learn because its record is net harmful."""
+
+    item_id: str
+    title: str
+    reason: str
+
+    def note(self) -> str:
+        return f"retired {self.title[:60]!r}: {self.reason}"
+
+
+class Skipped(_Model):
+    """Why no extraction was made: the verdict abstained, or the bank holds the lesson already."""
+
+    reason: SkipReason
+    detail: str = ""
+
+    def note(self) -> str:
+        return f"{'abstained' if self.reason == 'abstained' else 'not extracted'}: {self.detail}"
+
+
 class LearnReport(_Model):
-    """What ``ReasoningBank.learn`` did for one trajectory."""
+    """What ``ReasoningBank.learn`` did for one trajectory, one fact a field.
+
+    ``note`` renders the facts for people (and for records written before the facts were
+    kept): the redactions, the extraction's remarks, the drops, merges and retirements."""
 
     experience_id: str
     verdict: Verdict
@@ -236,6 +312,11 @@ class LearnReport(_Model):
     extraction_usage: Usage = Field(default_factory=Usage)
     seconds: float = 0.0
     redactions: dict[str, int] = Field(default_factory=dict)
+    dropped: list[Dropped] = Field(default_factory=list)
+    merged: int = 0  # near-duplicates merged into existing items (not stored)
+    retired: list[Retired] = Field(default_factory=list)
+    skipped: Skipped | None = None
+    literals_replaced: int = 0  # fields whose task values were replaced (``generalize_literals``)
 
     @property
     def usage(self) -> Usage:

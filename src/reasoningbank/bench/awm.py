@@ -16,7 +16,7 @@ from pydantic import ValidationError
 from ..extract import ExtractionResult
 from ..llm import LLM, Message
 from ..llm.ask import ask_parsed
-from ..models import MemoryItem, Trajectory, Verdict
+from ..models import Dropped, MemoryItem, Trajectory, Verdict
 from ..text.formatting import Limits, think_action_blocks
 
 WORKFLOW_PROMPT_VERSION = "awm_workflow@1"
@@ -152,15 +152,18 @@ class WorkflowExtractor:
             notes.append(f"model returned {len(parsed)} workflows; kept the first {self.max_workflows}")
             parsed = parsed[: self.max_workflows]
         items: list[MemoryItem] = []
+        dropped: list[Dropped] = []
         for w in parsed:
             try:
                 items.append(
                     MemoryItem(title=w.name, description=w.description, content=w.body, origin="workflow")
                 )
             except ValidationError as exc:
-                notes.append(f"dropped an invalid workflow ({exc.errors()[0]['msg']})")
+                dropped.append(Dropped(reason="invalid", title=w.name, detail=str(exc.errors()[0]["msg"])))
+                notes.append(f"dropped an invalid workflow ({dropped[-1].detail})")
         return ExtractionResult(
             items=items,
+            dropped=dropped,
             raw=answer.raw,
             note="; ".join(notes),
             usage=answer.usage,

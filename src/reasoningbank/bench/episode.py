@@ -3,7 +3,7 @@
 :func:`run_episode` resets the environment (to learn the goal, the retrieval
 query), retrieves memory, runs the agent and reads the benchmark's score; the
 result is a :class:`~.records.PendingEpisode`. After the method's memory update,
-:func:`task_record` and :func:`trajectory_line` make what the run keeps of it.
+:func:`trajectory_line` and :func:`~.task_record.build_task_record` make what the run keeps of it.
 The score goes into the record only: :func:`scrub_trajectory` removes anything
 that could carry it from the trajectory the memory sees.
 """
@@ -12,19 +12,11 @@ from __future__ import annotations
 
 import time
 
-from ..models import MemoryItem, Trajectory, Usage
+from ..models import MemoryItem, Trajectory
 from .agent_api import AgentFactory
 from .envs.base import Environment, Observation, TaskSpec
 from .methods import Method, MethodUpdate
-from .records import (
-    LearnedItem,
-    LLMUsage,
-    PendingEpisode,
-    RetrievedRef,
-    TaskRecord,
-    TrajectoryLine,
-    UsageRecord,
-)
+from .records import PendingEpisode, RetrievedRef, TrajectoryLine
 
 # Keys an environment or agent might leave in trajectory meta that carry the
 # benchmark's verdict; they are dropped before the trajectory reaches memory.
@@ -102,56 +94,3 @@ def trajectory_line(
 ) -> TrajectoryLine:
     """What ``trajectories.jsonl`` keeps of an episode: the (scrubbed) trajectory and its verdict."""
     return TrajectoryLine(index=index, task_id=task.task_id, trajectory=trajectory, judge=update.verdict)
-
-
-def task_record(
-    method_name: str,
-    method: Method,
-    task: TaskSpec,
-    pending: PendingEpisode,
-    update: MethodUpdate,
-    learn_seconds: float,
-) -> TaskRecord:
-    """The record of a finished task: the episode, the benchmark's score and the memory update."""
-    action = pending.action_usage
-    total = action + update.judge_usage + update.extraction_usage
-    verdict = update.verdict
-    return TaskRecord(
-        method=method_name,
-        index=pending.index,
-        task_id=task.task_id,
-        family=task.family,
-        seed=task.seed,
-        goal=pending.goal,
-        score=pending.score,
-        success=pending.score >= 1.0,
-        judge_label=verdict.label if verdict is not None else None,
-        judge_parsed=verdict.parsed if verdict is not None else None,
-        judge_source=verdict.source if verdict is not None else None,
-        judge_p_success=verdict.p_success if verdict is not None else None,
-        judge_reason=verdict.reason if verdict is not None else "",
-        feedback=verdict is not None and verdict.source == "outcome",
-        learn_note=update.note,
-        steps=pending.steps,
-        parse_failures=pending.parse_failures,
-        llm=_llm_usage(action, update.judge_usage, update.extraction_usage, total),
-        items_learned=[
-            LearnedItem(title=it.title, description=it.description, content=it.content, origin=it.origin)
-            for it in update.items
-        ],
-        memory_size=method.memory_size(),
-        retrieved=[r.title for r in pending.retrieved],
-        retrieved_from=[r.from_task for r in pending.retrieved],
-        memory_chars=pending.memory_chars,
-        recovered=update.recovered,
-        seconds=round(pending.episode_seconds + learn_seconds, 3),
-    )
-
-
-def _llm_usage(action: Usage, judge: Usage, extraction: Usage, total: Usage) -> LLMUsage:
-    return LLMUsage(
-        action=UsageRecord.of(action),
-        judge=UsageRecord.of(judge),
-        extraction=UsageRecord.of(extraction),
-        total=UsageRecord.of(total),
-    )

@@ -43,10 +43,11 @@ from ..extract import ExtractionResult, Extractor
 from ..judge import Judge, Outcome, gate_verdict, outcome_verdict
 from ..judge.rules import NO_EXTRA_CHECKS, CheckSet
 from ..llm import LLM
-from ..models import MemoryItem, Trajectory, Usage, Verdict
+from ..models import LearnReport, MemoryItem, Trajectory, Usage, Verdict
 from ..stores.base import Store
 from ..text.formatting import Limits, think_action_blocks
 from .awm import WorkflowExtractor
+from .records import LearnRecord
 from .settings import BENCH_PRESET
 
 Kind = Literal["none", "synapse", "awm", "reasoningbank"]
@@ -143,6 +144,20 @@ class MethodUpdate:
     extraction_usage: Usage = field(default_factory=Usage)
     recovered: bool = False  # rebuilt from the bank after a crash (usage unknown)
     note: str = ""  # what the bank update said (dropped, merged or retired items, abstention)
+    learn: LearnRecord = field(default_factory=LearnRecord)  # the same, as facts
+
+    @classmethod
+    def of_reports(
+        cls, verdict: Verdict | None, reports: Sequence[LearnReport], *, judge_usage: Usage | None = None
+    ) -> MethodUpdate:
+        """The update that learned ``reports`` (a scaled task learns once per rollout for
+        ``vanilla``, else once) under ``verdict``."""
+        extraction = Usage()
+        for r in reports:
+            extraction = extraction + r.extraction_usage
+        items = [it for r in reports for it in r.items]
+        note, facts = "; ".join(r.note for r in reports if r.note), LearnRecord.of(reports)
+        return cls(verdict, items, judge_usage or Usage(), extraction, note=note, learn=facts)
 
 
 @runtime_checkable
@@ -298,13 +313,7 @@ class BankMethod:
         if verdict.label == "failure" and not self.include_failures:
             return MethodUpdate(verdict=verdict, judge_usage=judge_usage)
         report = self.bank.learn(trajectory, verdict=verdict, shown=list(shown))
-        return MethodUpdate(
-            verdict=report.verdict,
-            items=list(report.items),
-            judge_usage=judge_usage,
-            extraction_usage=report.extraction_usage,
-            note=report.note,
-        )
+        return MethodUpdate.of_reports(report.verdict, [report], judge_usage=judge_usage)
 
     def memory_size(self) -> int:
         return self.store.count_items(self.scope)

@@ -21,12 +21,13 @@ The file I/O itself is :mod:`.rundir`'s.
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from pathlib import Path
 from typing import Any, TypeVar
 
 from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator
 
-from ..models import Trajectory, Usage, Verdict
+from ..models import LearnReport, Trajectory, Usage, Verdict
 from .rundir import read_records
 
 RECORD_VERSION = 1
@@ -106,6 +107,50 @@ class LearnedItem(_Part):
     origin: str = ""
 
 
+class DroppedRecord(_Part):
+    """An extracted item the memory update kept out of the bank, and why (a
+    :data:`~reasoningbank.models.DropReason`; a plain string, so a newer reason still loads)."""
+
+    reason: str
+    title: str = ""
+    detail: str = ""
+
+
+class RetiredRecord(_Part):
+    """An item the memory update retired."""
+
+    item_id: str = ""  # records read from an old note do not know it
+    title: str
+    reason: str
+
+
+class LearnRecord(_Part):
+    """What the memory update of one task did, one fact a field; a scaled task may learn several
+    times (``vanilla`` learns every rollout): the facts of all its learns together."""
+
+    dropped: list[DroppedRecord] = Field(default_factory=list)
+    merged: int = 0  # near-duplicates merged into existing items
+    retired: list[RetiredRecord] = Field(default_factory=list)
+    skipped: list[str] = Field(default_factory=list)  # per learn that extracted nothing: why
+
+    @classmethod
+    def of(cls, reports: Sequence[LearnReport]) -> LearnRecord:
+        return cls(
+            dropped=[
+                DroppedRecord(reason=d.reason, title=d.title, detail=d.detail)
+                for r in reports
+                for d in r.dropped
+            ],
+            merged=sum(r.merged for r in reports),
+            retired=[
+                RetiredRecord(item_id=x.item_id, title=x.title, reason=x.reason)
+                for r in reports
+                for x in r.retired
+            ],
+            skipped=[r.skipped.reason for r in reports if r.skipped is not None],
+        )
+
+
 class RolloutRecord(_Part):
     """One of a scaled task's rollouts (or sequential passes): its score and its verdict."""
 
@@ -170,7 +215,8 @@ class TaskRecord(_Record):
     judge_p_success: float | None = None
     judge_reason: str = ""
     feedback: bool = False  # learned from the benchmark's score: a diagnostic arm, not the method
-    learn_note: str = ""  # dropped, merged or retired items; why it abstained
+    learn_note: str = ""  # dropped, merged or retired items; why it abstained (for people)
+    learn: LearnRecord | None = None  # the same as facts; None in records written before them
     scaled: ScaledRecord | None = None  # a MaTTS task: success is the answer's (best-of-N / last pass)
 
 

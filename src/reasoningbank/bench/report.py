@@ -6,7 +6,7 @@ difference from the baseline is; (b) the judge's confusion matrix against the
 benchmark score; (c) tokens per task split into action / judge / extraction (the
 paper's Table 5); (d) retrieval; (e) every memory item each method learned,
 with the task and the judge's verdict it came from. The numbers come from
-:mod:`.metrics`, the tables from :mod:`.tables`.
+:mod:`.metrics` (typed, :mod:`.metric_types`), the tables from :mod:`.tables`.
 """
 
 from __future__ import annotations
@@ -14,9 +14,9 @@ from __future__ import annotations
 import re
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Any
 
-from .metrics import compute_metrics
+from .metric_types import RunMetrics
+from .metrics import run_metrics
 from .plots import write_plots
 from .rundata import RunData, load_run
 from .rundir import write_text_atomic
@@ -39,30 +39,28 @@ def render_report(
 ) -> str:
     """The Markdown report of a run (does not write anything)."""
     run = load_run(run_dir, methods)
-    return _render(run, compute_metrics(run), plots)
+    return _render(run, run_metrics(run), plots)
 
 
-def _header(run: RunData, metrics: dict[str, Any]) -> list[str]:
+def _header(run: RunData, metrics: RunMetrics) -> list[str]:
     """The title, the settings and a note on unfinished methods."""
     lines = [
         f"# Benchmark report: {run.run_dir.name}",
         "",
-        f"Model: `{metrics['model']}` · preset: `{metrics['preset']}` · "
+        f"Model: `{metrics.model}` · preset: `{metrics.preset}` · "
         f"embedder: `{run.manifest.embedder}` · max steps: "
         f"{'' if run.manifest.max_steps is None else run.manifest.max_steps}",
         "",
     ]
-    for m, mm in metrics["methods"].items():
-        if mm["tasks_recorded"] < mm["tasks_planned"]:
-            lines.append(
-                f"> {m}: {mm['tasks_recorded']} of {mm['tasks_planned']} tasks recorded (incomplete)."
-            )
-    if any(mm["tasks_recorded"] != metrics["compared_tasks"] for mm in metrics["methods"].values()):
-        lines.append(f"> The tables compare the {metrics['compared_tasks']} tasks every method has finished.")
+    for m, mm in metrics.methods.items():
+        if mm.tasks_recorded < mm.tasks_planned:
+            lines.append(f"> {m}: {mm.tasks_recorded} of {mm.tasks_planned} tasks recorded (incomplete).")
+    if any(mm.tasks_recorded != metrics.compared_tasks for mm in metrics.methods.values()):
+        lines.append(f"> The tables compare the {metrics.compared_tasks} tasks every method has finished.")
     return lines
 
 
-def _sections(run: RunData, metrics: dict[str, Any]) -> list[str]:
+def _sections(run: RunData, metrics: RunMetrics) -> list[str]:
     """The report's sections: every table, then the learned items."""
     return [
         "",
@@ -75,7 +73,7 @@ def _sections(run: RunData, metrics: dict[str, Any]) -> list[str]:
         "## How sure is the difference",
         "",
         f"Every method ran the same tasks with the same seeds, so each is compared with "
-        f"`{metrics['baseline']}` task by task. The interval is the Wilson 95% interval of the "
+        f"`{metrics.baseline}` task by task. The interval is the Wilson 95% interval of the "
         "success rate; the p-value is the exact McNemar test on the tasks only one of the two "
         "solved (a p above 0.05 means the difference may be noise).",
         "",
@@ -89,6 +87,11 @@ def _sections(run: RunData, metrics: dict[str, Any]) -> list[str]:
         judge_table(metrics),
         "",
         "## What the memory update did",
+        "",
+        "Items dropped are extracted items kept out of the bank, for every reason: copies of the "
+        "prompt's example, placeholders, invalid items, page-specific elements, actions the agent "
+        "lacks, exact duplicates (near-duplicates merged are counted apart). Not extracted counts the "
+        "tasks where the bank held the lesson already (once per task, however many of its rollouts).",
         "",
         learning_table(metrics),
         "",
@@ -110,7 +113,7 @@ def _sections(run: RunData, metrics: dict[str, Any]) -> list[str]:
     ]
 
 
-def _render(run: RunData, metrics: dict[str, Any], plots: list[Path] | None) -> str:
+def _render(run: RunData, metrics: RunMetrics, plots: list[Path] | None) -> str:
     lines = _header(run, metrics) + _sections(run, metrics)
     if plots:
         lines += ["## Plots", ""]
@@ -124,7 +127,7 @@ class WrittenReport:
     text: str
     path: Path
     plots: list[Path]
-    metrics: dict[str, Any]
+    metrics: RunMetrics
 
 
 def report_suffix(methods: list[str] | None) -> str:
@@ -138,7 +141,7 @@ def write_report(run_dir: str | Path, methods: list[str] | None = None) -> Writt
     """Render the plots and ``report.md`` into ``run_dir``; with ``methods``, a report
     on those methods only (``report-<methods>.md`` and plots with the same suffix)."""
     run = load_run(run_dir, methods)
-    metrics = compute_metrics(run)
+    metrics = run_metrics(run)
     suffix = report_suffix(methods)
     plots = write_plots(run, suffix=suffix)
     text = _render(run, metrics, plots)

@@ -26,7 +26,7 @@ from ..llm import LLM
 from ..stores.sqlite import SQLiteStore
 from .agent_api import AgentFactory, react_agent_factory
 from .envs.base import Environment, TaskSpec
-from .episode import run_episode, scrub_trajectory, task_record, trajectory_line
+from .episode import run_episode, scrub_trajectory, trajectory_line
 from .manifest import build_manifest, check_or_write_manifest, manifest_model
 from .methods import build_method, parse_method, uses_feedback
 from .progress import progress_bars
@@ -43,6 +43,7 @@ from .rundir import (
 )
 from .settings import RunSettings
 from .state import MethodState
+from .task_record import Played, build_task_record
 
 
 @dataclass
@@ -203,7 +204,8 @@ def _run_one(
     # is written may repeat a line on resume; readers keep the last one per index.
     line = trajectory_line(index, task, trajectory, update)
     append_record(st.records_path.with_name(TRAJECTORIES), line.model_dump(mode="json"))
-    return task_record(st.name, st.method, task, pending, update, learn_seconds)
+    played, size = Played.of_episode(pending), st.method.memory_size()
+    return build_task_record(st.name, task, played, update, learn_seconds=learn_seconds, memory_size=size)
 
 
 def _load_pending(st: MethodState, index: int, task: TaskSpec) -> PendingEpisode | None:

@@ -10,14 +10,15 @@
   the agent; the trajectory it returns is the episode so far: the previous
   passes' steps, then the new ones.
 * :class:`ScaledTasks` runs one task of one method: play, save the pending
-  result, learn (unless a crash already learned it), and make the record with
-  every rollout's score, the answer (best-of-N or the last pass) and a seeded
-  random pick for Pass@1.
+  result, learn (unless a crash already learned it), and make the record
+  (:func:`~.task_record.build_task_record`) with every rollout's score, the
+  answer (best-of-N or the last pass) and a seeded random pick for Pass@1.
 """
 
 from __future__ import annotations
 
 import contextlib
+import dataclasses
 import queue
 import random
 import threading
@@ -33,20 +34,12 @@ from ..text.formatting import action_history
 from .agent_api import AgentFactory
 from .envs.base import Environment, TaskSpec
 from .episode import scrub_trajectory
-from .methods import BankMethod, method_spec
-from .records import (
-    LearnedItem,
-    LLMUsage,
-    PendingScaled,
-    RolloutRecord,
-    ScaledRecord,
-    TaskRecord,
-    TrajectoryLine,
-    UsageRecord,
-)
+from .methods import BankMethod, MethodUpdate, method_spec
+from .records import PendingScaled, RolloutRecord, ScaledRecord, TaskRecord, TrajectoryLine
 from .rundir import TRAJECTORIES, append_record, read_json, write_json_atomic
 from .settings import ScalingSettings
 from .state import MethodState
+from .task_record import Played, build_task_record
 
 
 class EnvPool:
@@ -164,7 +157,16 @@ class ScaledTasks:
             judge=pending.verdicts[pending.selected],
         )
         append_record(st.records_path.with_name(TRAJECTORIES), line.model_dump(mode="json"))
-        return _record(st, task, pending, result, time.perf_counter() - started, recovered)
+        update = MethodUpdate.of_reports(pending.verdicts[pending.selected], result.learned)
+        return build_task_record(
+            st.name,
+            task,
+            Played.of_scaled(pending),
+            dataclasses.replace(update, recovered=recovered),
+            learn_seconds=time.perf_counter() - started,
+            memory_size=st.method.memory_size(),
+            scaled=_scaled_info(task, pending, result),
+        )
 
     def _play(self, matts: MaTTS, index: int, task: TaskSpec) -> PendingScaled:
         started = time.perf_counter()
@@ -213,54 +215,6 @@ def _result(p: PendingScaled, matts: MaTTS) -> ScalingResult:
         p.task_id, matts.mode, matts.aggregation, p.trajectories, p.verdicts, selection, memory,
         judge_usage=p.judge_usage,
     )  # fmt: skip
-
-
-def _record(
-    st: MethodState,
-    task: TaskSpec,
-    p: PendingScaled,
-    result: ScalingResult,
-    learn_seconds: float,
-    recovered: bool,
-) -> TaskRecord:
-    verdict = p.verdicts[p.selected]
-    judge = p.judge_usage + p.selection_usage
-    total = p.action_usage + judge + result.extraction_usage
-    items = [it for report in result.learned for it in report.items]
-    notes = "; ".join(r.note for r in result.learned if r.note)
-    return TaskRecord(
-        method=st.name,
-        index=p.index,
-        task_id=task.task_id,
-        family=task.family,
-        seed=task.seed,
-        goal=p.goal,
-        score=p.scores[p.selected],
-        success=p.scores[p.selected] >= 1.0,
-        judge_label=verdict.label if verdict is not None else None,
-        judge_parsed=verdict.parsed if verdict is not None else None,
-        judge_source=verdict.source if verdict is not None else None,
-        judge_p_success=verdict.p_success if verdict is not None else None,
-        judge_reason=verdict.reason if verdict is not None else "",
-        steps=p.steps[p.selected],
-        parse_failures=0,
-        llm=LLMUsage(
-            action=UsageRecord.of(p.action_usage),
-            judge=UsageRecord.of(judge),
-            extraction=UsageRecord.of(result.extraction_usage),
-            total=UsageRecord.of(total),
-        ),
-        items_learned=[
-            LearnedItem(title=it.title, description=it.description, content=it.content, origin=it.origin)
-            for it in items
-        ],
-        memory_size=st.method.memory_size(),
-        retrieved=p.memory_titles,
-        recovered=recovered,
-        seconds=round(p.episode_seconds + learn_seconds, 3),
-        learn_note=notes,
-        scaled=_scaled_info(task, p, result),
-    )
 
 
 def _scaled_info(task: TaskSpec, p: PendingScaled, result: ScalingResult) -> ScaledRecord:

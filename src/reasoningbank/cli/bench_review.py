@@ -199,7 +199,7 @@ def print_report(
 ) -> int:
     written = write_report(run_dir, methods)
     if as_json:
-        out = dict(written.metrics)
+        out = written.metrics.to_json()
         out["report"] = str(written.path)
         out["plots"] = [str(p) for p in written.plots]
         sys.stdout.write(json.dumps(out, indent=2) + "\n")

@@ -125,7 +125,7 @@ class LLMExtractor:
             temperature=self.temperature,
             max_tokens=self.max_tokens,
         )
-        items, notes = finish_items(
+        finished = finish_items(
             answer,
             system_prompt=messages[0]["content"],
             query=trajectory.query,
@@ -133,12 +133,4 @@ class LLMExtractor:
             max_items=self.max_items,
             generalize=self.generalize_literals,
         )
-        return ExtractionResult(
-            items=items,
-            raw=answer.raw,
-            note="; ".join(notes),
-            usage=answer.usage,
-            prompt_version=self.prompt_version(verdict),
-            attempts=answer.attempts,
-            model=answer.model,
-        )
+        return finished.result(answer, self.prompt_version(verdict))

@@ -6,7 +6,8 @@ dropped) and ``json`` (``{"items": [...]}`` under a JSON schema with length
 caps, for small local models). :func:`ask_items` asks a model for items (one
 retry on an unreadable reply); :func:`finish_items` caps their number, drops
 items that copy the prompt's style example, replaces the task's values
-(``generalize``) and validates them. The extractor and MaTTS's self-contrast
+(``generalize``) and validates them, keeping what it dropped and why as
+:class:`~reasoningbank.models.Dropped` facts. The extractor and MaTTS's self-contrast
 extraction both use them.
 """
 
@@ -22,7 +23,7 @@ from pydantic import ValidationError
 from ..config import ExtractorStyle
 from ..llm import LLM, Message
 from ..llm.ask import Answer, ask_parsed
-from ..models import MemoryItem, Origin, Usage
+from ..models import Dropped, MemoryItem, Origin, Skipped, Usage, dropped_notes
 from ..text.clean import printable_text
 from ..text.jsontext import find_json
 from ..text.literals import LITERAL_PLACEHOLDER, generalize_literals, query_literals
@@ -67,6 +68,9 @@ class ParsedItem:
 
 @dataclass(frozen=True)
 class ExtractionResult:
+    """An extraction's items, and what it did: ``note`` renders the facts (``dropped``,
+    ``literals_replaced``, ``skipped``) and the remarks on the reply for people."""
+
     items: list[MemoryItem]
     raw: str
     note: str
@@ -74,6 +78,9 @@ class ExtractionResult:
     prompt_version: str
     attempts: list[str] = field(default_factory=list)
     model: str = ""
+    dropped: list[Dropped] = field(default_factory=list)
+    literals_replaced: int = 0
+    skipped: Skipped | None = None  # no extraction was made, and why
 
 
 # ----------------------------------------------------------------------------- markdown parsing
@@ -276,6 +283,49 @@ def ask_items(
     )
 
 
+@dataclass(frozen=True)
+class FinishedItems:
+    """What :func:`finish_items` made of a parsed answer: the items to store, the items dropped,
+    remarks on the reply (a retry, a cap) and how many fields had task values replaced."""
+
+    items: list[MemoryItem]
+    dropped: list[Dropped]
+    remarks: list[str]
+    literals_replaced: int
+
+    @property
+    def notes(self) -> list[str]:
+        """The remarks, the drops and the replacements, as the extraction note tells them."""
+        replaced = self.literals_replaced
+        tail = [f"replaced the task's quoted values with '{LITERAL_PLACEHOLDER}' in {replaced} field(s)"]
+        return [*self.remarks, *dropped_notes(self.dropped), *(tail if replaced else [])]
+
+    def result(self, answer: Answer[list[ParsedItem]], prompt_version: str) -> ExtractionResult:
+        """The extraction result of ``answer`` with these items."""
+        return ExtractionResult(
+            items=self.items,
+            raw=answer.raw,
+            note="; ".join(self.notes),
+            usage=answer.usage,
+            prompt_version=prompt_version,
+            attempts=answer.attempts,
+            model=answer.model,
+            dropped=self.dropped,
+            literals_replaced=self.literals_replaced,
+        )
+
+
+def _remarks(answer: Answer[list[ParsedItem]], parsed: list[ParsedItem], max_items: int) -> list[str]:
+    remarks: list[str] = []
+    if answer.retried:
+        remarks.append("first extraction output had no readable memory item; retried once")
+    if not parsed:
+        remarks.append("no valid memory item could be read from the extractor output; stored none")
+    if len(parsed) > max_items:
+        remarks.append(f"extractor returned {len(parsed)} items; kept the first {max_items}")
+    return remarks
+
+
 def finish_items(
     answer: Answer[list[ParsedItem]],
     *,
@@ -284,28 +334,26 @@ def finish_items(
     origin: Origin,
     max_items: int,
     generalize: bool,
-) -> tuple[list[MemoryItem], list[str]]:
-    """The items to store from a parsed answer, and notes on what was dropped or changed."""
+) -> FinishedItems:
+    """The items to store from a parsed answer, and what was dropped or changed."""
     parsed = answer.value or []
-    notes: list[str] = []
-    if answer.retried:
-        notes.append("first extraction output had no readable memory item; retried once")
-    if not parsed:
-        notes.append("no valid memory item could be read from the extractor output; stored none")
-    if len(parsed) > max_items:
-        notes.append(f"extractor returned {len(parsed)} items; kept the first {max_items}")
-        parsed = parsed[:max_items]
+    remarks = _remarks(answer, parsed, max_items)
+    parsed = parsed[:max_items]
     examples = prompt_examples(system_prompt)
-    kept = [p for p in parsed if not any(copies_example(p, ex) for ex in examples)]
-    if len(kept) < len(parsed):
-        notes.append(f"dropped {len(parsed) - len(kept)} item(s) copying the prompt's example")
+    copied = [any(copies_example(p, ex) for ex in examples) for p in parsed]
+    dropped = [
+        Dropped(reason="example_copy", title=printable_text(p.title))
+        for p, c in zip(parsed, copied, strict=True)
+        if c
+    ]
+    kept = [p for p, c in zip(parsed, copied, strict=True) if not c]
     literals = query_literals(query) if generalize else []
     replaced = 0
     items: list[MemoryItem] = []
     for p in kept:
         fields = [printable_text(p.title), printable_text(p.description), printable_text(p.content)]
         if is_placeholder(fields[0]) or is_placeholder(fields[2]):
-            notes.append(f"dropped a placeholder item ({fields[0][:40]!r})")
+            dropped.append(Dropped(reason="placeholder", title=fields[0]))
             continue
         if literals:
             new = [generalize_literals(f, literals) for f in fields]
@@ -314,7 +362,5 @@ def finish_items(
         try:
             items.append(MemoryItem(title=fields[0], description=fields[1], content=fields[2], origin=origin))
         except ValidationError as exc:
-            notes.append(f"dropped an invalid item ({exc.errors()[0]['msg']})")
-    if replaced:
-        notes.append(f"replaced the task's quoted values with '{LITERAL_PLACEHOLDER}' in {replaced} field(s)")
-    return items, notes
+            dropped.append(Dropped(reason="invalid", title=fields[0], detail=str(exc.errors()[0]["msg"])))
+    return FinishedItems(items, dropped, remarks, replaced)

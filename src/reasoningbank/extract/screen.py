@@ -3,7 +3,8 @@
 A lesson that names a page-specific element ("click(5)", "the element with id
 2", "name='tt'") is wrong on the next page, where ids differ; a lesson that
 tells the agent to use an action it does not have ("scroll(...)") cannot be
-followed. Both are dropped, with a note saying which and why.
+followed. Both are dropped, kept as :class:`~reasoningbank.models.Dropped` facts
+(``page_specific`` / ``unknown_action``) that the note renders.
 """
 
 from __future__ import annotations
@@ -12,7 +13,7 @@ import re
 from collections.abc import Sequence
 from dataclasses import dataclass
 
-from ..models import MemoryItem
+from ..models import Dropped, MemoryItem
 
 _PAGE_SPECIFIC = (
     re.compile(r"\b(?:ids?|element|elements|index|indices|number)\s*(?:=|:|#|is|of)?\s*\[?\d+", re.I),
@@ -27,7 +28,12 @@ _CALL = re.compile(r"\b([A-Za-z_][A-Za-z0-9_]*)\(")
 @dataclass(frozen=True)
 class Screened:
     kept: list[MemoryItem]
-    notes: list[str]
+    dropped: list[Dropped]
+
+    @property
+    def notes(self) -> list[str]:
+        """One note per dropped item, saying why."""
+        return [d.note() for d in self.dropped]
 
 
 def page_specific(text: str) -> str | None:
@@ -51,16 +57,16 @@ def screen_items(
     """Keep the items that name no page-specific element and no action outside ``actions``
     (the action check runs only when ``actions`` is given)."""
     kept: list[MemoryItem] = []
-    notes: list[str] = []
+    dropped: list[Dropped] = []
     for item in items:
         text = f"{item.title}\n{item.description}\n{item.content}"
         ref = page_specific(text) if drop_page_specific else None
         if ref is not None:
-            notes.append(f"dropped {item.title[:60]!r}: it names a page-specific element ({ref!r})")
+            dropped.append(Dropped(reason="page_specific", title=item.title, detail=ref))
             continue
         unknown = unknown_actions(text, actions) if actions else []
         if unknown:
-            notes.append(f"dropped {item.title[:60]!r}: the agent has no action {', '.join(unknown)}")
+            dropped.append(Dropped(reason="unknown_action", title=item.title, detail=", ".join(unknown)))
             continue
         kept.append(item)
-    return Screened(kept, notes)
+    return Screened(kept, dropped)

@@ -22,11 +22,21 @@ import numpy as np
 import numpy.typing as npt
 
 from ..config import Preset
-from ..consolidate import Consolidator
+from ..consolidate import Consolidation, Consolidator
 from ..extract import ExtractionResult, Extractor
-from ..extract.screen import screen_items
+from ..extract.screen import Screened, screen_items
 from ..judge import Judge, Outcome, gate_verdict, outcome_verdict
-from ..models import EmbeddingRef, Experience, LearnReport, Trajectory, Usage, Verdict, new_id
+from ..models import (
+    EmbeddingRef,
+    Experience,
+    LearnReport,
+    Retired,
+    Skipped,
+    Trajectory,
+    Usage,
+    Verdict,
+    new_id,
+)
 from ..records.tracker import ItemTracker
 from ..retrieve import header_version
 from ..stores.base import Store
@@ -131,14 +141,14 @@ class Learner:
         """Extract items unless the verdict abstained or (``extract_when="when_new"``) the bank
         already holds what the extraction would repeat."""
         if verdict.abstained:
-            return _nothing(f"abstained: {verdict.reason}")
+            return _nothing(Skipped(reason="abstained", detail=verdict.reason))
         if self.preset.extract_when == "when_new":
             covered = self.tracker.covering(vector, verdict)
             if covered is not None:
-                return _nothing(
-                    f"not extracted: the bank holds active {verdict.label} items of this kind from task "
-                    f"{covered.task_id!r}" + (f" (same rule: {verdict.rule})" if verdict.rule else "")
-                )
+                held = f"the bank holds active {verdict.label} items of this kind from task "
+                held += repr(covered.task_id)
+                rule = f" (same rule: {verdict.rule})" if verdict.rule else ""
+                return _nothing(Skipped(reason="held_already", detail=held + rule))
         assert self.extractor is not None
         try:
             return self.extractor.extract(trajectory, verdict)
@@ -191,19 +201,12 @@ class Learner:
         # (consolidation) and which are harmful (retiring) reads the bank; without the lock, two
         # learners deciding at once would both store the same lesson, or both retire one item.
         with self.store.write_lock(self.scope):
-            note = self._keep(exp, extraction, vector)
+            screened, consolidation = self._keep(exp, extraction, vector)
             self.store.add(exp)
             retired = self.tracker.after_learn(exp, shown_ids, vector)
-        return LearnReport(
-            experience_id=exp.id,
-            verdict=verdict,
-            items=exp.items,
-            stored=True,
-            note="; ".join(n for n in (redaction_note(counts), note, *retired) if n),
-            judge_usage=judge_usage or Usage(),
-            extraction_usage=extraction.usage,
-            seconds=time.perf_counter() - started,
-            redactions=exp.redactions,
+        report = _report(exp, extraction, screened, consolidation, retired)
+        return report.model_copy(
+            update={"judge_usage": judge_usage or Usage(), "seconds": time.perf_counter() - started}
         )
 
     def _provenance(
@@ -232,6 +235,13 @@ class Learner:
             items=redact_items(self.redactor, extraction.items, counts),
             raw=self.redactor.redact(extraction.raw, counts),
             note=self.redactor.redact(extraction.note, counts),
+            # already counted in the note: a throwaway counter, so no secret counts twice
+            dropped=[
+                d.model_copy(update={"title": self._quiet(d.title), "detail": self._quiet(d.detail)})
+                for d in extraction.dropped
+            ],
+            skipped=extraction.skipped
+            and extraction.skipped.model_copy(update={"detail": self._quiet(extraction.skipped.detail)}),
         )
         return (
             redact_trajectory(self.redactor, trajectory, counts),
@@ -240,8 +250,14 @@ class Learner:
             extraction,
         )
 
-    def _keep(self, exp: Experience, extraction: ExtractionResult, vector: npt.NDArray[np.float32]) -> str:
-        """Screen and consolidate the items into ``exp``; the note of what was dropped."""
+    def _quiet(self, text: str) -> str:
+        """``text`` redacted, counting nothing."""
+        return self.redactor.redact(text, Counter())
+
+    def _keep(
+        self, exp: Experience, extraction: ExtractionResult, vector: npt.NDArray[np.float32]
+    ) -> tuple[Screened, Consolidation]:
+        """Screen and consolidate the items into ``exp``; what screening and consolidation did."""
         screened = screen_items(
             extraction.items,
             drop_page_specific=self.preset.screen_items,
@@ -253,9 +269,43 @@ class Learner:
         )
         exp.extraction_note = "; ".join(n for n in (extraction.note, *screened.notes) if n)
         exp.items = [item.model_copy(update={"experience_id": exp.id}) for item in consolidation.kept]
-        return "; ".join(n for n in (extraction.note, *screened.notes, consolidation.note) if n)
+        return screened, consolidation
 
 
-def _nothing(note: str) -> ExtractionResult:
+def _report(
+    exp: Experience,
+    extraction: ExtractionResult,
+    screened: Screened,
+    consolidation: Consolidation,
+    retired: list[Retired],
+) -> LearnReport:
+    """The facts of one learn (usage of the judge and time apart), and the note rendering them."""
+    assert exp.verdict is not None
+    notes = (
+        redaction_note(exp.redactions),
+        extraction.note,
+        *screened.notes,
+        consolidation.note,
+        *(r.note() for r in retired),
+    )
+    return LearnReport(
+        experience_id=exp.id,
+        verdict=exp.verdict,
+        items=exp.items,
+        stored=True,
+        note="; ".join(n for n in notes if n),
+        extraction_usage=extraction.usage,
+        redactions=exp.redactions,
+        dropped=[*extraction.dropped, *screened.dropped, *consolidation.dropped],
+        merged=len(consolidation.near_duplicates),
+        retired=retired,
+        skipped=extraction.skipped,
+        literals_replaced=extraction.literals_replaced,
+    )
+
+
+def _nothing(skipped: Skipped) -> ExtractionResult:
     """No extraction was made (the verdict abstained, or the bank holds the lesson already)."""
-    return ExtractionResult(items=[], raw="", note=note, usage=Usage(), prompt_version="none")
+    return ExtractionResult(
+        items=[], raw="", note=skipped.note(), usage=Usage(), prompt_version="none", skipped=skipped
+    )

@@ -15,7 +15,7 @@ from collections.abc import Sequence
 import numpy as np
 import numpy.typing as npt
 
-from ..models import Experience, MemoryItem, UsageEvent, Verdict
+from ..models import Experience, MemoryItem, Retired, UsageEvent, Verdict
 from ..stores.base import NotFoundError, Store
 from .book import ItemBook
 from .record import RetirePolicy
@@ -59,9 +59,9 @@ class ItemTracker:
 
     def after_learn(
         self, exp: Experience, shown: Sequence[str], vector: npt.NDArray[np.float32]
-    ) -> list[str]:
+    ) -> list[Retired]:
         """Record the learned task's outcome against shown and same-kind items; retire the
-        harmful ones. Returns one note per retired item."""
+        harmful ones. Returns the items retired, with why."""
         if exp.verdict is None:
             return []
         label = exp.verdict.label
@@ -76,13 +76,13 @@ class ItemTracker:
         self.store.record_usage(self.scope, events)
         if self.policy is None or label == "abstained":
             return []
-        notes: list[str] = []
+        retired: list[Retired] = []
         for item in self._current({*shown_set, *(it.id for it in kind)}, kind):
             reason = self.policy.harmful(self.book.record(item))
             if reason is not None:
                 self.book.supersede(item, "retired", reason)
-                notes.append(f"retired {item.title[:60]!r}: {reason}")
-        return notes
+                retired.append(Retired(item_id=item.id, title=item.title, reason=reason))
+        return retired
 
     def kind(self, vector: npt.NDArray[np.float32], exclude_id: str | None = None) -> list[Experience]:
         """Past experiences whose query is at least ``kind_similarity`` similar, best first (at

@@ -85,7 +85,7 @@ class ContrastExtractor:
             temperature=self.temperature,
             max_tokens=self.max_tokens,
         )
-        items, notes = finish_items(
+        finished = finish_items(
             answer,
             system_prompt=messages[0]["content"],
             query=query,
@@ -93,12 +93,4 @@ class ContrastExtractor:
             max_items=self.max_items,
             generalize=self.generalize_literals,
         )
-        return ExtractionResult(
-            items=items,
-            raw=answer.raw,
-            note="; ".join(notes),
-            usage=answer.usage,
-            prompt_version=self.prompt_version,
-            attempts=answer.attempts,
-            model=answer.model,
-        )
+        return finished.result(answer, self.prompt_version)
