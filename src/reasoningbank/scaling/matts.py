@@ -100,7 +100,7 @@ class MaTTS:
         p = bank.preset if bank is not None else None
         # The bank's extract section (without a bank, its defaults); contrast keeps its own max_items.
         x = p.extract if p is not None else ExtractSettings()
-        self.contrast = ContrastExtractor(llm, **x.model_dump(include=CONTRAST_SETTINGS))
+        self.contrast = ContrastExtractor(llm, **x.model_dump(include=set(CONTRAST_SETTINGS)))
         self.refiner = make_extractor(llm, p, origin="refinement") if p is not None else None
 
     # ------------------------------------------------------------------ running
