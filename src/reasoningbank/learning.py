@@ -126,7 +126,7 @@ class Learner:
     def _extract(
         self, trajectory: Trajectory, verdict: Verdict, vector: npt.NDArray[np.float32]
     ) -> ExtractionResult:
-        """Extract items unless the verdict abstained or (``extract_when="when_new"``) the bank
+        """Extract items unless the verdict abstained or (``extract.when = "when_new"``) the bank
         already holds what the extraction would repeat."""
         if verdict.abstained:
             return _nothing(f"abstained: {verdict.reason}")
