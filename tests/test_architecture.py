@@ -38,7 +38,7 @@ LAYERS: tuple[tuple[str, tuple[str, ...]], ...] = (
     # 1. data model, settings, prompt templates, pure text helpers
     (
         "model",
-        ("reasoningbank.models", "reasoningbank.config", "reasoningbank.prompts.*", "reasoningbank.text.*"),
+        ("reasoningbank.models", "reasoningbank.config.*", "reasoningbank.prompts.*", "reasoningbank.text.*"),
     ),
     # 2. the seams to the outside: language models, embedders, stores, trajectory files
     (

@@ -102,7 +102,7 @@ def test_no_items_still_stored_with_note_and_not_retrieved() -> None:
 
 def test_dedup_preset_drops_exact_duplicates() -> None:
     llm = ScriptedLLM(default=_md("search first"))
-    bank = _bank(llm, preset=get_preset("paper").with_overrides({"consolidation": "dedup"}))
+    bank = _bank(llm, preset=get_preset("paper").with_overrides({"consolidate": {"mode": "dedup"}}))
     first = bank.learn(_traj("t1"), verdict=Verdict(label="success"))
     second = bank.learn(_traj("t2"), verdict=Verdict(label="success"))
     assert len(first.items) == 1 and second.items == []
@@ -216,7 +216,7 @@ def test_outcome_skips_the_judge_and_is_recorded_as_such() -> None:
 
 def test_an_unsure_verdict_is_stored_as_abstained_with_no_items_and_no_extraction() -> None:
     llm = ScriptedLLM()  # any model call would fail: none may happen
-    preset = get_preset("paper").with_overrides({"learn_min_confidence": 0.8})
+    preset = get_preset("paper").with_overrides({"judge": {"min_confidence": 0.8}})
     bank = _bank(llm, preset=preset)
     report = bank.learn(_traj(), verdict=Verdict(label="success", p_success=0.6, reason="looked done"))
     assert report.verdict.label == "abstained" and report.items == [] and llm.calls == []
@@ -229,7 +229,9 @@ def test_an_unsure_verdict_is_stored_as_abstained_with_no_items_and_no_extractio
 
 def test_items_naming_page_elements_or_unknown_actions_are_dropped_with_a_note() -> None:
     out = _md("click the element with id 4", "use scroll(down) first", "confirm the purchase")
-    preset = get_preset("paper").with_overrides({"screen_items": True, "agent_actions": ["click", "type"]})
+    preset = get_preset("paper").with_overrides(
+        {"screen": {"enabled": True, "agent_actions": ["click", "type"]}}
+    )
     bank = _bank(ScriptedLLM(["Status: success", out]), preset=preset)
     report = bank.learn(_traj())
     assert [i.title for i in report.items] == ["confirm the purchase"]

@@ -139,8 +139,10 @@ def test_model_judges_on_real_model(real_llm: LiteLLMClient) -> None:
     """The judges that ask a model: the paper's open verdict, and the evidence judge's one
     yes/no question (asked only of an episode no rule decides) read from the token logprobs."""
     trajectories = {t.task_id: t for t in trajio.load_trajectories(trajio.example_path())}
-    paper = make_judge(real_llm, get_preset("paper").with_overrides({"judge_max_tokens": 256}))
-    asking = make_judge(real_llm, get_preset("small-local").with_overrides({"judge_confidence": "logprobs"}))
+    paper = make_judge(real_llm, get_preset("paper").with_overrides({"judge": {"max_tokens": 256}}))
+    asking = make_judge(
+        real_llm, get_preset("small-local").with_overrides({"judge": {"confidence": "logprobs"}})
+    )
     with allow_real_calls():
         for traj in trajectories.values():
             verdict, usage = paper.judge(traj)

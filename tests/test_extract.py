@@ -217,8 +217,8 @@ def test_extractor_generalizes_the_task_values_when_asked() -> None:
 def test_small_local_preset_generalizes_literals() -> None:
     from reasoningbank.config import PRESETS
 
-    assert PRESETS["small-local"].extractor_generalize_literals is True
-    assert PRESETS["paper"].extractor_generalize_literals is False
+    assert PRESETS["small-local"].extract.generalize_literals is True
+    assert PRESETS["paper"].extract.generalize_literals is False
 
 
 def test_items_copying_the_prompts_example_are_dropped() -> None:

@@ -85,7 +85,9 @@ def _reply(messages: Sequence[Message]) -> str:
 def learn_many(location: str, worker: int, mode: str, start: Any, out: Any) -> None:
     """One process: learn ROUNDS trajectories; put the experience ids (or the error) on ``out``."""
     try:
-        preset = get_preset("paper").with_overrides({"consolidation": mode, "max_items": 4})
+        preset = get_preset("paper").with_overrides(
+            {"consolidate": {"mode": mode}, "extract": {"max_items": 4}}
+        )
         llm = ScriptedLLM(default=_reply)
         with ReasoningBank.from_preset(slow_store(location), HashEmbedder(), llm, preset) as bank:
             start.wait(timeout=120)

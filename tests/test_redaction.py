@@ -67,7 +67,7 @@ def llm() -> ScriptedLLM:
 
 @pytest.fixture
 def bank(tmp_path: Path, llm: ScriptedLLM) -> ReasoningBank:
-    preset = get_preset("paper").with_overrides({"redact_patterns": [r"ACME-\d{6}"]})
+    preset = get_preset("paper").with_overrides({"redact": {"patterns": [r"ACME-\d{6}"]}})
     return ReasoningBank.from_preset(SQLiteStore(tmp_path / "bank.db"), HashEmbedder(), llm, preset)
 
 
@@ -123,7 +123,7 @@ def test_a_given_verdict_and_a_hand_written_item_are_redacted_too(bank: Reasonin
 
 
 def test_redaction_can_be_switched_off(tmp_path: Path) -> None:
-    preset = get_preset("paper").with_overrides({"redact_secrets": False})
+    preset = get_preset("paper").with_overrides({"redact": {"secrets": False}})
     bank = ReasoningBank.from_preset(
         SQLiteStore(tmp_path / "b.db"), HashEmbedder(), ScriptedLLM(default=_reply), preset
     )
@@ -135,7 +135,7 @@ def test_redaction_can_be_switched_off(tmp_path: Path) -> None:
 
 def test_the_config_adds_patterns_and_refuses_bad_ones(tmp_path: Path) -> None:
     cfg = BankConfig(redact_patterns=[r"ACME-\d{6}"], preset_overrides={"redact_patterns": [r"X-\d+"]})
-    assert cfg.resolved_preset().redact_patterns == (r"X-\d+", r"ACME-\d{6}")
+    assert cfg.resolved_preset().redact.patterns == (r"X-\d+", r"ACME-\d{6}")
     path = tmp_path / "bank.toml"
     path.write_text('redact_patterns = ["ACME-("]\n')
     with pytest.raises(ConfigError, match=r"redact_patterns.*not a valid regular expression"):

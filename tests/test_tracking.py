@@ -139,7 +139,7 @@ def test_retrieval_floor_keeps_other_kinds_out() -> None:
     bank = ReasoningBank(
         InMemoryStore(),
         HashEmbedder(dim=256),
-        preset=get_preset("paper").with_overrides({"retrieval_min_score": 0.9}),
+        preset=get_preset("paper").with_overrides({"retrieve": {"min_score": 0.9}}),
     )
     _seed(bank, "Submit last", 0)
     assert len(bank.retrieve(QUERY)) == 1
@@ -159,7 +159,7 @@ class OneItem:
 
 
 def _when_new_bank(extractor: OneItem) -> ReasoningBank:
-    preset = get_preset("paper").with_overrides({"extract_when": "when_new"})
+    preset = get_preset("paper").with_overrides({"extract": {"when": "when_new"}})
     return ReasoningBank(InMemoryStore(), HashEmbedder(dim=256), extractor=extractor, preset=preset)
 
 
@@ -195,7 +195,7 @@ class SameLesson:
 
 
 def test_a_lesson_merges_only_into_its_own_kind() -> None:
-    preset = get_preset("paper").with_overrides({"consolidation": "merge", "merge_similarity": 0.9})
+    preset = get_preset("paper").with_overrides({"consolidate": {"mode": "merge", "merge_similarity": 0.9}})
     bank = ReasoningBank(InMemoryStore(), HashEmbedder(dim=256), extractor=SameLesson(), preset=preset)
     first = bank.learn(_traj(1), verdict=SUCCESS)
     again = bank.learn(_traj(2), verdict=SUCCESS)  # same kind: merged into the first

@@ -13,13 +13,14 @@ from .models import Origin
 
 
 def make_judge(llm: LLM | None, preset: Preset, *, evidence: CheckSet = NO_EXTRA_CHECKS) -> Judge:
-    """The judge a preset describes, on ``llm``; ``evidence`` adds an environment's own failure
-    checks to the evidence judge (e.g. "a form field was left empty") with their base rate."""
-    if preset.judge_kind == "evidence":
+    """The judge a preset's judge section describes, on ``llm``; ``evidence`` adds an environment's
+    own failure checks to the evidence judge (e.g. "a form field was left empty") with their base rate."""
+    j = preset.judge
+    if j.kind == "evidence":
         return EvidenceJudge(
-            llm if preset.judge_confidence != "none" else None,
-            confidence="votes" if preset.judge_confidence == "votes" else "logprobs",
-            votes=preset.judge_votes,
+            llm if j.confidence != "none" else None,
+            confidence="votes" if j.confidence == "votes" else "logprobs",
+            votes=j.votes,
             checks=evidence.checks,
             passed_p_success=evidence.passed_p_success,
         )
@@ -27,27 +28,18 @@ def make_judge(llm: LLM | None, preset: Preset, *, evidence: CheckSet = NO_EXTRA
         raise ValueError(f"preset {preset.name!r}: the LLM judge needs an LLM")
     return LLMJudge(
         llm,
-        temperature=preset.judge_temperature,
-        prompt=preset.judge_prompt,
-        max_tokens=preset.judge_max_tokens,
-        top_logprobs=10 if preset.judge_confidence == "logprobs" else None,
+        temperature=j.temperature,
+        prompt=j.prompt,
+        max_tokens=j.max_tokens,
+        top_logprobs=10 if j.confidence == "logprobs" else None,
     )
 
 
 def make_extractor(llm: LLM, preset: Preset, *, origin: Origin | None = None) -> LLMExtractor:
-    """The extractor a preset describes, on ``llm`` (``origin`` stamps every item, e.g.
-    ``refinement``; by default the verdict's label)."""
-    return LLMExtractor(
-        llm,
-        temperature=preset.extractor_temperature,
-        style=preset.extractor_style,
-        max_items=preset.max_items,
-        max_tokens=preset.extractor_max_tokens,
-        show_final_state=preset.extractor_final_state,
-        generalize_literals=preset.extractor_generalize_literals,
-        show_evidence=preset.extractor_show_evidence,
-        origin=origin,
-    )
+    """The extractor a preset's extract section describes, on ``llm`` (``origin`` stamps every
+    item, e.g. ``refinement``; by default the verdict's label). The section's fields are the
+    extractor's arguments, but for ``when``, which the learner reads."""
+    return LLMExtractor(llm, origin=origin, **preset.extract.model_dump(exclude={"when"}))
 
 
 def make_llm(model: str | None, api_base: str | None) -> LLM | None:

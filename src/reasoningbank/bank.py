@@ -67,22 +67,22 @@ class ReasoningBank:
         self.preset = get_preset(preset)
         self.judge = judge
         self.extractor = extractor
+        c, r, t = self.preset.consolidate, self.preset.retrieve, self.preset.track
         self.consolidator = consolidator or Consolidator(
-            self.preset.consolidation, embedder=embedder, similarity=self.preset.merge_similarity
+            c.mode, embedder=embedder, similarity=c.merge_similarity
         )
         self.retriever = Retriever(
             store,
             embedder,
             scope,
-            k=self.preset.k,
-            query_instruction=self.preset.query_instruction,
-            mask_literals=self.preset.query_mask_literals,
-            min_score=self.preset.retrieval_min_score,
+            k=r.k,
+            query_instruction=r.query_instruction,
+            mask_literals=r.mask_literals,
+            min_score=r.min_score,
         )
-        p = self.preset
-        policy = RetirePolicy(p.retire_min_shown, margin=p.retire_margin) if p.retire_items else None
+        policy = RetirePolicy(t.retire_min_shown, margin=t.retire_margin) if t.retire else None
         self.tracker = ItemTracker(
-            store, scope, policy=policy, kind_similarity=p.kind_similarity, model=embedder.name
+            store, scope, policy=policy, kind_similarity=t.kind_similarity, model=embedder.name
         )
         self.learner = Learner(
             store=store,
@@ -177,7 +177,7 @@ class ReasoningBank:
 
     def render(self, items: list[MemoryItem], *, header: bool = True) -> str:
         """The system-prompt block for ``items`` (empty string for no items)."""
-        return render(items, template=self.preset.render_template, header=header)
+        return render(items, template=self.preset.retrieve.template, header=header)
 
     def memory_prompt(
         self,
@@ -206,13 +206,13 @@ class ReasoningBank:
         The verdict comes from ``outcome`` (a result the caller knows: tests passed,
         a form was accepted; recorded with source ``outcome``), else from ``verdict``,
         else from the judge. A verdict less sure than the preset's
-        ``learn_min_confidence`` is recorded as ``abstained``: the experience is
+        ``judge.min_confidence`` is recorded as ``abstained``: the experience is
         stored, with the reason, and yields no items.
 
         The items shown to the task (``shown``: item ids; by default the ones
         :meth:`retrieve` returned for this task id in this process) are credited
         with the verdict, and so are, as "not shown", the items of its kind; an
-        item whose record turns net harmful is retired (``Preset.retire_items``).
+        item whose record turns net harmful is retired (the preset's ``track.retire``).
 
         ``experience_id`` stores the experience under a caller's id (the service derives one
         from the job, so a job run twice is stored once); by default a fresh id is drawn.
@@ -270,7 +270,7 @@ class ReasoningBank:
         return exp.items[0]
 
     def _embed_query(self, text: str) -> EmbeddingRef:
-        if self.preset.query_mask_literals:
+        if self.preset.retrieve.mask_literals:
             text = mask_literals(text)
         vec = self.embedder.embed_documents([text])[0]
         return EmbeddingRef(model=self.embedder.name, dim=int(vec.shape[0]), vector=[float(x) for x in vec])

@@ -258,11 +258,11 @@ def test_baselines_share_the_judge_but_keep_their_own_storage() -> None:
         m = build_method(name, store=InMemoryStore(), embedder=HashEmbedder(), llm=llm, preset="small-local")
         assert isinstance(m, BankMethod)
         p = m.bank.preset
-        assert p.judge_kind == "evidence" and p.learn_min_confidence == 0.8  # the same labels
-        assert p.consolidation == "dedup" and p.extract_when == "always"  # their own storage
-        assert not p.screen_items and not p.retire_items
+        assert p.judge.kind == "evidence" and p.judge.min_confidence == 0.8  # the same labels
+        assert p.consolidate.mode == "dedup" and p.extract.when == "always"  # their own storage
+        assert not p.screen.enabled and not p.track.retire
     rb = build_method(
         "reasoningbank", store=InMemoryStore(), embedder=HashEmbedder(), llm=llm, preset="small-local"
     )
     assert isinstance(rb, BankMethod)
-    assert rb.bank.preset.consolidation == "merge" and rb.bank.preset.retire_items
+    assert rb.bank.preset.consolidate.mode == "merge" and rb.bank.preset.track.retire

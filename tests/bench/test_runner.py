@@ -331,3 +331,22 @@ def test_items_shown_to_a_task_are_credited_with_its_outcome(tmp_path: Path) -> 
     assert items  # each shown task credited the item it was shown, with its judged label
     by_task = {r["task_id"]: r["judge_label"] for r in recs}
     assert all(e.label == by_task[e.task_id] for e in shown_events)
+
+
+def test_a_run_recorded_with_the_flat_preset_resumes_and_a_changed_setting_is_named(tmp_path: Path) -> None:
+    from reasoningbank.config import get_preset
+
+    tasks = TASKS[:2]
+    run(tmp_path, ScriptedLLM(default=respond), methods=["none"], tasks=tasks)
+    manifest_path = tmp_path / "run" / "run.json"
+    manifest = json.loads(manifest_path.read_text())
+    assert manifest["preset"]["judge"]["temperature"] == 0.0  # written by section now
+    # rewrite the preset as the runs before the sections recorded it (benchmarks/runs/*/run.json)
+    flat = json.loads(json.dumps(get_preset("paper").flat()))
+    manifest_path.write_text(json.dumps({**manifest, "preset": flat}))
+    env = FamilyEnv()
+    res = run(tmp_path, ScriptedLLM(default=respond), env, methods=["none"], tasks=tasks)
+    assert res.resumed and env.resets == 0
+    manifest_path.write_text(json.dumps({**manifest, "preset": {**flat, "judge_temperature": 0.5}}))
+    with pytest.raises(ManifestMismatchError, match=r"preset: run has .*'temperature': 0\.5"):
+        run(tmp_path, ScriptedLLM(default=respond), methods=["none"], tasks=tasks)

@@ -108,7 +108,7 @@ def test_learn_survives_every_hostile_reply(preset: str) -> None:
     for reply in replies:
         script += [reply, reply] if preset == "paper" else [reply]
     llm = ScriptedLLM(list(script), default='{"items": []}')
-    p = get_preset(preset).with_overrides({"learn_min_confidence": 0.0})
+    p = get_preset(preset).with_overrides({"judge": {"min_confidence": 0.0}})
     bank = ReasoningBank.from_preset(InMemoryStore(), HashEmbedder(dim=64), llm, p)
     for n in range(len(replies)):
         report = bank.learn(_traj(n))
@@ -122,7 +122,7 @@ def test_hostile_items_survive_the_sqlite_store(tmp_path: object) -> None:
 
     store = SQLiteStore(Path(str(tmp_path)) / "bank.db")
     llm = ScriptedLLM(list(FIXED), default='{"items": []}')
-    keep_all = {"extract_when": "always", "consolidation": "append"}
+    keep_all = {"extract": {"when": "always"}, "consolidate": {"mode": "append"}}
     bank = ReasoningBank.from_preset(
         store, HashEmbedder(dim=64), llm, get_preset("small-local").with_overrides(keep_all)
     )

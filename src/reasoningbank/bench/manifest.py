@@ -19,7 +19,7 @@ from importlib import metadata
 from pathlib import Path
 from typing import Any
 
-from ..config import get_preset
+from ..config import ConfigError, get_preset, to_sections
 from ..embed import Embedder
 from ..llm import LLM
 from .envs.base import TaskSpec
@@ -127,6 +127,19 @@ def _comparable(manifest: dict[str, Any]) -> dict[str, Any]:
     return {k: v for k, v in manifest.items() if k not in _VOLATILE_KEYS}
 
 
+def _sectioned_preset(manifest: dict[str, Any]) -> dict[str, Any]:
+    """``manifest`` with a preset recorded under flat keys (runs before the sections) moved into
+    its sections, as a manifest records it now; no default is filled in."""
+    preset = manifest.get("preset")
+    if not isinstance(preset, dict):
+        return manifest
+    try:
+        sectioned = to_sections(preset)
+    except ConfigError:
+        return manifest  # a key this version does not know: it compares unequal, as it should
+    return {**manifest, "preset": json.loads(json.dumps(sectioned))}
+
+
 def check_manifest(run_dir: Path, manifest: RunManifest) -> list[str] | None:
     """Verify ``manifest`` against the run in ``run_dir`` without writing anything.
 
@@ -143,7 +156,7 @@ def check_manifest(run_dir: Path, manifest: RunManifest) -> list[str] | None:
         raise ManifestMismatchError(f"{path} is not a JSON object")
     # Round-trip the new manifest through JSON so tuples/lists compare equal.
     new_cmp = _comparable(json.loads(json.dumps(manifest.model_dump(mode="json"))))
-    old_cmp = _comparable(old)
+    old_cmp = _sectioned_preset(_comparable(old))
     for key in _OPTIONAL_KEYS - set(old_cmp):
         new_cmp.pop(key, None)
     old_methods = [str(m) for m in old_cmp.pop("methods", [])]

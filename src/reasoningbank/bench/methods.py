@@ -79,7 +79,7 @@ METHOD_SPECS: dict[str, MethodSpec] = {
 # The baselines share the preset's judge, learning threshold and retrieval with ReasoningBank, but
 # keep their own storage: synapse stores trajectories verbatim and AWM workflows name element ids,
 # so neither is screened, merged by meaning, skipped when "held already" or retired.
-BASELINE_STORAGE = {"screen_items": False, "extract_when": "always", "retire_items": False}
+BASELINE_STORAGE = {"screen": {"enabled": False}, "extract": {"when": "always"}, "track": {"retire": False}}
 
 
 def uses_feedback(name: str) -> bool:
@@ -309,7 +309,7 @@ class BankMethod:
             verdict = outcome_verdict(outcome, note=note)
         else:
             verdict, judge_usage = self.judge.judge(trajectory)
-        verdict = gate_verdict(verdict, self.bank.preset.learn_min_confidence)
+        verdict = gate_verdict(verdict, self.bank.preset.judge.min_confidence)
         if verdict.label == "failure" and not self.include_failures:
             return MethodUpdate(verdict=verdict, judge_usage=judge_usage)
         report = self.bank.learn(trajectory, verdict=verdict, shown=list(shown))
@@ -366,10 +366,10 @@ def build_method(
     own_preset = split_method(name)[1]
     p = get_preset(own_preset or preset)
     if kind in ("synapse", "awm"):
-        merge = p.consolidation == "merge"
-        p = p.with_overrides({**BASELINE_STORAGE, **({"consolidation": "dedup"} if merge else {})})
-    if p.screen_items and not p.agent_actions and agent_actions:
-        p = p.with_overrides({"agent_actions": tuple(agent_actions)})
+        merge = p.consolidate.mode == "merge"
+        p = p.with_overrides({**BASELINE_STORAGE, **({"consolidate": {"mode": "dedup"}} if merge else {})})
+    if p.screen.enabled and not p.screen.agent_actions and agent_actions:
+        p = p.with_overrides({"screen": {"agent_actions": tuple(agent_actions)}})
     x_llm = extractor_llm or llm
     extractor: Extractor
     if kind == "synapse":
@@ -377,12 +377,12 @@ def build_method(
     elif kind == "awm":
         extractor = WorkflowExtractor(
             x_llm,
-            temperature=p.extractor_temperature,
-            max_workflows=p.max_items,
-            max_tokens=p.extractor_max_tokens,
+            temperature=p.extract.temperature,
+            max_workflows=p.extract.max_items,
+            max_tokens=p.extract.max_tokens,
         )
     else:
         extractor = make_extractor(x_llm, p)
     judge = make_judge(judge_llm or llm, p, evidence=evidence)
     bank = ReasoningBank(store, embedder, judge=judge, extractor=extractor, preset=p, scope=scope)
-    return BankMethod(name, bank, judge, include_failures=include_failures, k=p.k)
+    return BankMethod(name, bank, judge, include_failures=include_failures, k=p.retrieve.k)

@@ -137,23 +137,24 @@ def _rejudge_preset(args: argparse.Namespace) -> Preset:
     p = get_preset(getattr(args, "preset", None) or BENCH_PRESET)
     overrides: dict[str, Any] = {}
     for option, key in (
-        ("judge", "judge_kind"),
-        ("confidence", "judge_confidence"),
-        ("threshold", "learn_min_confidence"),
-        ("judge_prompt", "judge_prompt"),
-        ("temperature", "judge_temperature"),
-        ("max_tokens", "judge_max_tokens"),
+        ("judge", "kind"),
+        ("confidence", "confidence"),
+        ("threshold", "min_confidence"),
+        ("judge_prompt", "prompt"),
+        ("temperature", "temperature"),
+        ("max_tokens", "max_tokens"),
     ):
         if getattr(args, option) is not None:
             overrides[key] = getattr(args, option)
-    return p.with_overrides(overrides)
+    return p.with_overrides({"judge": overrides})
 
 
 def _setting_name(p: Preset) -> str:
-    if p.judge_kind == "evidence":
-        return f"evidence-{p.judge_confidence}"
-    conf = "" if p.judge_confidence == "none" else f"-{p.judge_confidence}"
-    return f"{p.judge_prompt}{conf}-t{p.judge_temperature:g}-max{p.judge_max_tokens or 'none'}"
+    j = p.judge
+    if j.kind == "evidence":
+        return f"evidence-{j.confidence}"
+    conf = "" if j.confidence == "none" else f"-{j.confidence}"
+    return f"{j.prompt}{conf}-t{j.temperature:g}-max{j.max_tokens or 'none'}"
 
 
 def cmd_rejudge(args: argparse.Namespace) -> int:
@@ -171,7 +172,7 @@ def cmd_rejudge(args: argparse.Namespace) -> int:
     if out.exists():
         out.unlink()  # a fresh file per invocation: its lines are exactly this run's verdicts
     as_json = bool(getattr(args, "json", False))
-    needs_model = p.judge_kind == "llm" or p.judge_confidence != "none"
+    needs_model = p.judge.kind == "llm" or p.judge.confidence != "none"
     with contextlib.ExitStack() as stack:
         llm = stack.enter_context(bench_llm.llm_for(args, run_dir / "rejudge-logs")) if needs_model else None
         stack.enter_context(allow_real_calls())
@@ -179,11 +180,11 @@ def cmd_rejudge(args: argparse.Namespace) -> int:
         with progress_bar(not args.no_progress and not as_json, len(episodes)) as done:
             results = rejudge(episodes, judge, out_path=out, on_done=done)
     if as_json:
-        summary = report_json(results, setting, p.learn_min_confidence)
+        summary = report_json(results, setting, p.judge.min_confidence)
         summary["verdicts"] = str(out)
         sys.stdout.write(json.dumps(summary, indent=2) + "\n")
         return 0
-    sys.stdout.write(report_text(results, setting, p.learn_min_confidence) + f"\n\nverdicts: {out}\n")
+    sys.stdout.write(report_text(results, setting, p.judge.min_confidence) + f"\n\nverdicts: {out}\n")
     return 0
 
 

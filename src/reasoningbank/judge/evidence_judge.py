@@ -10,7 +10,7 @@
    and one whose ending is unknown is abstained on.
 
 The verdict's label is its lean (``p_success >= 0.5``); whether it is sure
-enough to learn from is the bank's threshold (``Preset.learn_min_confidence``).
+enough to learn from is the bank's threshold (the preset's ``judge.min_confidence``).
 """
 
 from __future__ import annotations

@@ -101,7 +101,7 @@ class Learner:
                 verdict, usage = self.judge.judge(trajectory)
             except Exception as exc:  # re-raised with context; nothing stored
                 raise LearnError(f"learn({trajectory.task_id!r}): the judge call failed: {exc}") from exc
-        return gate_verdict(verdict, self.preset.learn_min_confidence), usage
+        return gate_verdict(verdict, self.preset.judge.min_confidence), usage
 
     def learn(
         self,
@@ -138,11 +138,11 @@ class Learner:
     def _extract(
         self, trajectory: Trajectory, verdict: Verdict, vector: npt.NDArray[np.float32]
     ) -> ExtractionResult:
-        """Extract items unless the verdict abstained or (``extract_when="when_new"``) the bank
+        """Extract items unless the verdict abstained or (``extract.when = "when_new"``) the bank
         already holds what the extraction would repeat."""
         if verdict.abstained:
             return _nothing(Skipped(reason="abstained", detail=verdict.reason))
-        if self.preset.extract_when == "when_new":
+        if self.preset.extract.when == "when_new":
             covered = self.tracker.covering(vector, verdict)
             if covered is not None:
                 held = f"the bank holds active {verdict.label} items of this kind from task "
@@ -260,8 +260,8 @@ class Learner:
         """Screen and consolidate the items into ``exp``; what screening and consolidation did."""
         screened = screen_items(
             extraction.items,
-            drop_page_specific=self.preset.screen_items,
-            actions=self.preset.agent_actions if self.preset.screen_items else (),
+            drop_page_specific=self.preset.screen.enabled,
+            actions=self.preset.screen.agent_actions if self.preset.screen.enabled else (),
         )
         neighbours = [it for e in self.tracker.kind(vector) for it in e.items] if screened.kept else []
         consolidation = self.consolidator.consolidate(

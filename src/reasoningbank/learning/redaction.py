@@ -18,9 +18,9 @@ from ..text.redact import Redactor
 
 
 def redactor_for(preset: Preset) -> Redactor:
-    """The redactor a preset asks for (built-in shapes unless ``redact_secrets`` is off, plus its
+    """The redactor a preset asks for (built-in shapes unless ``redact.secrets`` is off, plus its
     ``redact_patterns``)."""
-    return Redactor(preset.redact_patterns, builtin=preset.redact_secrets)
+    return Redactor(preset.redact.patterns, builtin=preset.redact.secrets)
 
 
 def redact_trajectory(redactor: Redactor, trajectory: Trajectory, counts: Counter[str]) -> Trajectory:

@@ -19,6 +19,10 @@ from ..text.formatting import Limits, final_state, think_action_blocks
 
 CONTRAST_LIMITS = Limits(head_steps=10, tail_steps=20, max_field_chars=1000, max_state_chars=1500)
 CONTRAST_MAX_ITEMS = 5
+# The fields of a preset's extract section that are also this extractor's arguments.
+CONTRAST_SETTINGS = frozenset(
+    {"style", "temperature", "max_tokens", "show_final_state", "generalize_literals"}
+)
 
 
 def _verdict_word(v: Verdict | None) -> str:

@@ -31,11 +31,12 @@ from typing import Literal
 
 from ..assemble import make_extractor
 from ..bank import ReasoningBank
+from ..config import ExtractSettings
 from ..extract.items import ExtractionResult
 from ..llm import LLM
 from ..models import LearnReport, MemoryItem, Step, Trajectory, Usage, Verdict
 from ..prompts import get_prompt
-from .contrast import ContrastExtractor
+from .contrast import CONTRAST_SETTINGS, ContrastExtractor
 from .rollout import Rollout, RolloutRequest, run_parallel
 from .select import BestOfN, Selection
 
@@ -97,14 +98,9 @@ class MaTTS:
         self.max_concurrency = max_concurrency or k
         self.selector = BestOfN(llm)
         p = bank.preset if bank is not None else None
-        self.contrast = ContrastExtractor(
-            llm,
-            style=p.extractor_style if p else "markdown",
-            temperature=p.extractor_temperature if p else 1.0,
-            max_tokens=p.extractor_max_tokens if p else None,
-            show_final_state=p.extractor_final_state if p else False,
-            generalize_literals=p.extractor_generalize_literals if p else False,
-        )
+        # The bank's extract section (without a bank, its defaults); contrast keeps its own max_items.
+        x = p.extract if p is not None else ExtractSettings()
+        self.contrast = ContrastExtractor(llm, **x.model_dump(include=set(CONTRAST_SETTINGS)))
         self.refiner = make_extractor(llm, p, origin="refinement") if p is not None else None
 
     # ------------------------------------------------------------------ running

@@ -146,7 +146,7 @@ class MemoryService:
         """The memory for a task, and for every item why: the similarity of the task it was learned
         from, that task and its verdict, and the item's usage record."""
         rb = self.bank(principal, bank)
-        k = req.k or rb.preset.k
+        k = req.k or rb.preset.retrieve.k
         hits = rb.retrieve_experiences(
             req.query, k, task_id=req.task_id, include_same_task=req.include_same_task
         )
@@ -156,7 +156,7 @@ class MemoryService:
         return RetrieveResponse(
             bank=bank,
             k=k,
-            min_score=rb.preset.retrieval_min_score,
+            min_score=rb.preset.retrieve.min_score,
             hits=[views.hit_view(self.store, bank, h, why=req.why) for h in hits],
             items=items,
             rendered=rb.render(items) if req.render else None,
