@@ -83,7 +83,7 @@ def test_vectors_stored_as_float32_blobs(tmp_path: Path) -> None:
     with SQLiteStore(path) as store:
         store.add(make_experience(1, vec=axis(2)))
     conn = sqlite3.connect(path)
-    model, dim, blob = conn.execute("SELECT emb_model, emb_dim, vector FROM experiences").fetchone()
+    model, dim, blob = conn.execute("SELECT emb_model, emb_dim, embedding FROM experiences").fetchone()
     conn.close()
     assert (model, dim) == (MODEL, 8)
     assert np.array_equal(np.frombuffer(blob, dtype=np.float32), axis(2))
@@ -223,7 +223,7 @@ def test_removals_from_another_connection_rebuild(tmp_path: Path) -> None:
     raw.execute("DELETE FROM experiences WHERE id = 'e4'")
     raw.commit()
     assert hits(a, axis(3)) == [("e1", 0.0)]
-    raw.execute("UPDATE experiences SET vector = ? WHERE id = 'e1'", (axis(3).tobytes(),))
+    raw.execute("UPDATE experiences SET embedding = ? WHERE id = 'e1'", (axis(3).tobytes(),))
     raw.commit()
     raw.close()
     assert hits(a, axis(3)) == [("e1", 1.0)]
@@ -326,7 +326,7 @@ def test_opens_and_upgrades_a_version_1_file(tmp_path: Path) -> None:
         )
     conn.close()
     store = SQLiteStore(path)
-    assert store.schema_version() == SCHEMA_VERSION == 3
+    assert store.schema_version() == SCHEMA_VERSION == 4
     store.record_usage("s", [UsageEvent(item_id="i", task_id="t", shown=True, label="success")])
     assert len(store.usage("s", ["i"])) == 1  # migration 3 added the usage table
     assert [i for i, _ in hits(store, axis(2))] == ["e2", "e3", "e1"]

@@ -12,7 +12,7 @@ from __future__ import annotations
 import sqlite3
 from pathlib import Path
 
-from .base import StoreError
+from ..base import StoreError
 
 
 def connect(path: Path, busy_timeout_ms: int) -> sqlite3.Connection:

@@ -15,8 +15,8 @@ from __future__ import annotations
 
 from psycopg import errors, sql
 
-from ._pg_conn import Conn, lock_key
-from .base import StoreError
+from .conn import Conn, lock_key
+from ..base import StoreError
 
 # Each migration is a list of statements, applied in one transaction. Never edit a
 # released migration: append a new one.
