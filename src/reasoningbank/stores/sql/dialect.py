@@ -20,7 +20,7 @@ from __future__ import annotations
 import contextlib
 from collections.abc import Iterable, Mapping, Sequence
 from datetime import datetime
-from typing import Any, Protocol
+from typing import Any, Protocol, TypeVar
 
 import numpy as np
 import numpy.typing as npt
@@ -55,21 +55,24 @@ class Connection(Protocol):
     def cursor(self) -> Cursor: ...
 
 
-class Dialect(Protocol):
+C = TypeVar("C", bound=Connection)  # the engine's connection type
+
+
+class Dialect(Protocol[C]):
     """One database engine behind :class:`~reasoningbank.stores.sql.store.SQLStore`."""
 
     style: Style
     shown: str  # the bank as messages and repr show it (a path, or a URL without its password)
 
-    def connection(self) -> contextlib.AbstractContextManager[Connection]:
+    def connection(self) -> contextlib.AbstractContextManager[C]:
         """An autocommit connection for single statements; driver failures come out as StoreError."""
         ...
 
-    def read(self) -> contextlib.AbstractContextManager[Connection]:
+    def read(self) -> contextlib.AbstractContextManager[C]:
         """A transaction with one consistent snapshot for several SELECTs."""
         ...
 
-    def write(self) -> contextlib.AbstractContextManager[Connection]:
+    def write(self) -> contextlib.AbstractContextManager[C]:
         """One write transaction: committed when the block ends, nothing kept if it raises."""
         ...
 
@@ -97,15 +100,15 @@ class Dialect(Protocol):
         """An ``embedding`` column's value as floats."""
         ...
 
-    def binding(self, conn: Connection, scope: str) -> Binding:
+    def binding(self, conn: C, scope: str) -> Binding:
         """The scope's embedding binding, for a read."""
         ...
 
-    def lock_scope(self, conn: Connection, scope: str) -> Binding:
+    def lock_scope(self, conn: C, scope: str) -> Binding:
         """The scope's binding inside a write, held against other writers until it commits."""
         ...
 
-    def count_vectors(self, conn: Connection, scope: str, binding: Binding, delta: int) -> None:
+    def count_vectors(self, conn: C, scope: str, binding: Binding, delta: int) -> None:
         """Note ``delta`` more (or fewer) vectors in the scope, inside the write that stores them."""
         ...
 
@@ -115,7 +118,7 @@ class Dialect(Protocol):
 
     def search(
         self,
-        conn: Connection,
+        conn: C,
         scope: str,
         vector: npt.NDArray[np.float32],
         k: int,
@@ -130,7 +133,7 @@ class Dialect(Protocol):
         """
         ...
 
-    def schema_version(self, conn: Connection) -> int:
+    def schema_version(self, conn: C) -> int:
         """The newest migration applied to the bank."""
         ...
 

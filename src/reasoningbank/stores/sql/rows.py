@@ -16,7 +16,7 @@ from typing import Any
 from ...models import Experience, MemoryItem
 from .. import _shared
 from . import codec
-from .dialect import Connection, Dialect
+from .dialect import C, Dialect
 
 # The columns :func:`load` expects, in order.
 COLS = "id, json, emb_model, emb_dim, embedding"
@@ -51,7 +51,7 @@ SCOPES = "SELECT DISTINCT scope FROM experiences ORDER BY scope"
 HAS_HASH = "SELECT 1 FROM items WHERE scope = ? AND hash = ? AND superseded_by IS NULL LIMIT 1"
 
 
-def existing(dialect: Dialect, conn: Connection, table: str, scope: str, ids: Sequence[str]) -> list[str]:
+def existing(dialect: Dialect[C], conn: C, table: str, scope: str, ids: Sequence[str]) -> list[str]:
     """Those of ``ids`` that ``table`` (``experiences`` or ``items``) already holds in ``scope``."""
     if table not in TABLES:
         raise ValueError(f"unknown table {table!r}")
@@ -63,19 +63,21 @@ def existing(dialect: Dialect, conn: Connection, table: str, scope: str, ids: Se
 
 
 def _items(
-    dialect: Dialect, conn: Connection, scope: str, experience_ids: Sequence[str], include_superseded: bool
+    dialect: Dialect[C], conn: C, scope: str, experience_ids: Sequence[str], include_superseded: bool
 ) -> dict[str, list[MemoryItem]]:
     out: dict[str, list[MemoryItem]] = {eid: [] for eid in experience_ids}
     tail = ("" if include_superseded else CURRENT) + " ORDER BY seq"
     for cond, values in dialect.style.members("experience_id", experience_ids):
-        query = dialect.style.render("SELECT experience_id, json FROM items WHERE scope = ? AND ") + cond + tail
+        query = (
+            dialect.style.render("SELECT experience_id, json FROM items WHERE scope = ? AND ") + cond + tail
+        )
         for eid, js in conn.execute(query, (scope, *values)).fetchall():
             out[eid].append(MemoryItem.model_validate_json(js))
     return out
 
 
 def load(
-    dialect: Dialect, conn: Connection, scope: str, rows: Sequence[Any], include_superseded: bool
+    dialect: Dialect[C], conn: C, scope: str, rows: Sequence[Any], include_superseded: bool
 ) -> list[Experience]:
     """The experiences of ``rows`` (selected as :data:`COLS`) with their items and vectors."""
     items = _items(dialect, conn, scope, [r[0] for r in rows], include_superseded)
@@ -85,7 +87,7 @@ def load(
     ]
 
 
-def load_ids(dialect: Dialect, conn: Connection, scope: str, ids: Sequence[str]) -> dict[str, Experience]:
+def load_ids(dialect: Dialect[C], conn: C, scope: str, ids: Sequence[str]) -> dict[str, Experience]:
     """The experiences of ``ids`` (current items only), by id."""
     rows: list[Any] = []
     for cond, values in dialect.style.members("id", ids):
@@ -94,7 +96,7 @@ def load_ids(dialect: Dialect, conn: Connection, scope: str, ids: Sequence[str])
     return {e.id: e for e in load(dialect, conn, scope, rows, False)}
 
 
-def experience_row(dialect: Dialect, exp: Experience) -> tuple[Any, ...]:
+def experience_row(dialect: Dialect[Any], exp: Experience) -> tuple[Any, ...]:
     """The values of :data:`INSERT_EXPERIENCE` for ``exp``."""
     ref = exp.query_embedding
     return (

@@ -19,7 +19,7 @@ from __future__ import annotations
 import builtins
 from collections.abc import Iterator, Sequence
 from contextlib import contextmanager
-from typing import Any, Self
+from typing import Any, Generic, Self
 
 import numpy as np
 import numpy.typing as npt
@@ -28,13 +28,13 @@ from ...models import Experience, MemoryItem, RetrievedExperience, UsageEvent
 from .. import _shared
 from ..base import NotFoundError, StoreError
 from . import rows as _rows
-from .dialect import Connection, Dialect
+from .dialect import C, Dialect
 
 
-class SQLStore:
+class SQLStore(Generic[C]):
     """A store whose rows live in a SQL database reached through ``dialect``."""
 
-    def __init__(self, dialect: Dialect) -> None:
+    def __init__(self, dialect: Dialect[C]) -> None:
         self._dialect = dialect
         self._closed = False
 
@@ -52,7 +52,7 @@ class SQLStore:
             row: tuple[Any, ...] | None = conn.execute(self._sql(query), params).fetchone()
             return row
 
-    def _insert(self, conn: Connection, query: str, rows: Sequence[tuple[Any, ...]]) -> None:
+    def _insert(self, conn: C, query: str, rows: Sequence[tuple[Any, ...]]) -> None:
         if rows:
             cur = conn.cursor()
             try:
@@ -91,16 +91,20 @@ class SQLStore:
             for name in sorted(by_scope):  # a fixed lock order: two batches never deadlock
                 self._check_new(conn, name, by_scope[name])
             try:
-                self._insert(conn, _rows.INSERT_EXPERIENCE, [_rows.experience_row(self._dialect, e) for e in batch])
                 self._insert(
-                    conn, _rows.INSERT_ITEM, [_rows.item_row(e.scope, e.id, it) for e in batch for it in e.items]
+                    conn, _rows.INSERT_EXPERIENCE, [_rows.experience_row(self._dialect, e) for e in batch]
+                )
+                self._insert(
+                    conn,
+                    _rows.INSERT_ITEM,
+                    [_rows.item_row(e.scope, e.id, it) for e in batch for it in e.items],
                 )
             except Exception as err:
                 if (detail := self._dialect.duplicate(err)) is None:
                     raise
                 raise StoreError(f"duplicate experience or item id: {detail}") from err
 
-    def _check_new(self, conn: Connection, scope: str, exps: Sequence[Experience]) -> None:
+    def _check_new(self, conn: C, scope: str, exps: Sequence[Experience]) -> None:
         """Refuse ``exps`` if their vectors break the scope's binding or their ids are taken; count them."""
         bound = _shared.check_binding(scope, self._dialect.lock_scope(conn, scope), exps)
         taken = _rows.existing(self._dialect, conn, "experiences", scope, [e.id for e in exps])
@@ -145,24 +149,32 @@ class SQLStore:
             assert stored.experience_id is not None
             marked = old.model_copy(update={"superseded_by": stored.id})
             try:
-                conn.execute(self._sql(_rows.INSERT_ITEM), _rows.item_row(scope, stored.experience_id, stored))
+                conn.execute(
+                    self._sql(_rows.INSERT_ITEM), _rows.item_row(scope, stored.experience_id, stored)
+                )
             except Exception as err:
                 if self._dialect.duplicate(err) is None:
                     raise
                 raise StoreError(f"item id {stored.id!r} already exists in scope {scope!r}") from err
-            conn.execute(self._sql(_rows.MARK_SUPERSEDED), (stored.id, marked.model_dump_json(), scope, item_id))
+            conn.execute(
+                self._sql(_rows.MARK_SUPERSEDED), (stored.id, marked.model_dump_json(), scope, item_id)
+            )
             return stored
 
     # -- reads -------------------------------------------------------------
     def usage(self, scope: str, item_ids: Sequence[str]) -> builtins.list[UsageEvent]:
         self._check_open()
         decode = self._dialect.decode_time
-        head = self._sql("SELECT item_id, task_id, shown, label, created_at FROM item_usage WHERE scope = ? AND ")
+        head = self._sql(
+            "SELECT item_id, task_id, shown, label, created_at FROM item_usage WHERE scope = ? AND "
+        )
         out: builtins.list[UsageEvent] = []
         with self._dialect.read() as conn:
             for cond, values in self._dialect.style.members("item_id", list(dict.fromkeys(item_ids))):
                 out += [
-                    UsageEvent(item_id=r[0], task_id=r[1], shown=bool(r[2]), label=r[3], created_at=decode(r[4]))
+                    UsageEvent(
+                        item_id=r[0], task_id=r[1], shown=bool(r[2]), label=r[3], created_at=decode(r[4])
+                    )
                     for r in conn.execute(head + cond + " ORDER BY seq", (scope, *values)).fetchall()
                 ]
         # stable: events of one moment stay in the order they were recorded

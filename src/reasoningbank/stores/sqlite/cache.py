@@ -181,8 +181,8 @@ class SearchCache:
                 self._snapshots.pop(scope, None)
             return None
         rows = conn.execute(
-            "SELECT id, task_id, created_at, embedding FROM experiences WHERE scope = ? AND embedding IS NOT NULL "
-            "ORDER BY created_at, seq",
+            "SELECT id, task_id, created_at, embedding FROM experiences "
+            "WHERE scope = ? AND embedding IS NOT NULL ORDER BY created_at, seq",
             (scope,),
         ).fetchall()
         store = Rows(bound[1], len(rows) + max(64, len(rows) // 4))

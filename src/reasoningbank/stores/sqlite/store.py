@@ -30,7 +30,7 @@ from ..sql.store import SQLStore
 from .dialect import SQLiteDialect
 
 
-class SQLiteStore(SQLStore):
+class SQLiteStore(SQLStore[sqlite3.Connection]):
     """A :class:`~reasoningbank.stores.base.Store` in one SQLite file."""
 
     def __init__(self, path: str | Path) -> None:
