@@ -28,7 +28,7 @@ from ...models import Experience
 from .. import _shared
 from ..base import StoreError
 from ..sql.codec import aware
-from ..sql.dialect import Binding, Hit
+from ..sql.dialect import Binding, Hit, Search
 from ..sql.migrate import current_version
 from ..sql.style import PYFORMAT
 from . import schema as _schema
@@ -173,28 +173,20 @@ class PostgresDialect:
                 _schema.ensure_hnsw(conn, dim)
                 self._indexed.add(dim)
 
-    def search(
-        self,
-        conn: Conn,
-        scope: str,
-        vector: npt.NDArray[np.float32],
-        k: int,
-        model: str,
-        exclude_task_id: str | None,
-    ) -> list[Hit]:
-        info = _scopes.scope_row(conn, scope)
-        q = _shared.query_vector(scope, vector, model, info.binding)
-        if info.binding is None or q is None or k == 0:
+    def search(self, conn: Conn, query: Search) -> list[Hit]:
+        info = _scopes.scope_row(conn, query.scope)
+        q = _shared.query_vector(query.scope, query.vector, query.model, info.binding)
+        if info.binding is None or q is None or query.k == 0:
             return []
         return _search.search(
             conn,
-            scope,
+            query.scope,
             q,
-            k,
+            query.k,
             dim=info.binding[1],
             vectors=info.vectors,
             exact_max=self.exact_search_max,
-            exclude_task_id=exclude_task_id,
+            exclude_task_id=query.exclude_task_id,
             ef_search=self.ef_search,
         )
 

@@ -19,6 +19,7 @@ from __future__ import annotations
 
 import contextlib
 from collections.abc import Iterable, Mapping, Sequence
+from dataclasses import dataclass
 from datetime import datetime
 from typing import Any, Protocol, TypeVar
 
@@ -30,6 +31,18 @@ from .style import Style
 
 Hit = tuple[str, float]  # (experience id, cosine score)
 Binding = tuple[str, int] | None  # a scope's (embedding model, dimension), None while it has no vectors
+
+
+@dataclass(frozen=True)
+class Search:
+    """One search: the ``k`` experiences of ``scope`` nearest ``vector`` (an embedding from ``model``),
+    leaving out those of the task ``exclude_task_id``."""
+
+    scope: str
+    vector: npt.NDArray[np.float32]
+    k: int
+    model: str
+    exclude_task_id: str | None
 
 
 class Cursor(Protocol):
@@ -116,20 +129,12 @@ class Dialect(Protocol[C]):
         """Whatever must exist before a batch's write transaction starts (PostgreSQL: vector indexes)."""
         ...
 
-    def search(
-        self,
-        conn: C,
-        scope: str,
-        vector: npt.NDArray[np.float32],
-        k: int,
-        model: str,
-        exclude_task_id: str | None,
-    ) -> list[Hit]:
-        """The top-k ``(id, score)`` of the scope, best first, ties newest first, inside :meth:`read`.
+    def search(self, conn: C, query: Search) -> list[Hit]:
+        """The top-k ``(id, score)`` of the query's scope, best first, ties newest first, inside :meth:`read`.
 
-        Raises :class:`~reasoningbank.stores.base.EmbeddingMismatchError` if ``model`` or
-        the vector's length differ from the scope's binding (also when ``k`` is 0); no hits
-        if the scope has no vectors.
+        Raises :class:`~reasoningbank.stores.base.EmbeddingMismatchError` if the query's model
+        or vector length differ from the scope's binding (also when ``k`` is 0); no hits if
+        the scope has no vectors.
         """
         ...
 

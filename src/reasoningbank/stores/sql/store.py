@@ -28,7 +28,7 @@ from ...models import Experience, MemoryItem, RetrievedExperience, UsageEvent
 from .. import _shared
 from ..base import NotFoundError, StoreError
 from . import rows as _rows
-from .dialect import C, Dialect
+from .dialect import C, Dialect, Search
 
 
 class SQLStore(Generic[C]):
@@ -234,7 +234,7 @@ class SQLStore(Generic[C]):
         if k < 0:
             raise ValueError(f"k must be >= 0, got {k}")
         with self._dialect.read() as conn:
-            hits = self._dialect.search(conn, scope, vector, k, model, exclude_task_id)
+            hits = self._dialect.search(conn, Search(scope, vector, k, model, exclude_task_id))
             loaded = _rows.load_ids(self._dialect, conn, scope, [eid for eid, _ in hits])
         return [RetrievedExperience(experience=loaded[eid], score=score) for eid, score in hits]
 

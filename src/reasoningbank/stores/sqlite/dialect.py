@@ -15,7 +15,6 @@
 from __future__ import annotations
 
 import sqlite3
-import threading
 from collections.abc import Iterator, Mapping, Sequence
 from contextlib import contextmanager
 from datetime import UTC, datetime
@@ -27,13 +26,14 @@ import numpy.typing as npt
 
 from ...models import Experience
 from .. import _shared
-from ..sql.dialect import Binding, Hit
+from ..sql.dialect import Binding, Hit, Search
 from ..sql.migrate import current_version
 from ..sql.style import QMARK
 from . import conn as _conn
 from .cache import SearchCache, binding
 from .filelock import FileLock
 from .schema import migrate
+from .threads import PerThread
 
 BUSY_TIMEOUT_MS = 30_000
 
@@ -47,9 +47,7 @@ class SQLiteDialect:
         self.path = path
         self.shown = str(path)
         self.cache = SearchCache()
-        self._local = threading.local()
-        self._conns: list[sqlite3.Connection] = []
-        self._conns_lock = threading.Lock()
+        self._conns = PerThread(lambda: _conn.connect(path, BUSY_TIMEOUT_MS))
         self.file_lock = FileLock(path.with_name(path.name + ".writelock"), BUSY_TIMEOUT_MS / 1000)
         try:
             migrate(self.conn(), path)
@@ -63,13 +61,7 @@ class SQLiteDialect:
     # -- connections & transactions ---------------------------------------
     def conn(self) -> sqlite3.Connection:
         """This thread's connection (autocommit), opened on first use."""
-        conn: sqlite3.Connection | None = getattr(self._local, "conn", None)
-        if conn is None:
-            conn = _conn.connect(self.path, BUSY_TIMEOUT_MS)
-            self._local.conn = conn
-            with self._conns_lock:
-                self._conns.append(conn)
-        return conn
+        return self._conns.get()
 
     @contextmanager
     def connection(self) -> Iterator[sqlite3.Connection]:
@@ -146,29 +138,17 @@ class SQLiteDialect:
     def prepare_write(self, by_scope: Mapping[str, Sequence[Experience]]) -> None:
         """Nothing to prepare."""
 
-    def search(
-        self,
-        conn: sqlite3.Connection,
-        scope: str,
-        vector: npt.NDArray[np.float32],
-        k: int,
-        model: str,
-        exclude_task_id: str | None,
-    ) -> list[Hit]:
-        snap = self.cache.snapshot(conn, scope)  # the read's first SELECT (see SearchCache.snapshot)
-        q = _shared.query_vector(scope, vector, model, snap.binding if snap else None)
-        if snap is None or q is None or k == 0:
+    def search(self, conn: sqlite3.Connection, query: Search) -> list[Hit]:
+        snap = self.cache.snapshot(conn, query.scope)  # the read's first SELECT (see SearchCache.snapshot)
+        q = _shared.query_vector(query.scope, query.vector, query.model, snap.binding if snap else None)
+        if snap is None or q is None or query.k == 0:
             return []
         scores = snap.matrix @ q
-        mask = None if exclude_task_id is None else snap.task_ids != exclude_task_id
-        return [(snap.ids[i], float(scores[i])) for i in _shared.top_k(scores, mask, k)]
+        mask = None if query.exclude_task_id is None else snap.task_ids != query.exclude_task_id
+        return [(snap.ids[i], float(scores[i])) for i in _shared.top_k(scores, mask, query.k)]
 
     def schema_version(self, conn: sqlite3.Connection) -> int:
         return current_version(conn)
 
     def close(self) -> None:
-        with self._conns_lock:
-            conns, self._conns = self._conns, []
-        for conn in conns:
-            conn.close()
-        self._local = threading.local()
+        self._conns.close()
