@@ -11,11 +11,11 @@ written by a newer version.
 from __future__ import annotations
 
 import sqlite3
-from collections.abc import Iterator, Sequence
-from contextlib import contextmanager
+from collections.abc import Sequence
+from contextlib import AbstractContextManager
 from pathlib import Path
 
-from ..stores.sqlite.threads import PerThread
+from ..stores.sqlite.conn import PerThread, transaction
 
 BUSY_TIMEOUT_MS = 30_000
 
@@ -53,17 +53,8 @@ class Database:
         conn.execute("PRAGMA synchronous = FULL")
         return conn
 
-    @contextmanager
-    def write(self) -> Iterator[sqlite3.Connection]:
-        conn = self.conn()
-        conn.execute("BEGIN IMMEDIATE")
-        try:
-            yield conn
-        except BaseException:
-            if conn.in_transaction:
-                conn.execute("ROLLBACK")
-            raise
-        conn.execute("COMMIT")
+    def write(self) -> AbstractContextManager[sqlite3.Connection]:
+        return transaction(self.conn())
 
     def _migrate(self) -> None:
         with self.write() as conn:

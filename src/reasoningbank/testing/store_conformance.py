@@ -10,7 +10,8 @@ Use it for your own backend with pytest::
 
 Every test gets a fresh store from :meth:`StoreConformance.make_store` and
 closes it afterwards (the ``store`` fixture of
-:class:`~reasoningbank.testing.store_cases.StoreCases`). The lifecycle cases (``with`` blocks, closed stores) live in
+:class:`~reasoningbank.testing.store_cases.StoreCases`). The lifecycle cases
+(``with`` blocks, closed stores) live in
 :mod:`~reasoningbank.testing.store_lifecycle`, the usage-event cases in
 :mod:`~reasoningbank.testing.store_usage`, the write-lock cases in
 :mod:`~reasoningbank.testing.store_write_lock`; the sample data (re-exported

@@ -14,6 +14,7 @@
 
 from __future__ import annotations
 
+import contextlib
 import sqlite3
 from collections.abc import Iterator, Mapping, Sequence
 from contextlib import contextmanager
@@ -33,7 +34,6 @@ from . import conn as _conn
 from .cache import SearchCache, binding
 from .filelock import FileLock
 from .schema import migrate
-from .threads import PerThread
 
 BUSY_TIMEOUT_MS = 30_000
 
@@ -47,7 +47,7 @@ class SQLiteDialect:
         self.path = path
         self.shown = str(path)
         self.cache = SearchCache()
-        self._conns = PerThread(lambda: _conn.connect(path, BUSY_TIMEOUT_MS))
+        self._conns = _conn.PerThread(lambda: _conn.connect(path, BUSY_TIMEOUT_MS))
         self.file_lock = FileLock(path.with_name(path.name + ".writelock"), BUSY_TIMEOUT_MS / 1000)
         try:
             migrate(self.conn(), path)
@@ -69,30 +69,16 @@ class SQLiteDialect:
 
     @contextmanager
     def write(self) -> Iterator[sqlite3.Connection]:
-        conn = self.conn()
         try:
-            conn.execute("BEGIN IMMEDIATE")
-            try:
+            with _conn.transaction(self.conn()) as conn:
                 yield conn
                 # not read by this version (see ``cache``); kept for processes of older versions
                 conn.execute("UPDATE meta SET value = value + 1 WHERE key = 'generation'")
-                conn.execute("COMMIT")
-            except BaseException:
-                if conn.in_transaction:
-                    conn.execute("ROLLBACK")
-                raise
         except sqlite3.Error as err:
             raise _conn.write_error(self.path, err) from err
 
-    @contextmanager
-    def read(self) -> Iterator[sqlite3.Connection]:
-        conn = self.conn()
-        conn.execute("BEGIN")
-        try:
-            yield conn
-        finally:
-            if conn.in_transaction:
-                conn.execute("COMMIT")
+    def read(self) -> contextlib.AbstractContextManager[sqlite3.Connection]:
+        return _conn.transaction(self.conn(), "BEGIN")  # a snapshot: it writes nothing to roll back
 
     @contextmanager
     def write_lock(self, scope: str) -> Iterator[None]:

@@ -12,6 +12,7 @@ from pathlib import Path
 
 from ..sql import migrate as migrations
 from ..sql.style import QMARK
+from .conn import transaction
 
 # Each migration is a list of statements, applied in one transaction. Never edit
 # a released migration: append a new one.
@@ -82,15 +83,9 @@ SCHEMA_VERSION = len(MIGRATIONS)
 
 def migrate(conn: sqlite3.Connection, path: Path) -> None:
     """Bring the file on ``conn`` (an autocommit connection) to :data:`SCHEMA_VERSION` in one transaction."""
-    conn.execute("BEGIN IMMEDIATE")
-    try:
+    with transaction(conn):
         conn.execute(
             f"CREATE TABLE IF NOT EXISTS {migrations.TABLE} ("
             "version INTEGER PRIMARY KEY, applied_at TEXT NOT NULL DEFAULT (datetime('now')))"
         )
         migrations.apply(conn, QMARK, MIGRATIONS, subject=str(path))
-    except BaseException:
-        if conn.in_transaction:
-            conn.execute("ROLLBACK")
-        raise
-    conn.execute("COMMIT")
