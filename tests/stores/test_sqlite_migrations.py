@@ -10,35 +10,13 @@ import pytest
 
 from reasoningbank.stores import SQLiteStore, StoreError
 from reasoningbank.stores.sqlite import MIGRATIONS, SCHEMA_VERSION, schema
-from reasoningbank.testing.store_samples import MODEL, axis, make_experience
+from reasoningbank.testing.store_samples import MODEL, axis
+from tests.stores.old_banks import old_bank
 
 
 def _version_3_bank(path: Path) -> None:
-    """A bank as the previous release wrote it: migrations 1-3, two experiences, one with a vector."""
-    conn = sqlite3.connect(path, isolation_level=None)
-    conn.execute(
-        "CREATE TABLE schema_migrations ("
-        "version INTEGER PRIMARY KEY, applied_at TEXT NOT NULL DEFAULT (datetime('now')))"
-    )
-    for version, statements in enumerate(MIGRATIONS[:3], start=1):
-        for stmt in statements:
-            conn.execute(stmt)
-        conn.execute("INSERT INTO schema_migrations (version) VALUES (?)", (version,))
-    for n, vec in ((1, axis(1).tobytes()), (2, None)):
-        conn.execute(
-            "INSERT INTO experiences (scope, id, task_id, created_at, emb_model, emb_dim, vector, json) "
-            "VALUES ('s', ?, ?, ?, ?, ?, ?, ?)",
-            (
-                f"e{n}",
-                f"task-{n}",
-                float(n),
-                MODEL if vec else None,
-                8 if vec else None,
-                vec,
-                make_experience(n).model_dump_json(exclude={"items", "query_embedding"}),
-            ),
-        )
-    conn.close()
+    """A bank as the previous release wrote it: two experiences, one with a vector."""
+    old_bank(path, 3, {1: axis(1), 2: None})
 
 
 def _columns(path: Path) -> list[str]:
