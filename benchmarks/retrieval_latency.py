@@ -113,13 +113,14 @@ def load_postgres(url: str, stored: Matrix) -> tuple[float, float]:
     import psycopg
     from pgvector.psycopg import register_vector
 
-    from reasoningbank.stores import _codec, _pg_schema
     from reasoningbank.stores.postgres import PostgresStore
+    from reasoningbank.stores.postgres import schema as _pg_schema
+    from reasoningbank.stores.sql import codec as _codec
 
     with PostgresStore(url) as store:  # migrations; the search path of the bank's schema
-        path = store._search_path
+        path = store._pg.search_path
     t0 = time.perf_counter()
-    with psycopg.connect(store._target.conninfo, autocommit=True) as conn:
+    with psycopg.connect(store._pg.target.conninfo, autocommit=True) as conn:
         conn.execute(f"SET search_path TO {path}")
         register_vector(conn)
         conn.execute(f"DROP INDEX IF EXISTS {_pg_schema.hnsw_index_name(DIM)}")  # built once, after
@@ -181,9 +182,10 @@ def index_used(store: Any, query: Matrix, k: int) -> bool:
     """Whether PostgreSQL's plan for the store's HNSW query scans the index (EXPLAIN, not run)."""
     from psycopg import sql
 
-    from reasoningbank.stores import _pg_schema, _pg_search
+    from reasoningbank.stores.postgres import schema as _pg_schema
+    from reasoningbank.stores.postgres import search as _pg_search
 
-    with store._read() as conn:
+    with store._pg.read() as conn:
         _pg_search.index_settings(conn, k + _pg_search.TIE_SLACK)
         explain = sql.SQL("EXPLAIN ") + _pg_search.approximate_query(DIM, False)
         plan = conn.execute(explain, {"q": query, "s": SCOPE, "n": k + _pg_search.TIE_SLACK}).fetchall()
@@ -242,7 +244,7 @@ def run_postgres(args: argparse.Namespace, stored: Matrix, queries: Matrix) -> l
                 rows.append(
                     {"store": "postgres-exact", "load_s": load_s, "index_s": 0.0, "index_used": False, **row}
                 )
-        with PostgresStore(url) as store, store._conn() as conn:
+        with PostgresStore(url) as store, store._pg.connection() as conn:
             conn.execute(f"DROP SCHEMA {store.schema} CASCADE")  # an existing server keeps nothing of ours
     return rows
 

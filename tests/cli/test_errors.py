@@ -15,7 +15,7 @@ from pathlib import Path
 
 import pytest
 
-from reasoningbank.stores import sqlite as sqlite_store
+from reasoningbank.stores.sqlite import conn as sqlite_store
 from reasoningbank.trajio import example_path
 from tests.cli.helpers import EXAMPLE_ANSWERS, Env, add_item, run
 

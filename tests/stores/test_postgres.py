@@ -60,9 +60,9 @@ def test_migrations_are_recorded_and_applied_once(pg_url: str) -> None:
 
 
 def test_a_newer_schema_is_refused_and_left_alone(pg_url: str) -> None:
-    with PostgresStore(pg_url) as s, s._conn() as conn:
+    with PostgresStore(pg_url) as s, s._pg.connection() as conn:
         s.add(make_experience(1, vec=axis(0)))
-        conn.execute("INSERT INTO schema_version (version) VALUES (%s)", (SCHEMA_VERSION + 1,))
+        conn.execute("INSERT INTO schema_migrations (version) VALUES (%s)", (SCHEMA_VERSION + 1,))
     with pytest.raises(StoreError, match="newer version of reasoningbank"):
         PostgresStore(pg_url)
     with PostgresStore(pg_url.replace("schema=", "schema=x")) as other:  # another schema still opens
@@ -85,9 +85,9 @@ def test_two_schemas_are_two_banks(postgres_server: str, tmp_path: Path) -> None
 def _plan_uses_hnsw(store: PostgresStore, q: np.ndarray, excluding: bool) -> bool:
     from psycopg import sql
 
-    from reasoningbank.stores import _pg_search
+    from reasoningbank.stores.postgres import search as _pg_search
 
-    with store._read() as conn:
+    with store._pg.read() as conn:
         _pg_search.index_settings(conn, 26)
         explain = sql.SQL("EXPLAIN ") + _pg_search.approximate_query(DIM, excluding)
         plan = conn.execute(explain, {"q": q, "s": "s", "n": 26, "x": "t3"}).fetchall()
@@ -101,7 +101,7 @@ def test_hnsw_path_scans_the_index_and_ranks_like_the_exact_path(pg_url: str) ->
         exact.add_many(
             [make_experience(n, vec=vecs[n], task_id=f"t{n % 7}", items=0) for n in range(len(vecs))]
         )
-        with exact._conn() as conn:
+        with exact._pg.connection() as conn:
             conn.execute("ANALYZE experiences")
         assert _plan_uses_hnsw(indexed, vecs[0], False) and _plan_uses_hnsw(indexed, vecs[0], True)
         compared = differ = 0
@@ -169,7 +169,7 @@ def test_a_refused_batch_creates_no_index(store: PostgresStore) -> None:
     store.add(make_experience(1, vec=axis(0)))
     with pytest.raises(EmbeddingMismatchError):
         store.add(make_experience(2, vec=axis(0, DIM + 1)))
-    with store._conn() as conn:
+    with store._pg.connection() as conn:
         assert conn.execute("SELECT to_regclass('experiences_hnsw_9')").fetchone() == (None,)
     assert store.count("s") == 1
 
@@ -249,7 +249,7 @@ def test_write_lock_excludes_another_store_on_the_same_schema(pg_url: str) -> No
 
 
 def test_write_lock_waits_give_up_with_store_error(pg_url: str, monkeypatch: pytest.MonkeyPatch) -> None:
-    import reasoningbank.stores.postgres as pg
+    import reasoningbank.stores.postgres.dialect as pg
 
     monkeypatch.setattr(pg, "WRITE_LOCK_TIMEOUT_S", 0.3)
     with (

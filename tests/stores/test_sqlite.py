@@ -16,8 +16,9 @@ import pytest
 
 from reasoningbank.models import UsageEvent
 from reasoningbank.stores import InMemoryStore, SQLiteStore, StoreError, open_store
-from reasoningbank.stores.sqlite import MIGRATIONS, SCHEMA_VERSION
+from reasoningbank.stores.sqlite import SCHEMA_VERSION
 from reasoningbank.testing.store_conformance import DIM, MODEL, axis, make_experience
+from tests.stores.old_banks import old_bank
 
 SRC = str(Path(__file__).resolve().parents[2] / "src")
 
@@ -83,7 +84,7 @@ def test_vectors_stored_as_float32_blobs(tmp_path: Path) -> None:
     with SQLiteStore(path) as store:
         store.add(make_experience(1, vec=axis(2)))
     conn = sqlite3.connect(path)
-    model, dim, blob = conn.execute("SELECT emb_model, emb_dim, vector FROM experiences").fetchone()
+    model, dim, blob = conn.execute("SELECT emb_model, emb_dim, embedding FROM experiences").fetchone()
     conn.close()
     assert (model, dim) == (MODEL, 8)
     assert np.array_equal(np.frombuffer(blob, dtype=np.float32), axis(2))
@@ -223,7 +224,7 @@ def test_removals_from_another_connection_rebuild(tmp_path: Path) -> None:
     raw.execute("DELETE FROM experiences WHERE id = 'e4'")
     raw.commit()
     assert hits(a, axis(3)) == [("e1", 0.0)]
-    raw.execute("UPDATE experiences SET vector = ? WHERE id = 'e1'", (axis(3).tobytes(),))
+    raw.execute("UPDATE experiences SET embedding = ? WHERE id = 'e1'", (axis(3).tobytes(),))
     raw.commit()
     raw.close()
     assert hits(a, axis(3)) == [("e1", 1.0)]
@@ -301,32 +302,9 @@ def test_threads_adding_and_searching_match_a_fresh_store(tmp_path: Path) -> Non
 
 def test_opens_and_upgrades_a_version_1_file(tmp_path: Path) -> None:
     path = tmp_path / "old.db"
-    conn = sqlite3.connect(path, isolation_level=None)
-    conn.execute("PRAGMA journal_mode = WAL")
-    conn.execute(
-        "CREATE TABLE schema_migrations ("
-        "version INTEGER PRIMARY KEY, applied_at TEXT NOT NULL DEFAULT (datetime('now')))"
-    )
-    for stmt in MIGRATIONS[0]:
-        conn.execute(stmt)
-    conn.execute("INSERT INTO schema_migrations (version) VALUES (1)")
-    for n in range(1, 4):
-        conn.execute(
-            "INSERT INTO experiences (scope, id, task_id, created_at, emb_model, emb_dim, vector, json) "
-            "VALUES ('s', ?, ?, ?, ?, ?, ?, ?)",
-            (
-                f"e{n}",
-                f"task-{n}",
-                float(n),
-                MODEL,
-                DIM,
-                axis(n).tobytes(),
-                make_experience(n).model_dump_json(exclude={"items", "query_embedding"}),
-            ),
-        )
-    conn.close()
+    old_bank(path, 1, {n: axis(n) for n in range(1, 4)})
     store = SQLiteStore(path)
-    assert store.schema_version() == SCHEMA_VERSION == 3
+    assert store.schema_version() == SCHEMA_VERSION == 4
     store.record_usage("s", [UsageEvent(item_id="i", task_id="t", shown=True, label="success")])
     assert len(store.usage("s", ["i"])) == 1  # migration 3 added the usage table
     assert [i for i, _ in hits(store, axis(2))] == ["e2", "e3", "e1"]

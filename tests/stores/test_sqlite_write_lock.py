@@ -12,7 +12,8 @@ from typing import Any
 
 import pytest
 
-from reasoningbank.stores import SQLiteStore, StoreError, _filelock
+from reasoningbank.stores import SQLiteStore, StoreError
+from reasoningbank.stores.sqlite import filelock as _filelock
 from reasoningbank.testing.store_samples import axis, make_experience
 
 
@@ -42,7 +43,7 @@ def test_another_process_waits_then_gives_up_with_a_clear_error(tmp_path: Path) 
     proc, _, release = _holder(path, crash=False)
     try:
         store = SQLiteStore(path)
-        store._write_lock.timeout = 0.3
+        store._sqlite.file_lock.timeout = 0.3
         started = time.monotonic()
         with (
             pytest.raises(StoreError, match=r"another writer held the write lock .*bank\.db\.writelock"),
@@ -66,7 +67,7 @@ def test_a_process_that_dies_holding_the_lock_frees_it(tmp_path: Path) -> None:
     proc.join(30)
     assert proc.exitcode == 3
     with SQLiteStore(path) as store:
-        store._write_lock.timeout = 10
+        store._sqlite.file_lock.timeout = 10
         with store.write_lock("s"):
             assert store.count("s") == 1
 

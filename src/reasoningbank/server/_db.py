@@ -11,10 +11,11 @@ written by a newer version.
 from __future__ import annotations
 
 import sqlite3
-import threading
-from collections.abc import Iterator, Sequence
-from contextlib import contextmanager
+from collections.abc import Sequence
+from contextlib import AbstractContextManager
 from pathlib import Path
+
+from ..stores.sqlite.conn import PerThread, transaction
 
 BUSY_TIMEOUT_MS = 30_000
 
@@ -29,9 +30,7 @@ class Database:
     def __init__(self, path: Path, migrations: Sequence[Sequence[str]]) -> None:
         self.path = path
         self._migrations = migrations
-        self._local = threading.local()
-        self._conns: list[sqlite3.Connection] = []
-        self._lock = threading.Lock()
+        self._conns = PerThread(self._connect)
         self._closed = False
         try:
             path.parent.mkdir(parents=True, exist_ok=True)
@@ -43,30 +42,19 @@ class Database:
     def conn(self) -> sqlite3.Connection:
         if self._closed:
             raise StateError(f"{self.path} is closed")
-        conn: sqlite3.Connection | None = getattr(self._local, "conn", None)
-        if conn is None:
-            conn = sqlite3.connect(
-                self.path, timeout=BUSY_TIMEOUT_MS / 1000, isolation_level=None, check_same_thread=False
-            )
-            conn.execute(f"PRAGMA busy_timeout = {BUSY_TIMEOUT_MS}")
-            conn.execute("PRAGMA journal_mode = WAL")
-            conn.execute("PRAGMA synchronous = FULL")
-            self._local.conn = conn
-            with self._lock:
-                self._conns.append(conn)
+        return self._conns.get()
+
+    def _connect(self) -> sqlite3.Connection:
+        conn = sqlite3.connect(
+            self.path, timeout=BUSY_TIMEOUT_MS / 1000, isolation_level=None, check_same_thread=False
+        )
+        conn.execute(f"PRAGMA busy_timeout = {BUSY_TIMEOUT_MS}")
+        conn.execute("PRAGMA journal_mode = WAL")
+        conn.execute("PRAGMA synchronous = FULL")
         return conn
 
-    @contextmanager
-    def write(self) -> Iterator[sqlite3.Connection]:
-        conn = self.conn()
-        conn.execute("BEGIN IMMEDIATE")
-        try:
-            yield conn
-        except BaseException:
-            if conn.in_transaction:
-                conn.execute("ROLLBACK")
-            raise
-        conn.execute("COMMIT")
+    def write(self) -> AbstractContextManager[sqlite3.Connection]:
+        return transaction(self.conn())
 
     def _migrate(self) -> None:
         with self.write() as conn:
@@ -82,9 +70,5 @@ class Database:
             conn.execute(f"PRAGMA user_version = {len(self._migrations)}")
 
     def close(self) -> None:
-        with self._lock:
-            conns, self._conns = self._conns, []
         self._closed = True
-        for conn in conns:
-            conn.close()
-        self._local = threading.local()
+        self._conns.close()

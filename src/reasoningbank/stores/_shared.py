@@ -1,8 +1,8 @@
 """Logic shared by the store backends: validation, vectors, top-k, superseding.
 
-Both :class:`~reasoningbank.stores.memory.InMemoryStore` and
-:class:`~reasoningbank.stores.sqlite.SQLiteStore` use these helpers so that
-they behave identically (the conformance suite checks that they do).
+:class:`~reasoningbank.stores.memory.InMemoryStore` and the SQL stores
+(:class:`~reasoningbank.stores.sql.store.SQLStore` and its dialects) use these
+helpers so that they behave identically (the conformance suite checks that they do).
 """
 
 from __future__ import annotations

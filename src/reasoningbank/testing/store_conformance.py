@@ -9,7 +9,9 @@ Use it for your own backend with pytest::
             return MyStore(...)
 
 Every test gets a fresh store from :meth:`StoreConformance.make_store` and
-closes it afterwards. The lifecycle cases (``with`` blocks, closed stores) live in
+closes it afterwards (the ``store`` fixture of
+:class:`~reasoningbank.testing.store_cases.StoreCases`). The lifecycle cases
+(``with`` blocks, closed stores) live in
 :mod:`~reasoningbank.testing.store_lifecycle`, the usage-event cases in
 :mod:`~reasoningbank.testing.store_usage`, the write-lock cases in
 :mod:`~reasoningbank.testing.store_write_lock`; the sample data (re-exported
@@ -19,9 +21,7 @@ here) in :mod:`~reasoningbank.testing.store_samples`.
 from __future__ import annotations
 
 import threading
-from collections.abc import Iterator
 from datetime import timedelta
-from pathlib import Path
 
 import numpy as np
 import pytest
@@ -38,14 +38,6 @@ __all__ = ["DIM", "MODEL", "StoreConformance", "axis", "make_experience", "ref",
 
 class StoreConformance(StoreLifecycleCases, StoreUsageCases, StoreWriteLockCases):
     """Subclass with a ``Test`` name and implement :meth:`make_store` (tmp_path -> a fresh Store)."""
-
-    @pytest.fixture
-    def store(self, tmp_path: Path) -> Iterator[Store]:
-        s = self.make_store(tmp_path)
-        try:
-            yield s
-        finally:
-            s.close()
 
     # -- basic CRUD ----------------------------------------------------------
     def test_add_get_count(self, store: Store) -> None:

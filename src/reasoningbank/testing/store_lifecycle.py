@@ -13,6 +13,7 @@ import pytest
 
 from ..models import MemoryItem, UsageEvent, item_hash
 from ..stores.base import Store, StoreError
+from .store_cases import StoreCases
 from .store_samples import MODEL, axis, make_experience
 
 
@@ -45,11 +46,8 @@ _CALLS: dict[str, Callable[[Store], object]] = {
 }
 
 
-class StoreLifecycleCases:
+class StoreLifecycleCases(StoreCases):
     """Every store closes at the end of a ``with`` block and refuses use once closed."""
-
-    def make_store(self, tmp_path: Path) -> Store:
-        raise NotImplementedError("implement make_store(tmp_path) -> Store in your subclass")
 
     def test_with_block_yields_the_store_and_closes_it(self, tmp_path: Path) -> None:
         store = self.make_store(tmp_path)

@@ -15,13 +15,13 @@ from __future__ import annotations
 
 import threading
 import time
-from collections.abc import Callable, Iterator
-from pathlib import Path
+from collections.abc import Callable
 
 import pytest
 
 from ..models import Experience, MemoryItem, UsageEvent, item_hash
 from ..stores.base import Store
+from .store_cases import StoreCases
 from .store_samples import axis, make_experience
 
 _JOIN_TIMEOUT = 60.0  # a lock that never frees fails the test instead of hanging it
@@ -56,27 +56,16 @@ def _lesson(t: int, n: int) -> Experience:
     return exp.model_copy(update={"items": [item.model_copy(update={"experience_id": exp.id})]})
 
 
-class StoreWriteLockCases:
+class StoreWriteLockCases(StoreCases):
     """``write_lock`` blocks of a scope never overlap, see each other's writes and allow writes."""
 
-    def make_store(self, tmp_path: Path) -> Store:
-        raise NotImplementedError("implement make_store(tmp_path) -> Store in your subclass")
-
-    @pytest.fixture
-    def lock_store(self, tmp_path: Path) -> Iterator[Store]:
-        s = self.make_store(tmp_path)
-        try:
-            yield s
-        finally:
-            s.close()
-
-    def test_write_lock_blocks_never_overlap(self, lock_store: Store) -> None:
+    def test_write_lock_blocks_never_overlap(self, store: Store) -> None:
         inside: list[int] = []
         overlaps: list[int] = []
 
         def work(t: int) -> None:
             for _ in range(5):
-                with lock_store.write_lock("s"):
+                with store.write_lock("s"):
                     inside.append(t)
                     if len(inside) > 1:
                         overlaps.append(t)
@@ -86,69 +75,69 @@ class StoreWriteLockCases:
         assert _run_threads(work, 4) == []
         assert overlaps == []
 
-    def test_check_then_add_under_the_lock_adds_once(self, lock_store: Store) -> None:
+    def test_check_then_add_under_the_lock_adds_once(self, store: Store) -> None:
         h = item_hash("Shared lesson", "Check the cart first.")
 
         def work(t: int) -> None:
             for n in range(5):
-                with lock_store.write_lock("s"):
-                    exists = lock_store.has_item_hash("s", h)
+                with store.write_lock("s"):
+                    exists = store.has_item_hash("s", h)
                     time.sleep(0.001)  # without the lock, every thread would decide "new" here
                     exp = _lesson(t, n)
-                    lock_store.add(exp if not exists else exp.model_copy(update={"items": []}))
+                    store.add(exp if not exists else exp.model_copy(update={"items": []}))
 
         assert _run_threads(work, 4) == []
-        assert lock_store.count("s") == 20
-        assert lock_store.count_items("s") == 1
+        assert store.count("s") == 20
+        assert store.count_items("s") == 1
 
-    def test_writes_inside_the_block_are_visible_and_kept(self, lock_store: Store) -> None:
-        with lock_store.write_lock("s"):
-            lock_store.add(make_experience(1, vec=axis(0)))
-            assert lock_store.count("s") == 1
-            assert lock_store.has_item_hash("s", item_hash("Title 1.0", "Content of item 0 of experience 1"))
-            new = lock_store.supersede_item("s", "s-e1-i0", MemoryItem(id="v2", title="New", content="Body"))
-            lock_store.record_usage("s", [UsageEvent(item_id="v2", task_id="t", shown=True, label="success")])
-            lock_store.add_many([make_experience(2, vec=axis(1))])
-            assert [it.id for it in lock_store.get("s", "e1").items] == ["v2"]
+    def test_writes_inside_the_block_are_visible_and_kept(self, store: Store) -> None:
+        with store.write_lock("s"):
+            store.add(make_experience(1, vec=axis(0)))
+            assert store.count("s") == 1
+            assert store.has_item_hash("s", item_hash("Title 1.0", "Content of item 0 of experience 1"))
+            new = store.supersede_item("s", "s-e1-i0", MemoryItem(id="v2", title="New", content="Body"))
+            store.record_usage("s", [UsageEvent(item_id="v2", task_id="t", shown=True, label="success")])
+            store.add_many([make_experience(2, vec=axis(1))])
+            assert [it.id for it in store.get("s", "e1").items] == ["v2"]
         assert new.version == 2
-        assert lock_store.count("s") == 2
-        assert [e.item_id for e in lock_store.usage("s", ["v2"])] == ["v2"]
-        assert [
-            h.experience.id for h in lock_store.search("s", axis(1), 1, model="conformance-embedder")
-        ] == ["e2"]
+        assert store.count("s") == 2
+        assert [e.item_id for e in store.usage("s", ["v2"])] == ["v2"]
+        assert [h.experience.id for h in store.search("s", axis(1), 1, model="conformance-embedder")] == [
+            "e2"
+        ]
 
-    def test_write_lock_is_reentrant_for_its_thread(self, lock_store: Store) -> None:
-        with lock_store.write_lock("s"), lock_store.write_lock("s"):
-            lock_store.add(make_experience(1, vec=axis(0)))
+    def test_write_lock_is_reentrant_for_its_thread(self, store: Store) -> None:
+        with store.write_lock("s"), store.write_lock("s"):
+            store.add(make_experience(1, vec=axis(0)))
         entered: list[int] = []
 
         def work(t: int) -> None:  # the nested blocks freed the lock entirely
-            with lock_store.write_lock("s"):
+            with store.write_lock("s"):
                 entered.append(t)
 
         assert _run_threads(work, 1) == []
         assert entered == [0]
 
-    def test_a_block_that_raises_frees_the_lock(self, lock_store: Store) -> None:
-        with pytest.raises(KeyError, match="inside"), lock_store.write_lock("s"):
+    def test_a_block_that_raises_frees_the_lock(self, store: Store) -> None:
+        with pytest.raises(KeyError, match="inside"), store.write_lock("s"):
             raise KeyError("inside")
         entered: list[int] = []
 
         def work(t: int) -> None:
-            with lock_store.write_lock("s"):
+            with store.write_lock("s"):
                 entered.append(t)
 
         assert _run_threads(work, 2) == []
         assert sorted(entered) == [0, 1]
 
-    def test_reads_inside_see_what_the_previous_holder_wrote(self, lock_store: Store) -> None:
+    def test_reads_inside_see_what_the_previous_holder_wrote(self, store: Store) -> None:
         seen: list[int] = []
 
         def work(t: int) -> None:
-            with lock_store.write_lock("s"):
-                n = lock_store.count("s")
+            with store.write_lock("s"):
+                n = store.count("s")
                 seen.append(n)
-                lock_store.add(make_experience(100 + t, vec=axis(t % 8)))
+                store.add(make_experience(100 + t, vec=axis(t % 8)))
 
         assert _run_threads(work, 6) == []
         assert sorted(seen) == [0, 1, 2, 3, 4, 5]

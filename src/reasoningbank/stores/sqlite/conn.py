@@ -1,4 +1,8 @@
-"""Opening a connection to a bank file, and SQLite's own errors told as :class:`StoreError`.
+"""Connections to a SQLite file: opening one, one per thread, transactions, errors for a person.
+
+:class:`PerThread` and :func:`transaction` serve the SQLite store and the
+service's own state files (:mod:`reasoningbank.server._db`) alike.
+
 
 ``sqlite3`` says "file is not a database" or "attempt to write a readonly
 database" without naming the file, and as exceptions callers of a store do not
@@ -10,9 +14,12 @@ the file, not a traceback (the CLI prints a :class:`StoreError` as such a line).
 from __future__ import annotations
 
 import sqlite3
+import threading
+from collections.abc import Callable, Iterator
+from contextlib import contextmanager
 from pathlib import Path
 
-from .base import StoreError
+from ..base import StoreError
 
 
 def connect(path: Path, busy_timeout_ms: int) -> sqlite3.Connection:
@@ -59,3 +66,44 @@ def write_error(path: Path, err: sqlite3.Error) -> StoreError:
     if "not a database" in text or "malformed" in text:
         return StoreError(f"cannot write to {path}: not a ReasoningBank bank (SQLite: {text})")
     return StoreError(f"cannot write to {path} (SQLite: {text}); nothing was stored")
+
+
+@contextmanager
+def transaction(conn: sqlite3.Connection, begin: str = "BEGIN IMMEDIATE") -> Iterator[sqlite3.Connection]:
+    """One transaction on an autocommit connection: committed at the block's end, rolled back if it raises."""
+    conn.execute(begin)
+    try:
+        yield conn
+    except BaseException:
+        if conn.in_transaction:
+            conn.execute("ROLLBACK")
+        raise
+    conn.execute("COMMIT")
+
+
+class PerThread:
+    """The connections ``open_conn`` makes, one per thread that asks."""
+
+    def __init__(self, open_conn: Callable[[], sqlite3.Connection]) -> None:
+        self._open = open_conn
+        self._local = threading.local()
+        self._conns: list[sqlite3.Connection] = []
+        self._lock = threading.Lock()
+
+    def get(self) -> sqlite3.Connection:
+        """This thread's connection."""
+        conn: sqlite3.Connection | None = getattr(self._local, "conn", None)
+        if conn is None:
+            conn = self._open()
+            self._local.conn = conn
+            with self._lock:
+                self._conns.append(conn)
+        return conn
+
+    def close(self) -> None:
+        """Close every thread's connection; a thread asking again gets a new one."""
+        with self._lock:
+            conns, self._conns = self._conns, []
+        for conn in conns:
+            conn.close()
+        self._local = threading.local()

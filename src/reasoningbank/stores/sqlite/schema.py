@@ -1,8 +1,8 @@
 """The SQLite store's schema: numbered migrations, applied in order and recorded.
 
-Every applied migration is a row of ``schema_migrations``; a file whose newest
-row is above :data:`SCHEMA_VERSION` was written by a newer reasoningbank and is
-refused.
+Every applied migration is a row of ``schema_migrations``
+(:mod:`~reasoningbank.stores.sql.migrate`); a file whose newest row is above
+:data:`SCHEMA_VERSION` was written by a newer reasoningbank and is refused.
 """
 
 from __future__ import annotations
@@ -10,7 +10,9 @@ from __future__ import annotations
 import sqlite3
 from pathlib import Path
 
-from .base import StoreError
+from ..sql import migrate as migrations
+from ..sql.style import QMARK
+from .conn import transaction
 
 # Each migration is a list of statements, applied in one transaction. Never edit
 # a released migration: append a new one.
@@ -70,6 +72,10 @@ MIGRATIONS: list[list[str]] = [
         )""",
         "CREATE INDEX item_usage_item ON item_usage (scope, item_id)",
     ],
+    # 4: the vector column takes the PostgreSQL store's name, so both engines share one set of
+    # statements (:mod:`~reasoningbank.stores.sql.rows`). In the transaction of every migration:
+    # a file is renamed completely or not at all.
+    ["ALTER TABLE experiences RENAME COLUMN vector TO embedding"],
 ]
 
 SCHEMA_VERSION = len(MIGRATIONS)
@@ -77,30 +83,9 @@ SCHEMA_VERSION = len(MIGRATIONS)
 
 def migrate(conn: sqlite3.Connection, path: Path) -> None:
     """Bring the file on ``conn`` (an autocommit connection) to :data:`SCHEMA_VERSION` in one transaction."""
-    conn.execute("BEGIN IMMEDIATE")
-    try:
+    with transaction(conn):
         conn.execute(
-            "CREATE TABLE IF NOT EXISTS schema_migrations ("
+            f"CREATE TABLE IF NOT EXISTS {migrations.TABLE} ("
             "version INTEGER PRIMARY KEY, applied_at TEXT NOT NULL DEFAULT (datetime('now')))"
         )
-        current = schema_version(conn)
-        if current > SCHEMA_VERSION:
-            raise StoreError(
-                f"{path} was written by a newer version of reasoningbank (store schema "
-                f"version {current}; this version knows up to {SCHEMA_VERSION}); upgrade reasoningbank"
-            )
-        for version in range(current + 1, SCHEMA_VERSION + 1):
-            for stmt in MIGRATIONS[version - 1]:
-                conn.execute(stmt)
-            conn.execute("INSERT INTO schema_migrations (version) VALUES (?)", (version,))
-    except BaseException:
-        if conn.in_transaction:
-            conn.execute("ROLLBACK")
-        raise
-    conn.execute("COMMIT")
-
-
-def schema_version(conn: sqlite3.Connection) -> int:
-    """The newest migration applied to the file on ``conn`` (0 for a new file)."""
-    row = conn.execute("SELECT MAX(version) FROM schema_migrations").fetchone()
-    return int(row[0] or 0)
+        migrations.apply(conn, QMARK, MIGRATIONS, subject=str(path))

@@ -14,7 +14,7 @@ from collections.abc import Sequence
 from datetime import UTC, datetime
 from typing import Any
 
-from ..models import EmbeddingRef, Experience, MemoryItem, item_hash
+from ...models import EmbeddingRef, Experience, MemoryItem, item_hash
 
 # What a row's JSON leaves out: kept in other columns and tables.
 _NOT_IN_JSON = frozenset({"items", "query_embedding"})

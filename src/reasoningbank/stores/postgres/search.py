@@ -20,8 +20,8 @@ import numpy as np
 import numpy.typing as npt
 from psycopg import sql
 
-from ._pg_conn import Conn
-from ._pg_schema import HNSW_MAX_DIM
+from .conn import Conn
+from .schema import HNSW_MAX_DIM
 
 DEFAULT_EXACT_MAX = 20_000
 DEFAULT_EF_SEARCH = 100  # HNSW candidate list: recall about 0.97 at 100k 384-d vectors (docs/benchmarks.md)

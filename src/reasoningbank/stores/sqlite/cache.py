@@ -22,8 +22,17 @@ from typing import Any
 import numpy as np
 import numpy.typing as npt
 
-from . import _shared
-from ._sqlite_rows import binding
+from .. import _shared
+from ..sql.dialect import Binding
+
+
+def binding(conn: sqlite3.Connection, scope: str) -> Binding:
+    """The (model, dim) of the scope's vectors, or None if it has none."""
+    row = conn.execute(
+        "SELECT emb_model, emb_dim FROM experiences WHERE scope = ? AND embedding IS NOT NULL LIMIT 1",
+        (scope,),
+    ).fetchone()
+    return None if row is None else (str(row[0]), int(row[1]))
 
 
 class Rows:
@@ -153,8 +162,8 @@ class SearchCache:
         """``cached`` plus the scope's rows inserted since, or None if they do not go at its end."""
         # ``+scope`` keeps the planner on the rowid range instead of the scope index
         rows = conn.execute(
-            "SELECT id, task_id, created_at, vector FROM experiences "
-            "WHERE seq > ? AND seq <= ? AND +scope = ? AND vector IS NOT NULL ORDER BY created_at, seq",
+            "SELECT id, task_id, created_at, embedding FROM experiences "
+            "WHERE seq > ? AND seq <= ? AND +scope = ? AND embedding IS NOT NULL ORDER BY created_at, seq",
             (cached.max_seq, max_seq, scope),
         ).fetchall()
         if not rows:
@@ -172,8 +181,8 @@ class SearchCache:
                 self._snapshots.pop(scope, None)
             return None
         rows = conn.execute(
-            "SELECT id, task_id, created_at, vector FROM experiences WHERE scope = ? AND vector IS NOT NULL "
-            "ORDER BY created_at, seq",
+            "SELECT id, task_id, created_at, embedding FROM experiences "
+            "WHERE scope = ? AND embedding IS NOT NULL ORDER BY created_at, seq",
             (scope,),
         ).fetchall()
         store = Rows(bound[1], len(rows) + max(64, len(rows) // 4))

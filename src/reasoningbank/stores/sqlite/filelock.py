@@ -28,7 +28,7 @@ import threading
 import time
 from pathlib import Path
 
-from .base import StoreError
+from ..base import StoreError
 
 _FIRST_SLEEP = 0.0005
 _MAX_SLEEP = 0.02

@@ -1,11 +1,12 @@
 """The PostgreSQL store's schema: numbered migrations and the per-dimension HNSW indexes.
 
-Every applied migration is a row of ``schema_version``; a schema whose newest
-row is above :data:`SCHEMA_VERSION` was written by a newer reasoningbank and is
-refused. Migrations run in one transaction under a database-wide advisory
+Every applied migration is a row of ``schema_migrations`` (``schema_version``
+before migration 2; :mod:`~reasoningbank.stores.sql.migrate`); a schema whose
+newest row is above :data:`SCHEMA_VERSION` was written by a newer reasoningbank
+and is refused. Migrations run in one transaction under a database-wide advisory
 lock, so processes opening a new bank at the same moment apply them once.
 
-Vectors live in one ``vector`` column without a fixed dimension (scopes may use
+Vectors live in one ``embedding`` column without a fixed dimension (scopes may use
 different embedders), and an HNSW index needs a fixed one. So each dimension
 gets its own partial expression index (pgvector's documented way of indexing
 mixed dimensions), created when a batch first stores vectors of that dimension.
@@ -15,8 +16,13 @@ from __future__ import annotations
 
 from psycopg import errors, sql
 
-from ._pg_conn import Conn, lock_key
-from .base import StoreError
+from ..base import StoreError
+from ..sql import migrate as migrations
+from ..sql.style import PYFORMAT
+from .conn import Conn, lock_key
+
+# Where migrations 1 recorded themselves; migration 2 renames it to ``schema_migrations``.
+LEGACY_TABLE = "schema_version"
 
 # Each migration is a list of statements, applied in one transaction. Never edit a
 # released migration: append a new one.
@@ -72,6 +78,14 @@ MIGRATIONS: list[list[str]] = [
         )""",
         "CREATE INDEX item_usage_item ON item_usage (scope, item_id, seq)",
     ],
+    # 2: the table of applied migrations takes the SQLite store's name (both engines share one
+    # migration runner, :mod:`~reasoningbank.stores.sql.migrate`). A view keeps the old name
+    # readable, so an older reasoningbank opening the schema refuses it as "written by a newer
+    # version" instead of starting it over.
+    [
+        f"ALTER TABLE {LEGACY_TABLE} RENAME TO {migrations.TABLE}",
+        f"CREATE VIEW {LEGACY_TABLE} AS SELECT version, applied_at FROM {migrations.TABLE}",
+    ],
 ]
 
 SCHEMA_VERSION = len(MIGRATIONS)
@@ -113,27 +127,31 @@ def migrate(conn: Conn, schema: str) -> str:
         path = sql.SQL(", ").join(sql.Identifier(s) for s in dict.fromkeys((schema, vector_schema)))
         conn.execute(sql.SQL("CREATE SCHEMA IF NOT EXISTS {}").format(sql.Identifier(schema)))
         conn.execute(sql.SQL("SET LOCAL search_path TO {}").format(path))
-        conn.execute(
-            "CREATE TABLE IF NOT EXISTS schema_version ("
-            "version INTEGER PRIMARY KEY, applied_at TIMESTAMPTZ NOT NULL DEFAULT now())"
-        )
-        current = schema_version(conn)
-        if current > SCHEMA_VERSION:
-            raise StoreError(
-                f"schema {schema!r} was written by a newer version of reasoningbank (store schema "
-                f"version {current}; this version knows up to {SCHEMA_VERSION}); upgrade reasoningbank"
-            )
-        for version in range(current + 1, SCHEMA_VERSION + 1):
-            for stmt in MIGRATIONS[version - 1]:
-                conn.execute(stmt)  # fixed statements above
-            conn.execute("INSERT INTO schema_version (version) VALUES (%s)", (version,))
+
+        def table() -> str:
+            return versions_table(conn, schema)
+
+        if table() == LEGACY_TABLE:  # a new schema starts as migration 1 found it
+            conn.execute(CREATE_LEGACY_TABLE)
+        migrations.apply(conn, PYFORMAT, MIGRATIONS, subject=f"schema {schema!r}", table=table)
         return path.as_string(conn)
 
 
-def schema_version(conn: Conn) -> int:
-    """The newest migration applied to the schema on ``conn``'s search path (0 for a new one)."""
-    row = conn.execute("SELECT MAX(version) FROM schema_version").fetchone()
-    return int(row[0] or 0) if row else 0
+CREATE_LEGACY_TABLE = (
+    f"CREATE TABLE IF NOT EXISTS {LEGACY_TABLE} ("
+    "version INTEGER PRIMARY KEY, applied_at TIMESTAMPTZ NOT NULL DEFAULT now())"
+)
+_HAS_TABLE = "SELECT 1 FROM pg_catalog.pg_tables WHERE schemaname = %s AND tablename = %s"
+
+
+def versions_table(conn: Conn, schema: str) -> str:
+    """The table of ``schema`` recording its migrations: ``schema_migrations`` from migration 2 on.
+
+    Looked up in ``schema`` itself: another application's ``schema_migrations`` elsewhere on
+    the search path is not ours.
+    """
+    row = conn.execute(_HAS_TABLE, (schema, migrations.TABLE)).fetchone()
+    return migrations.TABLE if row is not None else LEGACY_TABLE
 
 
 def hnsw_index_name(dim: int) -> str:

@@ -23,8 +23,8 @@ from dataclasses import dataclass
 from typing import Any
 from urllib.parse import parse_qsl, urlencode, urlsplit, urlunsplit
 
-from ._urls import mask_url
-from .base import StoreError
+from .._urls import mask_url
+from ..base import StoreError
 
 try:
     import psycopg

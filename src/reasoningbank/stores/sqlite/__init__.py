@@ -1,0 +1,8 @@
+"""The SQLite store: :class:`SQLiteStore` (the shared SQL store on SQLite) and its schema."""
+
+from __future__ import annotations
+
+from .schema import MIGRATIONS, SCHEMA_VERSION
+from .store import SQLiteStore
+
+__all__ = ["MIGRATIONS", "SCHEMA_VERSION", "SQLiteStore"]
