@@ -119,3 +119,18 @@ def test_hosted_embedding_model_without_its_key_fails_before_any_call(
     msg = str(info.value)
     assert "embedding model 'text-embedding-3-small'" in msg and "OPENAI_API_KEY" in msg
     assert "no call was made" in msg and info.value.attempts == 0
+
+
+def test_the_old_connection_attributes_read_through_to_the_endpoint_with_a_warning() -> None:
+    client = LiteLLMClient("m", api_base=BASE, timeout=7, extra={"a": 1})
+    embedder = LiteLLMEmbedder("e", max_retries=1)
+    with pytest.warns(DeprecationWarning, match=r"\.endpoint\.timeout"):
+        assert client.timeout == 7  # type: ignore[attr-defined]
+    with pytest.warns(DeprecationWarning, match="max_retries"):
+        assert embedder.max_retries == 1  # type: ignore[attr-defined]
+    with pytest.raises(AttributeError, match="frozen"):
+        client.timeout = 3  # type: ignore[attr-defined]
+    with pytest.raises(AttributeError, match="no attribute 'tiemout'"):
+        _ = client.tiemout  # type: ignore[attr-defined]
+    client.json_mode = "none"  # the client's own settings stay plain attributes
+    assert client.request_kwargs(MSGS, json_schema={"type": "object"}).get("response_format") is None  # type: ignore[arg-type]

@@ -13,11 +13,12 @@ behind the real-call guard with retries. :class:`LiteLLMClient` and
 from __future__ import annotations
 
 import logging
+import warnings
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field, replace
 from functools import cached_property
 from types import MappingProxyType, ModuleType
-from typing import Any, TypedDict, TypeVar
+from typing import TYPE_CHECKING, Any, TypedDict, TypeVar
 
 from .base import check_real_call
 from .litellm_base import DUMMY_API_KEY, import_litellm, resolve_model
@@ -149,8 +150,17 @@ class Endpoint:
             )
 
 
+_MOVED = frozenset(Connection.__optional_keys__) - {"api_base"}
+"""The connection settings the client and the embedder used to keep as their own attributes."""
+
+
 class EndpointBound:
-    """Something that calls the model at ``self.endpoint``; ``model`` and ``api_base`` read from it."""
+    """Something that calls the model at ``self.endpoint``; ``model`` and ``api_base`` read from it.
+
+    The other connection settings (``api_key``, ``timeout``, ``max_retries``, ``backoff``,
+    ``extra``) live on the endpoint only: reading them here still works, with a
+    :class:`DeprecationWarning`; setting them raises (the endpoint is frozen).
+    """
 
     endpoint: Endpoint
 
@@ -161,6 +171,26 @@ class EndpointBound:
     @property
     def api_base(self) -> str | None:
         return self.endpoint.api_base
+
+    if not TYPE_CHECKING:  # type checkers should flag these names, not type them as Any
+
+        def __getattr__(self, name: str) -> Any:
+            if name not in _MOVED:
+                raise AttributeError(f"{type(self).__name__!r} object has no attribute {name!r}")
+            warnings.warn(
+                f"{type(self).__name__}.{name} is deprecated; read .endpoint.{name}",
+                DeprecationWarning,
+                stacklevel=2,
+            )
+            return getattr(self.endpoint, name)
+
+    def __setattr__(self, name: str, value: object) -> None:
+        if name in _MOVED:
+            raise AttributeError(
+                f"{name} is a field of the frozen .endpoint; pass {name}= to the constructor "
+                f"(or an endpoint made with dataclasses.replace(obj.endpoint, {name}=...))"
+            )
+        super().__setattr__(name, value)
 
 
 __all__ = ["Connection", "Endpoint", "EndpointBound"]
