@@ -64,9 +64,6 @@ class LatencyLLM:
             text = json.dumps({"items": [ITEM]})
         return LLMResponse(text=text, model=self.model, prompt_tokens=100, completion_tokens=20)
 
-    async def acomplete(self, messages: Sequence[Message], **kwargs: Any) -> LLMResponse:
-        return self.complete(messages, **kwargs)
-
 
 def rollout_for(llm: LatencyLLM, task: TaskSpec):  # type: ignore[no-untyped-def]
     def rollout(request: RolloutRequest) -> Trajectory:

@@ -1,6 +1,5 @@
 from __future__ import annotations
 
-import asyncio
 from collections.abc import Sequence
 from pathlib import Path
 
@@ -159,17 +158,6 @@ def test_separate_judge_and_extractor_llms_and_scope() -> None:
     exp = bank.store.get("shop", report.experience_id)
     assert exp.models["judge"] == "judge-m" and exp.models["extractor"] == "ext-m"
     assert bank.store.count("default") == 0
-
-
-def test_async_twins() -> None:
-    bank = _bank(ScriptedLLM(["Status: success", _md("tip")]))
-
-    async def run() -> tuple[int, list[str]]:
-        report = await bank.alearn(_traj())
-        items = await bank.aretrieve("buy a red coffee mug")
-        return len(report.items), [i.title for i in items]
-
-    assert asyncio.run(run()) == (1, ["tip"])
 
 
 def test_context_manager_closes_store() -> None:

@@ -2,8 +2,6 @@
 
 from __future__ import annotations
 
-from typing import Any
-
 from .config import Preset
 from .extract import LLMExtractor
 from .judge import EvidenceJudge, Judge, LLMJudge
@@ -43,10 +41,10 @@ def make_extractor(llm: LLM, preset: Preset, *, origin: Origin | None = None) ->
 
 
 def make_llm(model: str | None, api_base: str | None) -> LLM | None:
+    """A LiteLLM client for ``model`` at ``api_base`` (the same endpoint settings the config's
+    LiteLLM embedder gets); None when no model is named."""
     if model is None:
         return None
     from .llm.litellm_client import LiteLLMClient
 
-    client: Any = LiteLLMClient(model, api_base=api_base)
-    llm: LLM = client
-    return llm
+    return LiteLLMClient(model, api_base=api_base)

@@ -275,12 +275,13 @@ class ReasoningBank:
         vec = self.embedder.embed_documents([text])[0]
         return EmbeddingRef(model=self.embedder.name, dim=int(vec.shape[0]), vector=[float(x) for x in vec])
 
-    # ------------------------------------------------------------------ async twins
+    # ------------------------------------------------------------------ async: the sync path in a thread
 
     async def alearn(
         self, trajectory: Trajectory, *, verdict: Verdict | None = None, outcome: Outcome | None = None
     ) -> LearnReport:
-        """``learn`` in a worker thread."""
+        """``learn`` in a worker thread (``asyncio.to_thread``): the event loop stays free while
+        the models are called, and concurrent calls overlap."""
         return await asyncio.to_thread(self.learn, trajectory, verdict=verdict, outcome=outcome)
 
     async def aretrieve(

@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import asyncio
 import json
 import threading
 import time
@@ -226,20 +225,6 @@ def test_timeout_is_retried_then_reported(fake: tuple[FakeOpenAI, str]) -> None:
         client.complete(MSGS)  # type: ignore[arg-type]
     assert time.perf_counter() - start < 1.4
     assert len(state.requests) == 2
-
-
-def test_acomplete(fake: tuple[FakeOpenAI, str]) -> None:
-    state, base = fake
-    state.script = [Reply(status=502)]
-    client = LiteLLMClient("tiny", api_base=base, backoff=0.01)
-
-    async def run() -> str:
-        with allow_real_calls():
-            return (await client.acomplete(MSGS, seed=3)).text  # type: ignore[arg-type]
-
-    assert asyncio.run(run()) == "hello from the fake"
-    assert len(state.requests) == 2
-    assert state.requests[-1][1]["seed"] == 3
 
 
 # --------------------------------------------------------------------------- embeddings

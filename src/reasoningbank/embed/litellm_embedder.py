@@ -2,25 +2,34 @@
 
 Works with hosted embedding models (``"text-embedding-3-small"``,
 ``"gemini/gemini-embedding-001"``) and with OpenAI-compatible servers at an
-``api_base`` (a bare model name is sent as ``openai/<model>``). Every request
-passes the real-call guard; transient failures are retried with backoff.
+``api_base`` (a bare model name is sent as ``openai/<model>``). The connection
+is an :class:`~reasoningbank.llm.endpoint.Endpoint`, as for the chat client:
+every request passes the real-call guard and, for a hosted model, the API-key
+check; transient failures are retried with backoff.
 """
 
 from __future__ import annotations
 
 from collections.abc import Sequence
-from typing import Any
+from typing import Any, Unpack
 
 import numpy as np
 
-from ..llm import check_real_call
-from ..llm.litellm_base import DUMMY_API_KEY, import_litellm, resolve_model
-from ..llm.retry import LLMCallError, call_with_retries
+from ..llm.endpoint import Connection, Endpoint, EndpointBound
+from ..llm.retry import LLMCallError
 from .base import Vectors, instruct_query, l2_normalise
 
+_WHAT = "embedding model"  # how errors name the model
 
-class LiteLLMEmbedder:
+
+class LiteLLMEmbedder(EndpointBound):
     """Embeds through LiteLLM; returns L2-normalised float32 rows.
+
+    ``model`` is a model name, with the connection settings of
+    :class:`~reasoningbank.llm.endpoint.Connection` as keywords (as for
+    :class:`~reasoningbank.llm.litellm_client.LiteLLMClient`, but ``timeout``
+    defaults to 60 s), or an :class:`~reasoningbank.llm.endpoint.Endpoint`, whose
+    fields those keywords then replace. The result is ``self.endpoint``.
 
     ``dim`` is the expected vector size: a response of another size raises. When
     ``dim`` is None it is learnt from the first response (reading ``.dim`` before
@@ -31,35 +40,22 @@ class LiteLLMEmbedder:
 
     def __init__(
         self,
-        model: str,
+        model: str | Endpoint,
         *,
         dim: int | None = None,
-        api_base: str | None = None,
-        api_key: str | None = None,
-        timeout: float = 60,
-        max_retries: int = 3,
-        backoff: float = 1.0,
         batch_size: int = 128,
         query_instruction: str | None = None,
         name: str | None = None,
-        extra: dict[str, Any] | None = None,
+        **connection: Unpack[Connection],
     ) -> None:
-        if not model:
-            raise ValueError("LiteLLMEmbedder needs a model name")
         if dim is not None and dim <= 0:
             raise ValueError("dim must be positive")
         if batch_size <= 0:
             raise ValueError("batch_size must be positive")
-        self.model = model
-        self.api_base = api_base.rstrip("/") if api_base else None
-        self.api_key = api_key
-        self.timeout = timeout
-        self.max_retries = max_retries
-        self.backoff = backoff
+        self.endpoint = Endpoint.of(model, connection, timeout=60)
         self.batch_size = batch_size
         self.query_instruction = query_instruction
-        self.name = name or model
-        self.extra: dict[str, Any] = dict(extra or {})
+        self.name = name or self.endpoint.model
         self._dim = dim
 
     def __repr__(self) -> str:
@@ -72,53 +68,25 @@ class LiteLLMEmbedder:
         assert self._dim is not None
         return self._dim
 
-    def _where(self) -> str:
-        return f"embedding model {self.model!r}" + (f" at {self.api_base}" if self.api_base else "")
-
-    def _kwargs(self, batch: list[str]) -> dict[str, Any]:
-        routed = resolve_model(self.model, self.api_base)
-        kwargs: dict[str, Any] = {
-            "model": routed,
-            "input": batch,
-            "timeout": self.timeout,
-            "num_retries": 0,
-            "max_retries": 0,
-        }
-        if self.api_base:
-            kwargs["api_base"] = self.api_base
-        api_key = self.api_key
-        if api_key is None and self.api_base and routed.startswith("openai/"):
-            api_key = DUMMY_API_KEY
-        if api_key is not None:
-            kwargs["api_key"] = api_key
-        kwargs.update(self.extra)
-        return kwargs
-
     def _embed_batch(self, batch: list[str]) -> Vectors:
-        check_real_call(self._where())
-        litellm = import_litellm()
-        kwargs = self._kwargs(batch)
-        resp = call_with_retries(
-            lambda: litellm.embedding(**kwargs),
-            where=self._where(),
-            max_retries=self.max_retries,
-            backoff=self.backoff,
-        )
+        kwargs = self.endpoint.request(input=batch)
+        resp = self.endpoint.call(lambda litellm: litellm.embedding(**kwargs), what=_WHAT)
+        where = self.endpoint.describe(_WHAT)
         rows = _rows(resp)
         if len(rows) != len(batch):
             raise LLMCallError(
-                f"{self._where()} returned {len(rows)} vectors for {len(batch)} texts",
+                f"{where} returned {len(rows)} vectors for {len(batch)} texts",
                 attempts=1,
                 retryable=False,
             )
         mat = np.asarray(rows, dtype=np.float32)
         if mat.ndim != 2:
-            raise LLMCallError(f"{self._where()} returned ragged vectors", attempts=1, retryable=False)
+            raise LLMCallError(f"{where} returned ragged vectors", attempts=1, retryable=False)
         if self._dim is None:
             self._dim = int(mat.shape[1])
         elif mat.shape[1] != self._dim:
             raise ValueError(
-                f"{self._where()} returned {mat.shape[1]}-d vectors but the embedder was "
+                f"{where} returned {mat.shape[1]}-d vectors but the embedder was "
                 f"configured with dim={self._dim}"
             )
         return l2_normalise(mat)

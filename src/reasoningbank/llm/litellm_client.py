@@ -6,8 +6,10 @@ OpenAI-compatible server (llama.cpp, vLLM, Ollama), reached as ``openai/<model>`
 
 LiteLLM is imported lazily, on the first real call, with
 ``LITELLM_LOCAL_MODEL_COST_MAP=True`` set first so the import never tries to
-download a price list. Every request passes the real-call guard
-(:func:`reasoningbank.llm.check_real_call`) first.
+download a price list. The connection is an :class:`~.endpoint.Endpoint`
+(shared with the LiteLLM embedder): every request passes the real-call guard
+(:func:`reasoningbank.llm.check_real_call`) first, then, for a hosted model,
+the API-key check; transient failures are retried with backoff.
 """
 
 from __future__ import annotations
@@ -16,17 +18,18 @@ import logging
 import re
 import time
 from collections.abc import Sequence
-from typing import Any, Literal, TypeVar
+from typing import Any, Literal, Unpack
 
-from .base import LLMResponse, Message, TokenLogprob, check_real_call
-from .litellm_base import DUMMY_API_KEY, describe, import_litellm, resolve_model
-from .retry import HealthCheck, LLMCallError, acall_with_retries, call_with_retries
+from .base import CompletionOptions, LLMResponse, Message, TokenLogprob, check_options
+from .endpoint import Connection, Endpoint, EndpointBound
+from .litellm_base import import_litellm
+from .litellm_base import resolve_model as resolve_model  # re-exported: it used to live here
+from .retry import HealthCheck, LLMCallError
 
 log = logging.getLogger(__name__)
 
 JsonMode = Literal["auto", "json_object", "json_schema", "none"]
 _JSON_MODES: tuple[str, ...] = ("auto", "json_object", "json_schema", "none")
-_T = TypeVar("_T")
 
 
 def _schema_name(schema: dict[str, Any]) -> str:
@@ -50,8 +53,14 @@ def grammar_safe_schema(schema: Any) -> Any:
     return schema
 
 
-class LiteLLMClient:
+class LiteLLMClient(EndpointBound):
     """An :class:`~reasoningbank.llm.LLM` backed by ``litellm.completion``.
+
+    ``model`` is a model name, with the connection settings of :class:`Connection`
+    as keywords (``api_base``, ``api_key``, ``timeout`` = 120 s, ``max_retries``,
+    ``backoff``, ``extra``: merged into every ``litellm.completion`` call), or an
+    :class:`~reasoningbank.llm.endpoint.Endpoint`, whose fields those keywords
+    then replace. The result is ``self.endpoint``.
 
     ``json_mode`` decides how a ``json_schema`` request is sent:
 
@@ -63,44 +72,25 @@ class LiteLLMClient:
     * ``"auto"`` (default): ``json_object`` when an ``api_base`` is given (a local
       OpenAI-compatible server), ``json_schema`` for hosted models.
 
-    ``extra`` is merged into every ``litellm.completion`` call.
+    ``health_check`` is called when a request fails: a local server wrapper
+    raises there if its server died, so no retry waits on a dead server.
     """
 
     def __init__(
         self,
-        model: str,
+        model: str | Endpoint,
         *,
-        api_base: str | None = None,
-        api_key: str | None = None,
-        timeout: float = 120,
-        max_retries: int = 3,
-        backoff: float = 1.0,
         default_temperature: float | None = None,
-        extra: dict[str, Any] | None = None,
         json_mode: JsonMode = "auto",
         health_check: HealthCheck | None = None,
+        **connection: Unpack[Connection],
     ) -> None:
-        if not model:
-            raise ValueError("LiteLLMClient needs a model name")
         if json_mode not in _JSON_MODES:
             raise ValueError(f"json_mode must be one of {_JSON_MODES}, got {json_mode!r}")
-        if max_retries < 0:
-            raise ValueError("max_retries must be >= 0")
-        if timeout <= 0:
-            raise ValueError("timeout must be positive")
-        self.model = model
-        self.api_base = api_base.rstrip("/") if api_base else None
-        self.api_key = api_key
-        self.timeout = timeout
-        self.max_retries = max_retries
-        self.backoff = backoff
+        self.endpoint = Endpoint.of(model, connection)
         self.default_temperature = default_temperature
-        self.extra: dict[str, Any] = dict(extra or {})
         self.json_mode: JsonMode = json_mode
-        # Called when a request fails: a local server wrapper raises there if its server died.
         self.health_check = health_check
-        self._routed: str | None = None
-        self._keys_checked = False
 
     def __repr__(self) -> str:
         return f"LiteLLMClient(model={self.model!r}, api_base={self.api_base!r})"
@@ -110,9 +100,7 @@ class LiteLLMClient:
     @property
     def routed_model(self) -> str:
         """The model string handed to LiteLLM (``openai/<model>`` behind an ``api_base``)."""
-        if self._routed is None:
-            self._routed = resolve_model(self.model, self.api_base)
-        return self._routed
+        return self.endpoint.routed_model
 
     def _effective_json_mode(self) -> str:
         if self.json_mode != "auto":
@@ -134,114 +122,27 @@ class LiteLLMClient:
         return None
 
     def request_kwargs(
-        self,
-        messages: Sequence[Message],
-        *,
-        temperature: float | None = None,
-        max_tokens: int | None = None,
-        json_schema: dict[str, Any] | None = None,
-        seed: int | None = None,
-        top_logprobs: int | None = None,
+        self, messages: Sequence[Message], **options: Unpack[CompletionOptions]
     ) -> dict[str, Any]:
         """The keyword arguments for ``litellm.completion`` (no call is made)."""
-        kwargs: dict[str, Any] = {
-            "model": self.routed_model,
-            "messages": [dict(m) for m in messages],
-            "timeout": self.timeout,
-            "num_retries": 0,  # retries are ours, with backoff
-            "max_retries": 0,
-        }
-        if self.api_base:
-            kwargs["api_base"] = self.api_base
-        api_key = self.api_key
-        if api_key is None and self.api_base and self.routed_model.startswith("openai/"):
-            api_key = DUMMY_API_KEY
-        if api_key is not None:
-            kwargs["api_key"] = api_key
-        temp = temperature if temperature is not None else self.default_temperature
-        if temp is not None:
-            kwargs["temperature"] = temp
-        if max_tokens is not None:
-            kwargs["max_tokens"] = max_tokens
-        if seed is not None:
-            kwargs["seed"] = seed
-        if top_logprobs:
-            kwargs["logprobs"] = True
-            kwargs["top_logprobs"] = top_logprobs
-        fmt = self.response_format(json_schema)
-        if fmt is not None:
-            kwargs["response_format"] = fmt
-        kwargs.update(self.extra)
-        return kwargs
+        check_options(options)
+        fields: dict[str, Any] = {"messages": [dict(m) for m in messages]}
+        temperature = options.get("temperature")
+        fields["temperature"] = self.default_temperature if temperature is None else temperature
+        fields["max_tokens"] = options.get("max_tokens")
+        fields["seed"] = options.get("seed")
+        if options.get("top_logprobs"):
+            fields.update(logprobs=True, top_logprobs=options["top_logprobs"])
+        fields["response_format"] = self.response_format(options.get("json_schema"))
+        return self.endpoint.request(**{k: v for k, v in fields.items() if v is not None})
 
     # ------------------------------------------------------------------ calls
 
-    def _where(self) -> str:
-        return describe(self.model, self.api_base)
-
-    def complete(
-        self,
-        messages: Sequence[Message],
-        *,
-        temperature: float | None = None,
-        max_tokens: int | None = None,
-        json_schema: dict[str, Any] | None = None,
-        seed: int | None = None,
-        top_logprobs: int | None = None,
-    ) -> LLMResponse:
-        check_real_call(self._where())
-        self._check_keys()
-        kwargs = self.request_kwargs(
-            messages,
-            temperature=temperature,
-            max_tokens=max_tokens,
-            json_schema=json_schema,
-            seed=seed,
-            top_logprobs=top_logprobs,
-        )
-        litellm = import_litellm()
+    def complete(self, messages: Sequence[Message], **options: Unpack[CompletionOptions]) -> LLMResponse:
+        kwargs = self.request_kwargs(messages, **options)
         start = time.perf_counter()
-        resp = call_with_retries(
-            lambda: litellm.completion(**kwargs),
-            where=self._where(),
-            max_retries=self.max_retries,
-            backoff=self.backoff,
-            health_check=self.health_check,
-        )
-        return self._parse(resp, time.perf_counter() - start)
-
-    async def acomplete(
-        self,
-        messages: Sequence[Message],
-        *,
-        temperature: float | None = None,
-        max_tokens: int | None = None,
-        json_schema: dict[str, Any] | None = None,
-        seed: int | None = None,
-        top_logprobs: int | None = None,
-    ) -> LLMResponse:
-        check_real_call(self._where())
-        self._check_keys()
-        kwargs = self.request_kwargs(
-            messages,
-            temperature=temperature,
-            max_tokens=max_tokens,
-            json_schema=json_schema,
-            seed=seed,
-            top_logprobs=top_logprobs,
-        )
-        litellm = import_litellm()
-        start = time.perf_counter()
-
-        async def once() -> Any:
-            return await litellm.acompletion(**kwargs)
-
-        resp = await acall_with_retries(
-            once,
-            where=self._where(),
-            max_retries=self.max_retries,
-            backoff=self.backoff,
-            health_check=self.health_check,
+        resp = self.endpoint.call(
+            lambda litellm: litellm.completion(**kwargs), health_check=self.health_check
         )
         return self._parse(resp, time.perf_counter() - start)
 
@@ -250,7 +151,7 @@ class LiteLLMClient:
             text = resp.choices[0].message.content
         except (AttributeError, IndexError, KeyError, TypeError) as exc:
             raise LLMCallError(
-                f"{self._where()} returned a response without a message: {resp!r}",
+                f"{self.endpoint.describe()} returned a response without a message: {resp!r}",
                 attempts=1,
                 retryable=False,
             ) from exc
@@ -266,29 +167,6 @@ class LiteLLMClient:
             seconds=seconds,
             logprobs=parse_logprobs(resp),
         )
-
-    def _check_keys(self) -> None:
-        """Fail at once, in one line, when a hosted provider's API key is not set.
-
-        Checked once per client, and only when neither ``api_key`` nor
-        ``api_base`` is given (a local server needs no key).
-        """
-        if self._keys_checked or self.api_key is not None or self.api_base is not None:
-            return
-        litellm = import_litellm()
-        try:
-            missing = list(litellm.validate_environment(model=self.routed_model).get("missing_keys") or [])
-        except Exception as exc:  # an unknown provider: let the call itself report
-            log.debug("could not check the environment for %s (%s)", self.model, exc)
-            missing = []
-        if missing:
-            raise LLMCallError(
-                f"{self._where()} needs {', '.join(missing)} set in the environment (or api_key=); "
-                "no call was made",
-                attempts=0,
-                retryable=False,
-            )
-        self._keys_checked = True
 
 
 def parse_logprobs(resp: Any) -> tuple[TokenLogprob, ...]:

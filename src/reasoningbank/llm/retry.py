@@ -7,12 +7,11 @@ errors, rate limits and 5xx answers are retried with exponential backoff.
 
 from __future__ import annotations
 
-import asyncio
 import logging
 import random
 import re
 import time
-from collections.abc import Awaitable, Callable
+from collections.abc import Callable
 from typing import TypeVar
 
 from .litellm_base import import_litellm
@@ -113,29 +112,4 @@ def call_with_retries(
             delay = backoff_delay(attempt, backoff)
             log.warning("call to %s failed (%s); retry %d in %.1fs", where, exc, attempt + 1, delay)
             time.sleep(delay)
-            attempt += 1
-
-
-async def acall_with_retries(
-    fn: Callable[[], Awaitable[_T]],
-    *,
-    where: str,
-    max_retries: int,
-    backoff: float,
-    health_check: HealthCheck | None = None,
-) -> _T:
-    """Async twin of :func:`call_with_retries`."""
-    attempt = 0
-    while True:
-        try:
-            return await fn()
-        except Exception as exc:
-            if health_check is not None:
-                health_check()
-            retryable = is_retryable(exc)
-            if not retryable or attempt >= max_retries:
-                raise _fail(where, exc, attempt + 1, retryable) from exc
-            delay = backoff_delay(attempt, backoff)
-            log.warning("call to %s failed (%s); retry %d in %.1fs", where, exc, attempt + 1, delay)
-            await asyncio.sleep(delay)
             attempt += 1

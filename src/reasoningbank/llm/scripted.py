@@ -2,14 +2,13 @@
 
 from __future__ import annotations
 
-import asyncio
 import json
 import threading
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field, replace
-from typing import Any
+from typing import Any, Unpack
 
-from .base import LLMResponse, Message
+from .base import CompletionOptions, LLMResponse, Message, check_options
 
 Reply = str | LLMResponse
 """A scripted answer: its text, or a whole :class:`LLMResponse` (to script log-probabilities)."""
@@ -44,23 +43,16 @@ class ScriptedLLM:
     calls: list[RecordedCall] = field(default_factory=list)
     _lock: threading.Lock = field(default_factory=threading.Lock, repr=False)
 
-    def complete(
-        self,
-        messages: Sequence[Message],
-        *,
-        temperature: float | None = None,
-        max_tokens: int | None = None,
-        json_schema: dict[str, Any] | None = None,
-        seed: int | None = None,
-        top_logprobs: int | None = None,
-    ) -> LLMResponse:
+    def complete(self, messages: Sequence[Message], **options: Unpack[CompletionOptions]) -> LLMResponse:
+        check_options(options)
+        top_logprobs = options.get("top_logprobs")
         with self._lock:
             self.calls.append(
                 RecordedCall(
                     [dict(m) for m in messages],  # type: ignore[misc]
-                    temperature,
-                    max_tokens,
-                    json_schema,
+                    options.get("temperature"),
+                    options.get("max_tokens"),
+                    options.get("json_schema"),
                     top_logprobs,
                 )
             )
@@ -80,26 +72,6 @@ class ScriptedLLM:
             prompt_tokens=scripted.prompt_tokens or sum(len(m["content"].split()) for m in messages),
             completion_tokens=scripted.completion_tokens or len(scripted.text.split()),
             logprobs=scripted.logprobs if top_logprobs else (),
-        )
-
-    async def acomplete(
-        self,
-        messages: Sequence[Message],
-        *,
-        temperature: float | None = None,
-        max_tokens: int | None = None,
-        json_schema: dict[str, Any] | None = None,
-        seed: int | None = None,
-        top_logprobs: int | None = None,
-    ) -> LLMResponse:
-        return await asyncio.to_thread(
-            self.complete,
-            messages,
-            temperature=temperature,
-            max_tokens=max_tokens,
-            json_schema=json_schema,
-            seed=seed,
-            top_logprobs=top_logprobs,
         )
 
 
