@@ -9,6 +9,7 @@ duplicate) are skipped, so they never take one of the k slots.
 from __future__ import annotations
 
 from collections.abc import Sequence
+from dataclasses import KW_ONLY, dataclass
 
 from .config import RenderTemplate
 from .embed import Embedder, instruct_query
@@ -18,29 +19,24 @@ from .stores.base import Store
 from .text.literals import mask_literals
 
 
+@dataclass(eq=False)
 class Retriever:
-    def __init__(
-        self,
-        store: Store,
-        embedder: Embedder,
-        scope: str = "default",
-        *,
-        k: int = 1,
-        query_instruction: bool = False,
-        mask_literals: bool = False,
-        min_score: float = 0.0,
-    ) -> None:
-        if k < 1:
-            raise ValueError(f"k must be at least 1, got {k}")
-        self.store = store
-        self.embedder = embedder
-        self.scope = scope
-        self.k = k
-        self.query_instruction = query_instruction
-        # Quoted values masked before embedding; the bank must embed stored queries the same way.
-        self.mask_literals = mask_literals
-        # Past experiences less similar than this are never shown (0 keeps the paper's plain top-k).
-        self.min_score = min_score
+    """Ranks a scope's past experiences by the similarity of their queries to a new one."""
+
+    store: Store
+    embedder: Embedder
+    scope: str = "default"
+    _: KW_ONLY
+    k: int = 1
+    query_instruction: bool = False
+    # Quoted values masked before embedding; the bank must embed stored queries the same way.
+    mask_literals: bool = False
+    # Past experiences less similar than this are never shown (0 keeps the paper's plain top-k).
+    min_score: float = 0.0
+
+    def __post_init__(self) -> None:
+        if self.k < 1:
+            raise ValueError(f"k must be at least 1, got {self.k}")
 
     def retrieve(
         self, query: str, k: int | None = None, *, exclude_task_id: str | None = None

@@ -24,7 +24,7 @@ from __future__ import annotations
 
 import json
 import re
-from dataclasses import dataclass, field
+from dataclasses import KW_ONLY, dataclass, field
 from typing import Any
 
 from ..llm import LLM, Message
@@ -204,6 +204,7 @@ class _Episode:
     final_answer: str | None = None
 
 
+@dataclass(eq=False)
 class ReActAgent:
     """Thought-action loop: ``run(env, task)`` plays one episode.
 
@@ -211,32 +212,22 @@ class ReActAgent:
     ``max_retry=4``): the first try plus re-asks after format or action errors.
     """
 
-    def __init__(
-        self,
-        llm: LLM,
-        *,
-        max_steps: int = 10,
-        temperature: float = 0.7,
-        max_reasks: int = 4,
-        memory_text: str = "",
-        system_prompt: str | None = None,
-        json_actions: bool = False,
-        max_tokens: int | None = None,
-        page_last: bool = False,
-    ) -> None:
-        if max_steps < 1:
-            raise ValueError(f"max_steps must be at least 1, got {max_steps}")
-        if max_reasks < 1:
-            raise ValueError(f"max_reasks must be at least 1, got {max_reasks}")
-        self.llm = llm
-        self.max_steps = max_steps
-        self.temperature = temperature
-        self.max_reasks = max_reasks
-        self.memory_text = memory_text
-        self.system_prompt = system_prompt
-        self.json_actions = json_actions
-        self.max_tokens = max_tokens
-        self.page_last = page_last
+    llm: LLM
+    _: KW_ONLY
+    max_steps: int = 10
+    temperature: float = 0.7
+    max_reasks: int = 4
+    memory_text: str = ""
+    system_prompt: str | None = None
+    json_actions: bool = False
+    max_tokens: int | None = None
+    page_last: bool = False
+
+    def __post_init__(self) -> None:
+        if self.max_steps < 1:
+            raise ValueError(f"max_steps must be at least 1, got {self.max_steps}")
+        if self.max_reasks < 1:
+            raise ValueError(f"max_reasks must be at least 1, got {self.max_reasks}")
 
     # ------------------------------------------------------------------ prompts
 

@@ -9,7 +9,7 @@ below are this project's own wording of that idea.
 from __future__ import annotations
 
 import re
-from dataclasses import dataclass
+from dataclasses import KW_ONLY, dataclass
 
 from pydantic import ValidationError
 
@@ -102,23 +102,19 @@ def parse_workflows(text: str) -> list[ParsedWorkflow]:
     return out
 
 
+@dataclass(eq=False)
 class WorkflowExtractor:
     """Extractor-compatible object producing ``origin="workflow"`` items."""
 
-    def __init__(
-        self,
-        llm: LLM,
-        *,
-        temperature: float = 1.0,
-        max_workflows: int = 3,
-        max_tokens: int | None = None,
-    ) -> None:
-        if max_workflows < 1:
-            raise ValueError(f"max_workflows must be at least 1, got {max_workflows}")
-        self.llm = llm
-        self.temperature = temperature
-        self.max_workflows = max_workflows
-        self.max_tokens = max_tokens
+    llm: LLM
+    _: KW_ONLY
+    temperature: float = 1.0
+    max_workflows: int = 3
+    max_tokens: int | None = None
+
+    def __post_init__(self) -> None:
+        if self.max_workflows < 1:
+            raise ValueError(f"max_workflows must be at least 1, got {self.max_workflows}")
 
     def prompt_version(self, verdict: Verdict) -> str:
         return WORKFLOW_PROMPT_VERSION

@@ -16,13 +16,14 @@ that tells it to type the previous task's value.
 
 from __future__ import annotations
 
+from dataclasses import KW_ONLY, dataclass, field
 from typing import Protocol, runtime_checkable
 
 from ..config import ExtractorStyle
 from ..judge.evidence import gather
 from ..llm import LLM, Message
 from ..models import Origin, Trajectory, Verdict
-from ..prompts import get_prompt
+from ..prompts import PromptTemplate, get_prompt
 from ..text.formatting import Limits, final_state, think_action_blocks
 from .items import (
     ExtractionResult,
@@ -49,48 +50,41 @@ def evidence_text(trajectory: Trajectory, verdict: Verdict) -> str:
     return "\n".join(f"- {line}" for line in lines)
 
 
+@dataclass(eq=False)
 class LLMExtractor:
     """Turn a trajectory and its verdict into at most ``max_items`` memory items with an LLM."""
 
-    def __init__(
-        self,
-        llm: LLM,
-        *,
-        temperature: float = 1.0,
-        style: ExtractorStyle = "markdown",
-        max_items: int = 3,
-        max_tokens: int | None = None,
-        limits: Limits = EXTRACTOR_LIMITS,
-        show_final_state: bool = False,
-        generalize_literals: bool = False,
-        show_evidence: bool = False,
-        origin: Origin | None = None,
-    ) -> None:
-        if style not in ("markdown", "json"):
-            raise ValueError(f"unknown extractor style {style!r}; expected 'markdown' or 'json'")
-        if max_items < 1:
-            raise ValueError(f"max_items must be at least 1, got {max_items}")
-        self.llm = llm
-        self.temperature = temperature
-        self.style = style
-        self.max_items = max_items
-        self.max_tokens = max_tokens
-        self.limits = limits
-        # The paper shows thoughts and actions only; small models find the mistake more
-        # often when they also see where the episode ended (e.g. an empty field).
-        self.show_final_state = show_final_state
-        self.generalize_literals = generalize_literals
-        # The judge's reason and the episode's evidence (how it ended, which values were
-        # never used, repeated actions): a small model finds the mistake when it is named.
-        self.show_evidence = show_evidence
-        # None: the verdict's label; MaTTS's sequential scaling marks its items "refinement"
-        self.origin = origin
-        suffix = "_json" if style == "json" else ""
+    llm: LLM
+    _: KW_ONLY
+    temperature: float = 1.0
+    style: ExtractorStyle = "markdown"
+    max_items: int = 3
+    max_tokens: int | None = None
+    limits: Limits = EXTRACTOR_LIMITS
+    # The paper shows thoughts and actions only; small models find the mistake more
+    # often when they also see where the episode ended (e.g. an empty field).
+    show_final_state: bool = False
+    generalize_literals: bool = False
+    # The judge's reason and the episode's evidence (how it ended, which values were
+    # never used, repeated actions): a small model finds the mistake when it is named.
+    show_evidence: bool = False
+    # None: the verdict's label; MaTTS's sequential scaling marks its items "refinement"
+    origin: Origin | None = None
+    _system: dict[str, PromptTemplate] = field(init=False, repr=False)
+    _retry: PromptTemplate = field(init=False, repr=False)
+    _user: PromptTemplate = field(init=False, repr=False)
+
+    def __post_init__(self) -> None:
+        if self.style not in ("markdown", "json"):
+            raise ValueError(f"unknown extractor style {self.style!r}; expected 'markdown' or 'json'")
+        if self.max_items < 1:
+            raise ValueError(f"max_items must be at least 1, got {self.max_items}")
+        suffix = "_json" if self.style == "json" else ""
         self._system = {
             "success": get_prompt(f"extract_success{suffix}"),
             "failure": get_prompt(f"extract_failure{suffix}"),
         }
-        self._retry = get_prompt(f"extract_retry_{style}")
+        self._retry = get_prompt(f"extract_retry_{self.style}")
         self._user = get_prompt("extract_user")
 
     def prompt_version(self, verdict: Verdict) -> str:

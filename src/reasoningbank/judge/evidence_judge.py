@@ -16,6 +16,7 @@ enough to learn from is the bank's threshold (the preset's ``judge.min_confidenc
 from __future__ import annotations
 
 from collections.abc import Sequence
+from dataclasses import KW_ONLY, dataclass
 
 from ..llm import LLM
 from ..models import Trajectory, Usage, Verdict
@@ -26,32 +27,26 @@ from .question import DEFAULT_QUESTION, ConfidenceMode, ask_yes_no, question_mes
 from .rules import PASSED_P_SUCCESS, Check, failure_rule
 
 
+@dataclass(eq=False)
 class EvidenceJudge:
     """Judge from the episode's evidence first, and ask a model only what code cannot tell."""
 
-    def __init__(
-        self,
-        llm: LLM | None,
-        *,
-        question: str = DEFAULT_QUESTION,
-        confidence: ConfidenceMode = "logprobs",
-        votes: int = 3,
-        limits: Limits = DEFAULT_LIMITS,
-        checks: Sequence[Check] = (),
-        passed_p_success: float = PASSED_P_SUCCESS,
-    ) -> None:
-        if confidence not in ("logprobs", "votes"):
-            raise ValueError(f"unknown confidence mode {confidence!r}; expected 'logprobs' or 'votes'")
-        if votes < 1:
-            raise ValueError(f"votes must be at least 1, got {votes}")
-        self.llm = llm
-        self.question = question
-        self.confidence = confidence
-        self.votes = votes
-        self.limits = limits
-        self.checks = tuple(checks)  # run after the built-in rules, in order
-        # p(success) of an episode that passes every rule and check, when no model is asked
-        self.passed_p_success = passed_p_success
+    llm: LLM | None
+    _: KW_ONLY
+    question: str = DEFAULT_QUESTION
+    confidence: ConfidenceMode = "logprobs"
+    votes: int = 3
+    limits: Limits = DEFAULT_LIMITS
+    checks: Sequence[Check] = ()  # run after the built-in rules, in order
+    # p(success) of an episode that passes every rule and check, when no model is asked
+    passed_p_success: float = PASSED_P_SUCCESS
+
+    def __post_init__(self) -> None:
+        if self.confidence not in ("logprobs", "votes"):
+            raise ValueError(f"unknown confidence mode {self.confidence!r}; expected 'logprobs' or 'votes'")
+        if self.votes < 1:
+            raise ValueError(f"votes must be at least 1, got {self.votes}")
+        self.checks = tuple(self.checks)
 
     @property
     def prompt_version(self) -> str:

@@ -10,16 +10,19 @@ model gave to its status word.
 
 from __future__ import annotations
 
+from dataclasses import KW_ONLY, dataclass, field
+
 from ..config import JudgePrompt
 from ..llm import LLM, Message
 from ..llm.ask import ask_parsed
 from ..models import Label, Trajectory, Usage, Verdict
-from ..prompts import get_prompt
+from ..prompts import PromptTemplate, get_prompt
 from ..text.formatting import DEFAULT_LIMITS, Limits, action_history, final_state
 from .confidence import status_probability
 from .parsing import JUDGE_JSON_SCHEMA, parse_verdict_text
 
 
+@dataclass(eq=False)
 class LLMJudge:
     """Label a trajectory success or failure with an LLM (the paper's judge).
 
@@ -27,25 +30,21 @@ class LLMJudge:
     ``"small-local"`` asks for JSON under :data:`JUDGE_JSON_SCHEMA`.
     """
 
-    def __init__(
-        self,
-        llm: LLM,
-        *,
-        temperature: float = 0.0,
-        prompt: JudgePrompt = "paper",
-        max_tokens: int | None = None,
-        limits: Limits = DEFAULT_LIMITS,
-        top_logprobs: int | None = None,
-    ) -> None:
-        if prompt not in ("paper", "small-local"):
-            raise ValueError(f"unknown judge prompt {prompt!r}; expected 'paper' or 'small-local'")
-        self.llm = llm
-        self.temperature = temperature
-        self.prompt = prompt
-        self.max_tokens = max_tokens
-        self.limits = limits
-        self.top_logprobs = top_logprobs
-        key = prompt.replace("-", "_")
+    llm: LLM
+    _: KW_ONLY
+    temperature: float = 0.0
+    prompt: JudgePrompt = "paper"
+    max_tokens: int | None = None
+    limits: Limits = DEFAULT_LIMITS
+    top_logprobs: int | None = None
+    _system: PromptTemplate = field(init=False, repr=False)
+    _retry: PromptTemplate = field(init=False, repr=False)
+    _user: PromptTemplate = field(init=False, repr=False)
+
+    def __post_init__(self) -> None:
+        if self.prompt not in ("paper", "small-local"):
+            raise ValueError(f"unknown judge prompt {self.prompt!r}; expected 'paper' or 'small-local'")
+        key = self.prompt.replace("-", "_")
         self._system = get_prompt(f"judge_{key}")
         self._retry = get_prompt(f"judge_retry_{key}")
         self._user = get_prompt("judge_user")

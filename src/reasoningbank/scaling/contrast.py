@@ -9,12 +9,13 @@ prompt's example and generalised like any extraction (:mod:`reasoningbank.extrac
 from __future__ import annotations
 
 from collections.abc import Sequence
+from dataclasses import KW_ONLY, dataclass, field
 
 from ..config import ExtractorStyle
 from ..extract.items import ExtractionResult, ask_items, finish_items
 from ..llm import LLM, Message
 from ..models import Trajectory, Verdict
-from ..prompts import get_prompt
+from ..prompts import PromptTemplate, get_prompt
 from ..text.formatting import Limits, final_state, think_action_blocks
 
 CONTRAST_LIMITS = Limits(head_steps=10, tail_steps=20, max_field_chars=1000, max_state_chars=1500)
@@ -31,30 +32,28 @@ def _verdict_word(v: Verdict | None) -> str:
     return v.label
 
 
+@dataclass(eq=False)
 class ContrastExtractor:
-    def __init__(
-        self,
-        llm: LLM,
-        *,
-        style: ExtractorStyle = "markdown",
-        temperature: float = 1.0,
-        max_tokens: int | None = None,
-        max_items: int = CONTRAST_MAX_ITEMS,
-        show_final_state: bool = False,
-        generalize_literals: bool = False,
-    ) -> None:
-        if style not in ("markdown", "json"):
-            raise ValueError(f"unknown extractor style {style!r}; expected 'markdown' or 'json'")
-        self.llm = llm
-        self.style = style
-        self.temperature = temperature
-        self.max_tokens = max_tokens
-        self.max_items = max_items
-        self.show_final_state = show_final_state
-        self.generalize_literals = generalize_literals
-        self._system = get_prompt("matts_parallel_json" if style == "json" else "matts_parallel")
+    """One extraction over k judged rollouts of a task, contrasted against each other."""
+
+    llm: LLM
+    _: KW_ONLY
+    style: ExtractorStyle = "markdown"
+    temperature: float = 1.0
+    max_tokens: int | None = None
+    max_items: int = CONTRAST_MAX_ITEMS
+    show_final_state: bool = False
+    generalize_literals: bool = False
+    _system: PromptTemplate = field(init=False, repr=False)
+    _user: PromptTemplate = field(init=False, repr=False)
+    _retry: PromptTemplate = field(init=False, repr=False)
+
+    def __post_init__(self) -> None:
+        if self.style not in ("markdown", "json"):
+            raise ValueError(f"unknown extractor style {self.style!r}; expected 'markdown' or 'json'")
+        self._system = get_prompt("matts_parallel_json" if self.style == "json" else "matts_parallel")
         self._user = get_prompt("matts_parallel_user")
-        self._retry = get_prompt(f"extract_retry_{style}")
+        self._retry = get_prompt(f"extract_retry_{self.style}")
 
     @property
     def prompt_version(self) -> str:
