@@ -14,7 +14,7 @@ uses the same parsing and finishing steps.
 from __future__ import annotations
 
 from ..text.literals import generalize_literals, query_literals
-from .extractor import EXTRACTOR_LIMITS, Extractor, LLMExtractor, evidence_text
+from .extractor import EXTRACTOR_LIMITS, Extractor, LLMExtractor, ModelExtraction, evidence_text
 from .items import (
     ExtractionResult,
     ParsedItem,
@@ -30,6 +30,7 @@ __all__ = [
     "ExtractionResult",
     "Extractor",
     "LLMExtractor",
+    "ModelExtraction",
     "ParsedItem",
     "Screened",
     "evidence_text",

@@ -51,8 +51,10 @@ def evidence_text(trajectory: Trajectory, verdict: Verdict) -> str:
 
 
 @dataclass(eq=False)
-class LLMExtractor:
-    """Turn a trajectory and its verdict into at most ``max_items`` memory items with an LLM."""
+class ModelExtraction:
+    """What every extraction by a model shares: the model, the reply style, the item cap, and one
+    step that asks for items (re-asking once for a reply that does not parse) and finishes them
+    (caps, the prompt's example, placeholders, the task's values generalised)."""
 
     llm: LLM
     _: KW_ONLY
@@ -60,31 +62,61 @@ class LLMExtractor:
     style: ExtractorStyle = "markdown"
     max_items: int = 3
     max_tokens: int | None = None
-    limits: Limits = EXTRACTOR_LIMITS
     # The paper shows thoughts and actions only; small models find the mistake more
     # often when they also see where the episode ended (e.g. an empty field).
     show_final_state: bool = False
     generalize_literals: bool = False
-    # The judge's reason and the episode's evidence (how it ended, which values were
-    # never used, repeated actions): a small model finds the mistake when it is named.
-    show_evidence: bool = False
-    # None: the verdict's label; MaTTS's sequential scaling marks its items "refinement"
-    origin: Origin | None = None
-    _system: dict[str, PromptTemplate] = field(init=False, repr=False)
     _retry: PromptTemplate = field(init=False, repr=False)
-    _user: PromptTemplate = field(init=False, repr=False)
 
     def __post_init__(self) -> None:
         if self.style not in ("markdown", "json"):
             raise ValueError(f"unknown extractor style {self.style!r}; expected 'markdown' or 'json'")
         if self.max_items < 1:
             raise ValueError(f"max_items must be at least 1, got {self.max_items}")
+        self._retry = get_prompt(f"extract_retry_{self.style}")
+
+    def ask(self, messages: list[Message], *, query: str, origin: Origin, version: str) -> ExtractionResult:
+        """The items a reply to ``messages`` holds, finished and stamped with ``origin``."""
+        answer = ask_items(
+            self.llm,
+            messages,
+            style=self.style,
+            max_items=self.max_items,
+            retry_prompt=self._retry.render(max_items=self.max_items),
+            temperature=self.temperature,
+            max_tokens=self.max_tokens,
+        )
+        finished = finish_items(
+            answer,
+            system_prompt=messages[0]["content"],
+            query=query,
+            origin=origin,
+            max_items=self.max_items,
+            generalize=self.generalize_literals,
+        )
+        return finished.result(answer, version)
+
+
+@dataclass(eq=False)
+class LLMExtractor(ModelExtraction):
+    """Turn a trajectory and its verdict into at most ``max_items`` memory items with an LLM."""
+
+    limits: Limits = EXTRACTOR_LIMITS
+    # The judge's reason and the episode's evidence (how it ended, which values were
+    # never used, repeated actions): a small model finds the mistake when it is named.
+    show_evidence: bool = False
+    # None: the verdict's label; MaTTS's sequential scaling marks its items "refinement"
+    origin: Origin | None = None
+    _system: dict[str, PromptTemplate] = field(init=False, repr=False)
+    _user: PromptTemplate = field(init=False, repr=False)
+
+    def __post_init__(self) -> None:
+        super().__post_init__()
         suffix = "_json" if self.style == "json" else ""
         self._system = {
             "success": get_prompt(f"extract_success{suffix}"),
             "failure": get_prompt(f"extract_failure{suffix}"),
         }
-        self._retry = get_prompt(f"extract_retry_{self.style}")
         self._user = get_prompt("extract_user")
 
     def prompt_version(self, verdict: Verdict) -> str:
@@ -109,22 +141,10 @@ class LLMExtractor:
         """Extract memory items; origin is the verdict's label."""
         if verdict.label == "abstained":
             raise ValueError("nothing is extracted from an abstained verdict")
-        messages = self.messages(trajectory, verdict)
-        answer = ask_items(
-            self.llm,
-            messages,
-            style=self.style,
-            max_items=self.max_items,
-            retry_prompt=self._retry.render(max_items=self.max_items),
-            temperature=self.temperature,
-            max_tokens=self.max_tokens,
-        )
-        finished = finish_items(
-            answer,
-            system_prompt=messages[0]["content"],
+        origin = self.origin if self.origin is not None else ("success" if verdict.success else "failure")
+        return self.ask(
+            self.messages(trajectory, verdict),
             query=trajectory.query,
-            origin=self.origin if self.origin is not None else ("success" if verdict.success else "failure"),
-            max_items=self.max_items,
-            generalize=self.generalize_literals,
+            origin=origin,
+            version=self.prompt_version(verdict),
         )
-        return finished.result(answer, self.prompt_version(verdict))

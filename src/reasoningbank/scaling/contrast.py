@@ -9,11 +9,11 @@ prompt's example and generalised like any extraction (:mod:`reasoningbank.extrac
 from __future__ import annotations
 
 from collections.abc import Sequence
-from dataclasses import KW_ONLY, dataclass, field
+from dataclasses import dataclass, field
 
-from ..config import ExtractorStyle
-from ..extract.items import ExtractionResult, ask_items, finish_items
-from ..llm import LLM, Message
+from ..extract.extractor import ModelExtraction
+from ..extract.items import ExtractionResult
+from ..llm import Message
 from ..models import Trajectory, Verdict
 from ..prompts import PromptTemplate, get_prompt
 from ..text.formatting import Limits, final_state, think_action_blocks
@@ -33,27 +33,17 @@ def _verdict_word(v: Verdict | None) -> str:
 
 
 @dataclass(eq=False)
-class ContrastExtractor:
+class ContrastExtractor(ModelExtraction):
     """One extraction over k judged rollouts of a task, contrasted against each other."""
 
-    llm: LLM
-    _: KW_ONLY
-    style: ExtractorStyle = "markdown"
-    temperature: float = 1.0
-    max_tokens: int | None = None
     max_items: int = CONTRAST_MAX_ITEMS
-    show_final_state: bool = False
-    generalize_literals: bool = False
     _system: PromptTemplate = field(init=False, repr=False)
     _user: PromptTemplate = field(init=False, repr=False)
-    _retry: PromptTemplate = field(init=False, repr=False)
 
     def __post_init__(self) -> None:
-        if self.style not in ("markdown", "json"):
-            raise ValueError(f"unknown extractor style {self.style!r}; expected 'markdown' or 'json'")
+        super().__post_init__()
         self._system = get_prompt("matts_parallel_json" if self.style == "json" else "matts_parallel")
         self._user = get_prompt("matts_parallel_user")
-        self._retry = get_prompt(f"extract_retry_{self.style}")
 
     @property
     def prompt_version(self) -> str:
@@ -79,21 +69,4 @@ class ContrastExtractor:
         self, query: str, trajectories: Sequence[Trajectory], verdicts: Sequence[Verdict | None]
     ) -> ExtractionResult:
         messages = self.messages(query, trajectories, verdicts)
-        answer = ask_items(
-            self.llm,
-            messages,
-            style=self.style,
-            max_items=self.max_items,
-            retry_prompt=self._retry.render(max_items=self.max_items),
-            temperature=self.temperature,
-            max_tokens=self.max_tokens,
-        )
-        finished = finish_items(
-            answer,
-            system_prompt=messages[0]["content"],
-            query=query,
-            origin="contrast",
-            max_items=self.max_items,
-            generalize=self.generalize_literals,
-        )
-        return finished.result(answer, self.prompt_version)
+        return self.ask(messages, query=query, origin="contrast", version=self.prompt_version)
