@@ -219,9 +219,7 @@ def test_unreachable_server_is_one_clear_error_without_the_password(tmp_path: Pa
 
 
 def test_without_the_extra_a_postgres_url_names_it(monkeypatch: pytest.MonkeyPatch) -> None:
-    for name in [
-        m for m in sys.modules if m.startswith(("reasoningbank.stores.postgres", "reasoningbank.stores._pg"))
-    ]:
+    for name in [m for m in sys.modules if m.startswith("reasoningbank.stores.postgres")]:
         monkeypatch.delitem(sys.modules, name)
     monkeypatch.setitem(sys.modules, "psycopg", None)  # import psycopg now raises ImportError
     with pytest.raises(ImportError, match=r"reasoningbank\[postgres\]"):
