@@ -7,6 +7,9 @@ export/import), ``reasoningbank.testing`` (store conformance suite and fakes)
 and ``reasoningbank.bench`` (the MiniWoB++ benchmark).
 """
 
+from typing import Any
+
+from . import models as _models
 from .bank import LearnError, NoLLMError, ReasoningBank
 from .config import PRESETS, BankConfig, ConfigError, Preset
 from .consolidate import Consolidator
@@ -15,7 +18,7 @@ from .extract import ExtractionResult, Extractor, LLMExtractor
 from .judge import Judge, LLMJudge
 from .llm import LLM, LLMResponse, ScriptedLLM, allow_real_calls
 from .models import (
-    SCHEMA_VERSION,
+    DATA_MODEL_VERSION,
     EmbeddingRef,
     Experience,
     LearnReport,
@@ -29,9 +32,9 @@ from .retrieve import Retriever, render
 from .stores import InMemoryStore, SQLiteStore, Store, open_store
 
 __all__ = [
+    "DATA_MODEL_VERSION",
     "LLM",
     "PRESETS",
-    "SCHEMA_VERSION",
     "BankConfig",
     "ConfigError",
     "Consolidator",
@@ -65,3 +68,10 @@ __all__ = [
     "render",
 ]
 __version__ = "0.1.0"
+
+
+def __getattr__(name: str) -> Any:
+    """``SCHEMA_VERSION`` (now :data:`DATA_MODEL_VERSION`) still reads, with a ``DeprecationWarning``."""
+    if name == "SCHEMA_VERSION":
+        return _models.__getattr__(name)
+    raise AttributeError(f"module {__name__!r} has no attribute {name!r}")

@@ -1,19 +1,37 @@
 """The data model: trajectories, verdicts, memory items and experiences, and what learning did.
 
-Every persisted object carries ``schema_version`` so stores and exports can
-refuse or migrate data written by a different version of the library.
+Every persisted object carries ``schema_version``, the data model's version
+(:data:`DATA_MODEL_VERSION`), so stores and exports can refuse or migrate data
+written by a different version of the library. (The SQL stores' own migration
+counts are :data:`~reasoningbank.stores.sqlite.schema.SQLITE_SCHEMA_VERSION` and
+:data:`~reasoningbank.stores.postgres.schema.POSTGRES_SCHEMA_VERSION`.)
 """
 
 from __future__ import annotations
 
 import uuid
+import warnings
 from collections.abc import Sequence
 from datetime import UTC, datetime
 from typing import Any, Literal
 
 from pydantic import BaseModel, ConfigDict, Field, field_validator
 
-SCHEMA_VERSION = 1
+DATA_MODEL_VERSION = 1
+"""The data model's version: the ``schema_version`` of every object written now."""
+
+
+def __getattr__(name: str) -> Any:
+    """``SCHEMA_VERSION``, the old name of :data:`DATA_MODEL_VERSION`, still reads, with a warning."""
+    if name == "SCHEMA_VERSION":
+        warnings.warn(
+            f"{__name__}.SCHEMA_VERSION is deprecated; use DATA_MODEL_VERSION (the data model's version)",
+            DeprecationWarning,
+            stacklevel=2,
+        )
+        return DATA_MODEL_VERSION
+    raise AttributeError(f"module {__name__!r} has no attribute {name!r}")
+
 
 Label = Literal["success", "failure"]
 VerdictLabel = Literal["success", "failure", "abstained"]
@@ -171,7 +189,7 @@ class Experience(_Model):
     """One bank entry: a task, what the agent did, the judge's verdict and the
     memory items distilled from it."""
 
-    schema_version: int = SCHEMA_VERSION
+    schema_version: int = DATA_MODEL_VERSION
     id: str = Field(default_factory=new_id)
     scope: str = "default"
     task_id: str

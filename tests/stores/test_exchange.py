@@ -9,7 +9,7 @@ from pathlib import Path
 import numpy as np
 import pytest
 
-from reasoningbank.models import SCHEMA_VERSION, MemoryItem
+from reasoningbank.models import DATA_MODEL_VERSION, MemoryItem
 from reasoningbank.stores import InMemoryStore, SQLiteStore, Store, StoreError, export_jsonl, import_jsonl
 from reasoningbank.testing.store_conformance import MODEL, make_experience, unit
 
@@ -38,7 +38,7 @@ def test_round_trip_is_lossless(pair: tuple[Store, Store], tmp_path: Path) -> No
     assert export_jsonl(src, "s", path) == 7
     lines = path.read_text().splitlines()
     assert len(lines) == 7
-    assert all(json.loads(line)["schema_version"] == SCHEMA_VERSION for line in lines)
+    assert all(json.loads(line)["schema_version"] == DATA_MODEL_VERSION for line in lines)
     assert import_jsonl(dst, path) == 7
     assert dst.list("s", include_superseded=True) == src.list("s", include_superseded=True)
     assert dst.list("s") == src.list("s")
@@ -97,7 +97,7 @@ def test_newer_schema_version_refused(tmp_path: Path) -> None:
     path = tmp_path / "bank.jsonl"
     export_jsonl(src, "s", path)
     data = json.loads(path.read_text())
-    data["schema_version"] = SCHEMA_VERSION + 1
+    data["schema_version"] = DATA_MODEL_VERSION + 1
     path.write_text(json.dumps(data) + "\n")
     with pytest.raises(ValueError, match=r"bank\.jsonl:1: .*schema_version"):
         import_jsonl(InMemoryStore(), path)
@@ -121,3 +121,14 @@ def test_export_of_empty_scope(tmp_path: Path) -> None:
     assert export_jsonl(InMemoryStore(), "none", path) == 0
     assert path.read_text() == ""
     assert import_jsonl(InMemoryStore(), path) == 0
+
+
+def test_the_old_name_of_the_data_model_version_still_reads_with_a_warning() -> None:
+    import reasoningbank
+    from reasoningbank import models
+
+    for module in (reasoningbank, models):
+        with pytest.warns(DeprecationWarning, match="DATA_MODEL_VERSION"):
+            assert module.SCHEMA_VERSION == DATA_MODEL_VERSION
+    with pytest.raises(AttributeError, match="NO_SUCH_NAME"):
+        _ = reasoningbank.NO_SUCH_NAME

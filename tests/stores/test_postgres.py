@@ -23,10 +23,10 @@ from tests.postgres_server import schema_for, with_options
 pytestmark = pytest.mark.postgres
 
 try:  # without the extra the fixtures skip every test that needs these
-    from reasoningbank.stores.postgres import SCHEMA_VERSION, PostgresStore
+    from reasoningbank.stores.postgres import POSTGRES_SCHEMA_VERSION, PostgresStore
 except ImportError:  # pragma: no cover
     PostgresStore = None  # type: ignore[assignment,misc]
-    SCHEMA_VERSION = 0
+    POSTGRES_SCHEMA_VERSION = 0
 
 
 class TestPostgresStore(StoreConformance):
@@ -52,17 +52,17 @@ def _random_unit(rng: np.random.Generator, n: int, dim: int = DIM) -> np.ndarray
 # -- migrations and schemas ------------------------------------------------------------------------
 def test_migrations_are_recorded_and_applied_once(pg_url: str) -> None:
     with PostgresStore(pg_url) as first:
-        assert first.schema_version() == SCHEMA_VERSION
+        assert first.schema_version() == POSTGRES_SCHEMA_VERSION
         first.add(make_experience(1, vec=axis(0)))
     with PostgresStore(pg_url) as again:  # reopening keeps the data and applies nothing twice
-        assert again.schema_version() == SCHEMA_VERSION
+        assert again.schema_version() == POSTGRES_SCHEMA_VERSION
         assert again.count("s") == 1
 
 
 def test_a_newer_schema_is_refused_and_left_alone(pg_url: str) -> None:
     with PostgresStore(pg_url) as s, s._pg.connection() as conn:
         s.add(make_experience(1, vec=axis(0)))
-        conn.execute("INSERT INTO schema_migrations (version) VALUES (%s)", (SCHEMA_VERSION + 1,))
+        conn.execute("INSERT INTO schema_migrations (version) VALUES (%s)", (POSTGRES_SCHEMA_VERSION + 1,))
     with pytest.raises(StoreError, match="newer version of reasoningbank"):
         PostgresStore(pg_url)
     with PostgresStore(pg_url.replace("schema=", "schema=x")) as other:  # another schema still opens
@@ -219,9 +219,7 @@ def test_unreachable_server_is_one_clear_error_without_the_password(tmp_path: Pa
 
 
 def test_without_the_extra_a_postgres_url_names_it(monkeypatch: pytest.MonkeyPatch) -> None:
-    for name in [
-        m for m in sys.modules if m.startswith(("reasoningbank.stores.postgres", "reasoningbank.stores._pg"))
-    ]:
+    for name in [m for m in sys.modules if m.startswith("reasoningbank.stores.postgres")]:
         monkeypatch.delitem(sys.modules, name)
     monkeypatch.setitem(sys.modules, "psycopg", None)  # import psycopg now raises ImportError
     with pytest.raises(ImportError, match=r"reasoningbank\[postgres\]"):

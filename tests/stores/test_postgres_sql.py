@@ -20,7 +20,7 @@ import psycopg
 from psycopg import sql
 
 from reasoningbank.stores import StoreError
-from reasoningbank.stores.postgres import MIGRATIONS, SCHEMA_VERSION, dialect, schema
+from reasoningbank.stores.postgres import MIGRATIONS, POSTGRES_SCHEMA_VERSION, dialect, schema
 from reasoningbank.stores.sql.store import SQLStore
 from reasoningbank.testing.store_samples import axis, make_experience
 
@@ -110,7 +110,7 @@ def test_a_new_schema_runs_every_migration_and_records_each_where_it_then_lives(
     i2 = sent.index("INSERT INTO schema_migrations (version) VALUES (%s)")
     assert start + len(first) == i1 - 1 < sent.index(second[0]) < i2  # 1 recorded before 2 renames the table
     assert conn.sent[i1][1] == (1,) and conn.sent[i2][1] == (2,)
-    assert SCHEMA_VERSION == 2
+    assert POSTGRES_SCHEMA_VERSION == 2
 
 
 def test_migration_2_renames_the_version_table_and_keeps_the_old_name_as_a_view() -> None:

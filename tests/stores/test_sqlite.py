@@ -16,7 +16,7 @@ import pytest
 
 from reasoningbank.models import UsageEvent
 from reasoningbank.stores import InMemoryStore, SQLiteStore, StoreError, open_store
-from reasoningbank.stores.sqlite import SCHEMA_VERSION
+from reasoningbank.stores.sqlite import SQLITE_SCHEMA_VERSION
 from reasoningbank.testing.store_conformance import DIM, MODEL, axis, make_experience
 from tests.stores.old_banks import old_bank
 
@@ -37,16 +37,16 @@ def test_creates_parent_dirs_wal_and_migrations(tmp_path: Path) -> None:
     path = tmp_path / "deep" / "er" / "bank.db"
     store = SQLiteStore(path)
     assert path.exists()
-    assert store.schema_version() == SCHEMA_VERSION
+    assert store.schema_version() == SQLITE_SCHEMA_VERSION
     store.close()
     conn = sqlite3.connect(path)
     assert conn.execute("PRAGMA journal_mode").fetchone()[0] == "wal"
     versions = [r[0] for r in conn.execute("SELECT version FROM schema_migrations ORDER BY version")]
-    assert versions == list(range(1, SCHEMA_VERSION + 1))
+    assert versions == list(range(1, SQLITE_SCHEMA_VERSION + 1))
     conn.close()
     # reopening applies nothing twice
     again = SQLiteStore(path)
-    assert again.schema_version() == SCHEMA_VERSION
+    assert again.schema_version() == SQLITE_SCHEMA_VERSION
     again.close()
 
 
@@ -54,10 +54,10 @@ def test_refuses_newer_schema(tmp_path: Path) -> None:
     path = tmp_path / "bank.db"
     SQLiteStore(path).close()
     conn = sqlite3.connect(path)
-    conn.execute("INSERT INTO schema_migrations (version) VALUES (?)", (SCHEMA_VERSION + 5,))
+    conn.execute("INSERT INTO schema_migrations (version) VALUES (?)", (SQLITE_SCHEMA_VERSION + 5,))
     conn.commit()
     conn.close()
-    with pytest.raises(StoreError, match=rf"newer version.*{SCHEMA_VERSION + 5}"):
+    with pytest.raises(StoreError, match=rf"newer version.*{SQLITE_SCHEMA_VERSION + 5}"):
         SQLiteStore(path)
 
 
@@ -304,7 +304,7 @@ def test_opens_and_upgrades_a_version_1_file(tmp_path: Path) -> None:
     path = tmp_path / "old.db"
     old_bank(path, 1, {n: axis(n) for n in range(1, 4)})
     store = SQLiteStore(path)
-    assert store.schema_version() == SCHEMA_VERSION == 4
+    assert store.schema_version() == SQLITE_SCHEMA_VERSION == 4
     store.record_usage("s", [UsageEvent(item_id="i", task_id="t", shown=True, label="success")])
     assert len(store.usage("s", ["i"])) == 1  # migration 3 added the usage table
     assert [i for i, _ in hits(store, axis(2))] == ["e2", "e3", "e1"]

@@ -9,7 +9,7 @@ import numpy as np
 import pytest
 
 from reasoningbank.stores import SQLiteStore, StoreError
-from reasoningbank.stores.sqlite import MIGRATIONS, SCHEMA_VERSION, schema
+from reasoningbank.stores.sqlite import MIGRATIONS, SQLITE_SCHEMA_VERSION, schema
 from reasoningbank.testing.store_samples import MODEL, axis
 from tests.stores.old_banks import old_bank
 
@@ -32,7 +32,7 @@ def test_a_version_3_bank_gets_the_embedding_column_and_keeps_its_vectors(tmp_pa
     _version_3_bank(path)
     assert "vector" in _columns(path)
     with SQLiteStore(path) as store:
-        assert store.schema_version() == SCHEMA_VERSION == 4
+        assert store.schema_version() == SQLITE_SCHEMA_VERSION == 4
         ref = store.get("s", "e1").query_embedding
         assert ref is not None and np.array_equal(np.asarray(ref.vector, np.float32), axis(1))
         assert store.get("s", "e2").query_embedding is None

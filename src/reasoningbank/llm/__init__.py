@@ -3,7 +3,7 @@
 * :mod:`.base`: the :class:`LLM` protocol (one synchronous call, ``complete``) and the real-call guard;
 * :mod:`.scripted`: :class:`ScriptedLLM`, the fake shipped for users' own tests;
 * :mod:`.endpoint`: :class:`Endpoint`, a LiteLLM model and how to reach it (client and embedder);
-* :mod:`.litellm_client`: :class:`LiteLLMClient`, any model LiteLLM can reach;
+* :mod:`.litellm_client`: :class:`~.litellm_client.LiteLLMClient`, any model LiteLLM can reach;
 * :mod:`.gguf` and :mod:`.local`: the bundled local models, served by llama.cpp on loopback.
 """
 

@@ -5,7 +5,7 @@ An :class:`Endpoint` holds the model name and the connection settings
 knows what to do with them: route a bare model name behind an ``api_base`` to
 ``openai/<model>``, send the placeholder key a local server's client insists
 on, check a hosted provider's key before the first call, and run a call
-behind the real-call guard with retries. :class:`LiteLLMClient` and
+behind the real-call guard with retries. :class:`~reasoningbank.llm.litellm_client.LiteLLMClient` and
 :class:`~reasoningbank.embed.litellm_embedder.LiteLLMEmbedder` both take one
 (or the same settings as keyword arguments, collected in :class:`Connection`).
 """

@@ -119,20 +119,21 @@ class MaTTS:
         result.seconds = time.perf_counter() - started
         return result
 
-    def _shown(self, trajectories: Sequence[Trajectory]) -> list[Trajectory]:
+    def _redacted(self, trajectories: Sequence[Trajectory]) -> list[Trajectory]:
         """The trajectories as a model may see them: secrets redacted (the bank's redactor).
         The result keeps them as played; the bank redacts, and records, what it stores."""
         if self.bank is None:
             return list(trajectories)
         return [self.bank.learner.redact(t) for t in trajectories]
 
-    def _shown_query(self, query: str) -> str:
+    def _redacted_query(self, query: str) -> str:
+        """The task's query as a model may see it: secrets redacted, like :meth:`_redacted`."""
         return query if self.bank is None else self.bank.learner.redactor.redact(query)
 
     def _select(self, query: str, result: ScalingResult) -> Selection:
         if self.mode == "parallel":
-            shown = self._shown(result.trajectories)
-            return self.selector.select(self._shown_query(query), shown, result.verdicts)
+            redacted = self._redacted(result.trajectories)
+            return self.selector.select(self._redacted_query(query), redacted, result.verdicts)
         return Selection(len(result.trajectories) - 1, "last", "the last pass", "", "", Usage())
 
     def _contrasts(self, result: ScalingResult) -> bool:
@@ -146,8 +147,8 @@ class MaTTS:
         )
 
     def _contrast(self, query: str, result: ScalingResult) -> ExtractionResult:
-        shown = self._shown(result.trajectories)
-        return self.contrast.extract(self._shown_query(query), shown, result.verdicts)
+        redacted = self._redacted(result.trajectories)
+        return self.contrast.extract(self._redacted_query(query), redacted, result.verdicts)
 
     def play(self, task_id: str, query: str, rollout: Rollout, *, select: bool = True) -> ScalingResult:
         """Everything but learning: retrieve, roll out, judge every trajectory, pick the answer
@@ -243,7 +244,7 @@ class MaTTS:
         assert self.bank is not None and self.refiner is not None
         if verdict.abstained:
             return self.bank.learner.learn(final, verdict=verdict, shown=shown)
-        marked = mark_refinements(self._shown([final])[0], [len(p.steps) for p in passes])
+        marked = mark_refinements(self._redacted([final])[0], [len(p.steps) for p in passes])
         extraction = self.refiner.extract(marked, verdict)
         return self.bank.learner.remember(final, verdict, extraction, shown=shown)
 

@@ -101,7 +101,7 @@ class Store(Protocol):
         ...
 
     def has_item_hash(self, scope: str, content_hash: str) -> bool:
-        """True if a current (non-superseded) item with this :func:`item_hash` exists."""
+        """True if a current (non-superseded) item with this :func:`~..models.item_hash` exists."""
         ...
 
     def supersede_item(self, scope: str, item_id: str, new_item: MemoryItem) -> MemoryItem:

@@ -16,7 +16,7 @@ from typing import TextIO
 
 from pydantic import ValidationError
 
-from ..models import SCHEMA_VERSION, Experience
+from ..models import DATA_MODEL_VERSION, Experience
 from .base import Store
 
 
@@ -74,10 +74,10 @@ def read_jsonl(path_or_stream: str | Path | TextIO, *, scope: str | None = None)
             exp = Experience.model_validate_json(line)
         except ValidationError as err:
             raise ValueError(f"{name}:{lineno}: not a valid experience: {_first_error(err)}") from err
-        if exp.schema_version > SCHEMA_VERSION:
+        if exp.schema_version > DATA_MODEL_VERSION:
             raise ValueError(
                 f"{name}:{lineno}: written with schema_version {exp.schema_version}, this version of "
-                f"reasoningbank reads up to {SCHEMA_VERSION}; upgrade reasoningbank"
+                f"reasoningbank reads up to {DATA_MODEL_VERSION}; upgrade reasoningbank"
             )
         if scope is not None:
             exp = exp.model_copy(update={"scope": scope})

@@ -4,7 +4,7 @@ A tool result carries both. The structured content (these models, published
 as each tool's output schema) is for clients that parse it; the text is what
 most coding agents put in front of the model, so it leads with what to do
 (the memory block) and keeps the "why" to one line per item. Both are built
-from the service's answers (:mod:`.schemas`) only: nothing here reads a store.
+from the service's answers (:mod:`..schemas`) only: nothing here reads a store.
 """
 
 from __future__ import annotations

@@ -8,7 +8,7 @@ from __future__ import annotations
 
 from . import conn  # noqa: F401  (first: without the extra, its ImportError names the extra)
 from .dialect import WRITE_LOCK_TIMEOUT_S
-from .schema import MIGRATIONS, SCHEMA_VERSION
+from .schema import MIGRATIONS, POSTGRES_SCHEMA_VERSION
 from .store import PostgresStore
 
-__all__ = ["MIGRATIONS", "SCHEMA_VERSION", "WRITE_LOCK_TIMEOUT_S", "PostgresStore"]
+__all__ = ["MIGRATIONS", "POSTGRES_SCHEMA_VERSION", "WRITE_LOCK_TIMEOUT_S", "PostgresStore"]

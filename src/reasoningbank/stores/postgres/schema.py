@@ -2,7 +2,7 @@
 
 Every applied migration is a row of ``schema_migrations`` (``schema_version``
 before migration 2; :mod:`~reasoningbank.stores.sql.migrate`); a schema whose
-newest row is above :data:`SCHEMA_VERSION` was written by a newer reasoningbank
+newest row is above :data:`POSTGRES_SCHEMA_VERSION` was written by a newer reasoningbank
 and is refused. Migrations run in one transaction under a database-wide advisory
 lock, so processes opening a new bank at the same moment apply them once.
 
@@ -88,7 +88,8 @@ MIGRATIONS: list[list[str]] = [
     ],
 ]
 
-SCHEMA_VERSION = len(MIGRATIONS)
+POSTGRES_SCHEMA_VERSION = len(MIGRATIONS)
+"""The PostgreSQL schema's version: how many migrations a bank schema has run (not the data model's)."""
 HNSW_MAX_DIM = 2000  # pgvector's limit for indexing the vector type; larger ones are searched exactly
 _MIGRATION_LOCK = lock_key("migrate")
 
@@ -117,7 +118,7 @@ def _vector_schema(conn: Conn, database: str) -> str:
 
 
 def migrate(conn: Conn, schema: str) -> str:
-    """Bring ``schema`` to :data:`SCHEMA_VERSION`; return the search path its connections use.
+    """Bring ``schema`` to :data:`POSTGRES_SCHEMA_VERSION`; return the search path its connections use.
 
     ``conn`` is an autocommit connection; the migrations apply in one transaction.
     """

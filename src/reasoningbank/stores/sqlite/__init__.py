@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from .schema import MIGRATIONS, SCHEMA_VERSION
+from .schema import MIGRATIONS, SQLITE_SCHEMA_VERSION
 from .store import SQLiteStore
 
-__all__ = ["MIGRATIONS", "SCHEMA_VERSION", "SQLiteStore"]
+__all__ = ["MIGRATIONS", "SQLITE_SCHEMA_VERSION", "SQLiteStore"]

@@ -2,7 +2,7 @@
 
 Every applied migration is a row of ``schema_migrations``
 (:mod:`~reasoningbank.stores.sql.migrate`); a file whose newest row is above
-:data:`SCHEMA_VERSION` was written by a newer reasoningbank and is refused.
+:data:`SQLITE_SCHEMA_VERSION` was written by a newer reasoningbank and is refused.
 """
 
 from __future__ import annotations
@@ -78,11 +78,13 @@ MIGRATIONS: list[list[str]] = [
     ["ALTER TABLE experiences RENAME COLUMN vector TO embedding"],
 ]
 
-SCHEMA_VERSION = len(MIGRATIONS)
+SQLITE_SCHEMA_VERSION = len(MIGRATIONS)
+"""The SQLite schema's version: how many migrations a bank file has run (not the data model's)."""
 
 
 def migrate(conn: sqlite3.Connection, path: Path) -> None:
-    """Bring the file on ``conn`` (an autocommit connection) to :data:`SCHEMA_VERSION` in one transaction."""
+    """Bring the file on ``conn`` (an autocommit connection) to :data:`SQLITE_SCHEMA_VERSION`, in one
+    transaction."""
     with transaction(conn):
         conn.execute(
             f"CREATE TABLE IF NOT EXISTS {migrations.TABLE} ("
