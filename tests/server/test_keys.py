@@ -7,7 +7,8 @@ from pathlib import Path
 
 import pytest
 
-from reasoningbank.server.keys import KEYS_FILE, KeyManagementError, KeyStore
+import reasoningbank.server.keys as keys_module
+from reasoningbank.server.keys import KEYS_FILE, KeyManagementError, KeyStore, parse_token
 
 
 @pytest.fixture
@@ -38,17 +39,38 @@ def test_wrong_malformed_and_revoked_keys_are_refused(keys: KeyStore) -> None:
         keys.revoke("ffffffffffff")
 
 
-def test_only_a_hash_is_stored(keys: KeyStore, tmp_path: Path) -> None:
+def _assert_only_a_hash_is_stored(keys: KeyStore, tmp_path: Path) -> None:
     _, token = keys.create("acme", ["team"])
     keys.close()
     raw = b"".join(p.read_bytes() for p in tmp_path.glob(KEYS_FILE + "*"))
     assert token.encode() not in raw
-    secret = token.rsplit("_", 1)[1]
-    assert secret.encode() not in raw
+    parsed = parse_token(token)
+    assert parsed is not None
+    secret = parsed[1]
+    assert len(secret) >= 20 and secret.encode() not in raw
     conn = sqlite3.connect(tmp_path / KEYS_FILE)
     (digest,) = conn.execute("SELECT hash FROM keys").fetchone()
     conn.close()
     assert len(digest) == 64 and secret not in digest
+
+
+def test_only_a_hash_is_stored(keys: KeyStore, tmp_path: Path) -> None:
+    _assert_only_a_hash_is_stored(keys, tmp_path)
+
+
+def test_only_a_hash_is_stored_when_the_secret_holds_underscores(
+    keys: KeyStore, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """A URL-safe secret may hold ``_``: splitting the token at its last ``_`` took a one-letter tail
+    for the secret, which the file held by chance (seen on a fresh clone)."""
+    monkeypatch.setattr(keys_module.secrets, "token_urlsafe", lambda n: "Zq" * 20 + "_o")
+    _assert_only_a_hash_is_stored(keys, tmp_path)
+
+
+def test_parse_token_splits_at_the_key_id() -> None:
+    assert parse_token("rbk_0123456789ab_" + "a_b" * 10) == ("0123456789ab", "a_b" * 10)
+    assert parse_token("rbk_0123456789ab_short") is None
+    assert parse_token(None) is None and parse_token("Bearer x") is None
 
 
 def test_a_bank_belongs_to_the_first_tenant_that_named_it(keys: KeyStore) -> None:

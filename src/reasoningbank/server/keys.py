@@ -37,6 +37,14 @@ _NAME_RE = re.compile(NAME_PATTERN)
 _TOKEN_RE = re.compile(r"^rbk_([0-9a-f]{12})_([A-Za-z0-9_-]{20,100})$")
 KEYS_FILE = "keys.db"
 
+
+def parse_token(token: str | None) -> tuple[str, str] | None:
+    """``(key id, secret)`` of a well-formed token, else None. The secret is URL-safe base64,
+    which may itself hold ``_``: split at the id, never at the last ``_``."""
+    match = _TOKEN_RE.match(token or "")
+    return (match.group(1), match.group(2)) if match else None
+
+
 _MIGRATIONS: tuple[tuple[str, ...], ...] = (
     (
         "CREATE TABLE keys (id TEXT PRIMARY KEY, tenant TEXT NOT NULL, name TEXT NOT NULL, "
@@ -152,14 +160,14 @@ class KeyStore:
 
     def authenticate(self, token: str | None) -> Principal | None:
         """The principal of a valid, unrevoked token; None for anything else."""
-        match = _TOKEN_RE.match(token or "")
+        parsed = parse_token(token)
         conn = self.db.conn()
         row = None
-        if match is not None:
+        if parsed is not None:
             row = conn.execute(
-                "SELECT tenant, hash, revoked_at FROM keys WHERE id = ?", (match.group(1),)
+                "SELECT tenant, hash, revoked_at FROM keys WHERE id = ?", (parsed[0],)
             ).fetchone()
-        key_id = match.group(1) if match else "000000000000"
+        key_id = parsed[0] if parsed else "000000000000"
         stored = row[1] if row is not None else _digest(key_id, "no such key")
         # compare even when there is no row, so a wrong id and a wrong secret take the same time
         ok = hmac.compare_digest(stored, _digest(key_id, token or ""))
