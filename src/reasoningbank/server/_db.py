@@ -6,6 +6,11 @@ worker has its own thread), WAL so readers never wait for the writer, and
 on disk, so a power cut must not lose it either. Each file records how many of
 its numbered migrations ran in ``PRAGMA user_version`` and refuses a file
 written by a newer version.
+
+The file is created private (0600, in a 0700 state dir: :mod:`.private`)
+before SQLite opens it, and SQLite gives its WAL sidecars the same mode.
+``secure_delete`` is on, so a row deleted or shrunk (a job's dropped request)
+is overwritten with zeros rather than left in a free page of the file.
 """
 
 from __future__ import annotations
@@ -16,6 +21,7 @@ from contextlib import AbstractContextManager
 from pathlib import Path
 
 from ..stores.sqlite.conn import PerThread, transaction
+from .private import private_dir, touch_private
 
 BUSY_TIMEOUT_MS = 30_000
 
@@ -33,7 +39,8 @@ class Database:
         self._conns = PerThread(self._connect)
         self._closed = False
         try:
-            path.parent.mkdir(parents=True, exist_ok=True)
+            private_dir(path.parent)
+            touch_private(path)
             self._migrate()
         except sqlite3.DatabaseError as exc:
             self.close()
@@ -51,6 +58,7 @@ class Database:
         conn.execute(f"PRAGMA busy_timeout = {BUSY_TIMEOUT_MS}")
         conn.execute("PRAGMA journal_mode = WAL")
         conn.execute("PRAGMA synchronous = FULL")
+        conn.execute("PRAGMA secure_delete = ON")
         return conn
 
     def write(self) -> AbstractContextManager[sqlite3.Connection]:
