@@ -9,6 +9,11 @@ bench's "a played task is saved before learning").
 
 The runner passes that id to ``learn(..., experience_id=)``, which stores the
 experience under it.
+
+The service redacts a request before the job is stored and records how many
+secrets it took out, by kind, under :data:`REDACTED_KEY` of the job's request;
+the runner adds them to the result's note (``learn`` finds nothing left to
+redact).
 """
 
 from __future__ import annotations
@@ -19,6 +24,7 @@ from collections.abc import Callable
 from typing import Any
 
 from ..bank import LearnError, NoLLMError, ReasoningBank
+from ..learning.redaction import redaction_note
 from ..models import Experience
 from ..stores.base import NotFoundError, Store, StoreError
 from .jobs import Job, JobFailed
@@ -28,6 +34,8 @@ log = logging.getLogger(__name__)
 
 BankFactory = Callable[[Store, str], ReasoningBank]
 """Builds the bank for one scope on a store: the service's embedder, LLMs and preset."""
+REDACTED_KEY = "redacted"
+"""Where a job's request records the secrets taken out before it was stored: ``{kind: count}``."""
 
 
 def job_experience_id(job_id: str) -> str:
@@ -52,7 +60,11 @@ def run_learn_job(store: Store, make_bank: BankFactory, job: Job) -> dict[str, A
         return _stored_result(store.get(job.bank, exp_id)).model_dump(mode="json")
     except NotFoundError:
         pass
-    request = LearnRequest.model_validate(job.request)
+    if job.request is None:
+        raise JobFailed("the job has ended: its request is no longer kept")
+    fields = {k: v for k, v in job.request.items() if k != REDACTED_KEY}
+    redacted = redaction_note(job.request.get(REDACTED_KEY) or {})
+    request = LearnRequest.model_validate(fields)
     bank = make_bank(store, job.bank)
     try:
         report = bank.learn(
@@ -71,6 +83,6 @@ def run_learn_job(store: Store, make_bank: BankFactory, job: Job) -> dict[str, A
         experience_id=report.experience_id,
         verdict=VerdictView.of(report.verdict),
         items=report.items,
-        note=report.note,
+        note="; ".join(n for n in (redacted, report.note) if n),
     )
     return result.model_dump(mode="json")

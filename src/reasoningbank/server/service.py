@@ -8,6 +8,13 @@ front end can forget to: a bank the key may not use is "not found", like one
 that does not exist. Operations return the models of :mod:`.schemas` and raise
 the errors of :mod:`.errors`; store errors pass through for the front end to
 map (not found, conflict).
+
+A learn request is redacted with the target bank's redactor before its job is
+written, so the job store never holds a secret the bank would not keep; the
+number of secrets taken out travels with the job and is reported in its note.
+The state dir's modes are checked when the service is built: each one group
+or others may use is a line of :attr:`MemoryService.state_warnings`, logged
+as a warning (the CLI also prints them).
 """
 
 from __future__ import annotations
@@ -15,12 +22,13 @@ from __future__ import annotations
 import io
 import logging
 import threading
-from collections import OrderedDict
+from collections import Counter, OrderedDict
 from collections.abc import Iterator
 from importlib import metadata
 from pathlib import Path
 
 from ..bank import ReasoningBank
+from ..learning.redaction import redact_trajectory, redactor_for
 from ..records import ItemBook
 from ..retrieve import items_of
 from ..stores.base import EmbeddingMismatchError, Store, StoreError
@@ -29,7 +37,8 @@ from . import views
 from .errors import BadRequest, Conflict, NotFound, TooManyJobs, Unavailable, no_bank
 from .jobs import Job, JobStore, JobWorker
 from .keys import KeyStore, Principal, valid_name
-from .learn_job import BankFactory, run_learn_job
+from .learn_job import REDACTED_KEY, BankFactory, run_learn_job
+from .private import loose_modes
 from .schemas import (
     Deleted,
     ExperienceDetail,
@@ -97,6 +106,9 @@ class MemoryService:
         self.store = store
         self.make_bank = make_bank
         self.state_dir = Path(state_dir)
+        self.state_warnings = loose_modes(self.state_dir)  # before SQLite adds sidecars of its own
+        for line in self.state_warnings:
+            log.warning("%s", line)
         self.keys = KeyStore(self.state_dir)
         self.jobs = JobStore(self.state_dir)
         self.worker = JobWorker(self.jobs, self._run_job, poll_seconds=poll_seconds)
@@ -177,8 +189,11 @@ class MemoryService:
                 f"{pending} learning jobs of this tenant are waiting; submit again when some are done"
             )
         shown = req.shown if req.shown is not None else self._shown.take(bank, req.trajectory.task_id)
-        request = LearnRequest(trajectory=req.trajectory, outcome=req.outcome, shown=shown)
-        job = self.jobs.submit(principal.tenant, bank, request.model_dump(mode="json"))
+        redacted: Counter[str] = Counter()  # before the job's row is written: it is kept until it ends
+        trajectory = redact_trajectory(redactor_for(rb.preset), req.trajectory, redacted)
+        request = LearnRequest(trajectory=trajectory, outcome=req.outcome, shown=shown)
+        row = {**request.model_dump(mode="json"), REDACTED_KEY: dict(redacted)}
+        job = self.jobs.submit(principal.tenant, bank, row)
         self.worker.notify()
         return _job_view(job)
 
