@@ -198,7 +198,7 @@ def test_a_server_killed_with_a_job_running_learns_it_exactly_once_after_restart
                 break
             time.sleep(0.1)
         assert job["status"] == "done", job
-        assert job["attempts"] == 2 and not job["result"]["resumed"]
+        assert job["attempts"] == 1 and job["interruptions"] == 1 and not job["result"]["resumed"]
         stats = httpx.get(f"{second.url}/v1/banks/team/stats", headers=auth).json()
         assert stats["experiences"] == 1 and stats["items"] == 2 and stats["success"] == 1
         items = httpx.get(f"{second.url}/v1/banks/team/items", headers=auth).json()["items"]

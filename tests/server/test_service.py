@@ -114,7 +114,8 @@ def test_a_job_interrupted_before_storing_runs_again(svc: MemoryService, tmp_pat
     again = make_service(tmp_path)
     try:
         done = wait_job(again, acme, job.id)
-        assert done.status == "done" and done.attempts == 2 and done.result is not None
+        assert done.status == "done" and done.attempts == 1 and done.interruptions == 1
+        assert done.result is not None
         assert not done.result.resumed and done.result.verdict is not None
         assert done.result.verdict.label == "failure" and done.result.verdict.source == "outcome"
         assert again.store.count("team") == 1

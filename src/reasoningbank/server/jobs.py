@@ -2,14 +2,27 @@
 
 ``learn`` calls a judge and an extractor (seconds to minutes with a local
 model), so the service answers ``202`` with a job id at once and a worker runs
-the job. The job's row (its tenant, bank and the whole request) is committed
-with ``synchronous = FULL`` before the id is returned, so a crash after the
-answer cannot lose it. When the service starts, jobs left ``running`` by a
-crash go back to ``accepted`` and run again; the runner (``service.py``) makes
-that safe by giving the job's experience an id derived from the job id and
-skipping a job whose experience is already stored. A job that was running at
-:data:`MAX_ATTEMPTS` crashes in a row is failed instead of crashing the
-service forever.
+the job. The job's row (its tenant, bank and the request, its secrets already
+redacted by the service) is committed with ``synchronous = FULL`` before the id
+is returned, so a crash after the answer cannot lose it. When the job ends
+(done or failed) its request is dropped (``NULL``) in the same write that
+records the end: the row keeps the id, state, result and error, and finished
+rows are forgotten after :data:`KEEP_FINISHED`.
+
+Restarts. When the service starts, jobs left ``running`` by a stop it did not
+choose (kill -9, a power cut, a crash) go back to ``accepted`` and run again;
+the runner (``service.py``) makes that safe by giving the job's experience an
+id derived from the job id and skipping a job whose experience is already
+stored. Such an interruption costs the job no attempt: ``attempts`` counts the
+runs that ended in the job's own code (it returned, or raised and so failed),
+recorded by the worker. A restart only adds one to ``interruptions``. The
+first job after a start is slow (the cold start loads the embedder and the
+model), so kills a few seconds apart from outside land on it again and again;
+an outside kill and a crash the job itself caused (a segfault in a native
+library) look the same from here. So a job is given up as poison only after
+:data:`MAX_INTERRUPTIONS` interruptions, far more than any restart storm an
+operator makes by hand, and few enough that a process-killing job stops a
+supervisor's crash loop (with a restart every few seconds, within minutes).
 
 Several processes may share one state dir (two ``reasoningbank mcp`` servers
 launched by two agent windows, or one next to ``serve``): all of them accept
@@ -37,13 +50,15 @@ from pathlib import Path
 from typing import Any, Literal
 
 from ._db import Database
+from .private import private_file
 
 log = logging.getLogger(__name__)
 
 JobStatus = Literal["accepted", "running", "done", "failed"]
 JOBS_FILE = "jobs.db"
 WORKER_LOCK = "worker.lock"
-MAX_ATTEMPTS = 3
+MAX_INTERRUPTIONS = 20
+"""Restarts a job may be running at before it is failed as the likely cause of the crashes."""
 KEEP_FINISHED = timedelta(days=30)
 
 _MIGRATIONS: tuple[tuple[str, ...], ...] = (
@@ -55,8 +70,26 @@ _MIGRATIONS: tuple[tuple[str, ...], ...] = (
         "CREATE INDEX jobs_status ON jobs (status, seq)",
         "CREATE INDEX jobs_bank ON jobs (bank, status)",
     ),
+    (  # 2: interruptions apart from attempts; the request nullable, dropped from ended jobs
+        "CREATE TABLE jobs_v2 (seq INTEGER PRIMARY KEY AUTOINCREMENT, id TEXT NOT NULL UNIQUE, "
+        "tenant TEXT NOT NULL, bank TEXT NOT NULL, status TEXT NOT NULL, attempts INTEGER NOT NULL, "
+        "interruptions INTEGER NOT NULL DEFAULT 0, request TEXT, result TEXT, "
+        "error TEXT NOT NULL DEFAULT '', created_at TEXT NOT NULL, updated_at TEXT NOT NULL)",
+        # version 1 counted every claim as an attempt: all but an ended job's last run were
+        # interrupted, and an accepted job's every claim was
+        "INSERT INTO jobs_v2 (seq, id, tenant, bank, status, attempts, interruptions, request, result, "
+        "error, created_at, updated_at) SELECT seq, id, tenant, bank, status, "
+        "CASE WHEN status IN ('done', 'failed') THEN MIN(attempts, 1) ELSE 0 END, "
+        "CASE WHEN status = 'accepted' THEN attempts ELSE MAX(attempts - 1, 0) END, "
+        "CASE WHEN status IN ('done', 'failed') THEN NULL ELSE request END, "
+        "result, error, created_at, updated_at FROM jobs",
+        "DROP TABLE jobs",
+        "ALTER TABLE jobs_v2 RENAME TO jobs",
+        "CREATE INDEX jobs_status ON jobs (status, seq)",
+        "CREATE INDEX jobs_bank ON jobs (bank, status)",
+    ),
 )
-_COLS = "id, tenant, bank, status, attempts, request, result, error, created_at, updated_at"
+_COLS = "id, tenant, bank, status, attempts, interruptions, request, result, error, created_at, updated_at"
 
 
 @dataclass(frozen=True)
@@ -66,7 +99,11 @@ class Job:
     bank: str
     status: JobStatus
     attempts: int
-    request: dict[str, Any]
+    """Runs that ended in the job's own code (it returned or raised); a restart spends none."""
+    interruptions: int
+    """Runs a stop of the process cut short (the job went back to the queue)."""
+    request: dict[str, Any] | None
+    """What to learn; None once the job has ended (dropped, with whatever it held)."""
     result: dict[str, Any] | None
     error: str
     created_at: str
@@ -93,11 +130,12 @@ def _job(row: sqlite3.Row | tuple[Any, ...]) -> Job:
         bank=row[2],
         status=row[3],
         attempts=int(row[4]),
-        request=json.loads(row[5]),
-        result=json.loads(row[6]) if row[6] is not None else None,
-        error=row[7],
-        created_at=row[8],
-        updated_at=row[9],
+        interruptions=int(row[5]),
+        request=json.loads(row[6]) if row[6] is not None else None,
+        result=json.loads(row[7]) if row[7] is not None else None,
+        error=row[8],
+        created_at=row[9],
+        updated_at=row[10],
     )
 
 
@@ -113,52 +151,56 @@ class JobStore:
         self.db = Database(Path(state_dir) / JOBS_FILE, _MIGRATIONS)
 
     def submit(self, tenant: str, bank: str, request: dict[str, Any]) -> Job:
-        """Store a new accepted job; it is on disk when this returns."""
+        """Store a new accepted job; it is on disk when this returns. The caller redacts ``request``:
+        it is stored as given until the job ends."""
         job_id, now = secrets.token_hex(16), _now()
         with self.db.write() as conn:
             conn.execute(
-                f"INSERT INTO jobs ({_COLS}) VALUES (?, ?, ?, 'accepted', 0, ?, NULL, '', ?, ?)",
+                f"INSERT INTO jobs ({_COLS}) VALUES (?, ?, ?, 'accepted', 0, 0, ?, NULL, '', ?, ?)",
                 (job_id, tenant, bank, _dumps(request), now, now),
             )
-        return Job(job_id, tenant, bank, "accepted", 0, request, None, "", now, now)
+        return Job(job_id, tenant, bank, "accepted", 0, 0, request, None, "", now, now)
 
     def get(self, job_id: str) -> Job | None:
         row = self.db.conn().execute(f"SELECT {_COLS} FROM jobs WHERE id = ?", (job_id,)).fetchone()
         return _job(row) if row else None
 
     def claim(self) -> Job | None:
-        """The oldest accepted job, now running (its attempts counted); None when there is none."""
+        """The oldest accepted job, now running; None when there is none."""
         with self.db.write() as conn:
             row = conn.execute(
                 f"SELECT {_COLS} FROM jobs WHERE status = 'accepted' ORDER BY seq LIMIT 1"
             ).fetchone()
             if row is None:
                 return None
-            conn.execute(
-                "UPDATE jobs SET status = 'running', attempts = attempts + 1, updated_at = ? WHERE id = ?",
-                (_now(), row[0]),
-            )
-        job = _job(row)
-        return Job(**{**job.__dict__, "status": "running", "attempts": job.attempts + 1})
+            conn.execute("UPDATE jobs SET status = 'running', updated_at = ? WHERE id = ?", (_now(), row[0]))
+        return Job(**{**_job(row).__dict__, "status": "running"})
 
     def finish(self, job_id: str, result: dict[str, Any]) -> None:
-        self._end(job_id, "done", _dumps(result), "")
+        """Record that the job's run returned ``result`` (an attempt spent); its request is dropped."""
+        self._end(job_id, "done", _dumps(result), "", ran=True)
 
-    def fail(self, job_id: str, error: str) -> None:
-        self._end(job_id, "failed", None, error)
+    def fail(self, job_id: str, error: str, *, ran: bool = True) -> None:
+        """Record that the job failed with ``error``; its request is dropped. ``ran``: its own code
+        raised (an attempt spent), rather than the service giving up on it before running it."""
+        self._end(job_id, "failed", None, error, ran=ran)
 
-    def _end(self, job_id: str, status: JobStatus, result: str | None, error: str) -> None:
+    def _end(self, job_id: str, status: JobStatus, result: str | None, error: str, *, ran: bool) -> None:
         with self.db.write() as conn:
             conn.execute(
-                "UPDATE jobs SET status = ?, result = ?, error = ?, updated_at = ? WHERE id = ?",
-                (status, result, error, _now(), job_id),
+                "UPDATE jobs SET status = ?, result = ?, error = ?, request = NULL, "
+                "attempts = attempts + ?, updated_at = ? WHERE id = ?",
+                (status, result, error, int(ran), _now(), job_id),
             )
 
     def requeue_interrupted(self) -> int:
-        """Put jobs a crash left ``running`` back in the queue; returns how many."""
+        """Put jobs a stop left ``running`` back in the queue, one interruption more (no attempt
+        spent); returns how many."""
         with self.db.write() as conn:
             cur = conn.execute(
-                "UPDATE jobs SET status = 'accepted', updated_at = ? WHERE status = 'running'", (_now(),)
+                "UPDATE jobs SET status = 'accepted', interruptions = interruptions + 1, updated_at = ? "
+                "WHERE status = 'running'",
+                (_now(),),
             )
             return int(cur.rowcount)
 
@@ -208,12 +250,12 @@ class JobWorker:
         run: Callable[[Job], dict[str, Any]],
         *,
         poll_seconds: float = 1.0,
-        max_attempts: int = MAX_ATTEMPTS,
+        max_interruptions: int = MAX_INTERRUPTIONS,
     ) -> None:
         self.jobs = jobs
         self.run = run
         self.poll_seconds = poll_seconds
-        self.max_attempts = max_attempts
+        self.max_interruptions = max_interruptions
         self._wake = threading.Event()
         self._stop = threading.Event()
         self._thread: threading.Thread | None = None
@@ -233,7 +275,7 @@ class JobWorker:
         ``running`` job was interrupted, so re-queue them and prune. None while another holds it."""
         if self._lock_fd is not None:
             return 0
-        fd = os.open(self.jobs.db.path.parent / WORKER_LOCK, os.O_RDWR | os.O_CREAT, 0o600)
+        fd = private_file(self.jobs.db.path.parent / WORKER_LOCK)
         try:
             fcntl.flock(fd, fcntl.LOCK_EX | fcntl.LOCK_NB)
         except BlockingIOError:
@@ -284,9 +326,12 @@ class JobWorker:
 
     def run_one(self, job: Job) -> None:
         """Run one claimed job and record how it ended."""
-        if job.attempts > self.max_attempts:
+        if job.interruptions >= self.max_interruptions:
             self.jobs.fail(
-                job.id, f"the service stopped while running this job {job.attempts - 1} times; given up"
+                job.id,
+                f"the service stopped {job.interruptions} times while running this job (killed, or "
+                "crashed by it); given up",
+                ran=False,
             )
             return
         try:

@@ -162,7 +162,10 @@ class JobView(BaseModel):
     id: str
     bank: str
     status: JobStatus
-    attempts: int
+    attempts: int = Field(description="runs that ended in the job's own code (returned, or raised)")
+    interruptions: int = Field(
+        default=0, description="runs a stop of the service cut short; the job ran again, at no attempt"
+    )
     created_at: str
     updated_at: str
     result: LearnResult | None = None
