@@ -27,6 +27,7 @@ from typing import Any
 import httpx
 import pytest
 
+import reasoningbank
 from tests.server.helpers import md
 
 pytest.importorskip("uvicorn")
@@ -130,7 +131,13 @@ def _start(tmp: Path, api_base: str) -> Server:
         "--log-level",
         "warning",
     ]
-    env = {**os.environ, "REASONINGBANK_BLOCK_REAL_CALLS": "0", "LITELLM_LOCAL_MODEL_COST_MAP": "True"}
+    env = {
+        **os.environ,
+        "REASONINGBANK_BLOCK_REAL_CALLS": "0",
+        "LITELLM_LOCAL_MODEL_COST_MAP": "True",
+        # the package this test imported, not the installed copy a relative PYTHONPATH misses from cwd
+        "PYTHONPATH": str(Path(reasoningbank.__file__).resolve().parents[1]),
+    }
     log = (tmp / f"serve-{port}.log").open("wb")
     process = subprocess.Popen(args, cwd=tmp, env=env, stdout=log, stderr=subprocess.STDOUT)
     url = f"http://127.0.0.1:{port}"

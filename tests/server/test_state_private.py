@@ -9,11 +9,14 @@ from __future__ import annotations
 import logging
 import os
 import stat
+import subprocess
+import sys
 from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
 
+import reasoningbank
 from reasoningbank.server.jobs import WORKER_LOCK, JobStore, JobWorker
 from reasoningbank.server.keys import KeyStore
 from reasoningbank.server.private import loose_modes
@@ -27,6 +30,12 @@ def umask_022() -> Iterator[None]:
         yield
     finally:
         os.umask(old)
+
+
+def _code_under_test() -> str:
+    """An absolute ``PYTHONPATH`` to the package this test imported (a child in another cwd would
+    resolve a relative one elsewhere, or to the installed copy)."""
+    return str(Path(reasoningbank.__file__).resolve().parents[1])
 
 
 def _mode(path: Path) -> int:
@@ -71,3 +80,23 @@ def test_a_looser_state_dir_or_file_is_warned_about_at_start_with_the_chmod_to_r
         assert _mode(state) == 0o755  # a warning, not a change behind the owner's back
     finally:
         svc.close()
+
+
+def test_the_mcp_server_says_on_stderr_which_state_path_is_loose(tmp_path: Path) -> None:
+    pytest.importorskip("mcp")
+    state = tmp_path / "state"
+    state.mkdir()
+    state.chmod(0o755)
+    where = ["--state-dir", str(state), "--store", f"sqlite:///{tmp_path / 'bank.db'}"]
+    done = subprocess.run(
+        [sys.executable, "-m", "reasoningbank", "mcp", *where, "--embedder", "hash"],
+        stdin=subprocess.DEVNULL,  # the agent hangs up at once
+        capture_output=True,
+        text=True,
+        timeout=120,
+        cwd=tmp_path,
+        env={**os.environ, "REASONINGBANK_BLOCK_REAL_CALLS": "1", "PYTHONPATH": _code_under_test()},
+    )
+    assert done.returncode == 0, done.stderr
+    lines = [line for line in done.stderr.splitlines() if str(state) in line]
+    assert lines == [f"the state directory {state} is mode 755, open to other users: run 'chmod 700 {state}'"]

@@ -59,7 +59,6 @@ def loose_modes(state_dir: Path) -> list[str]:
         if mode & 0o077:
             kind = "directory" if path.is_dir() else "file"
             found.append(
-                f"the state {kind} {path} is mode {mode:o}, open to other users: "
-                f"run 'chmod {want:o} {path}'"
+                f"the state {kind} {path} is mode {mode:o}, open to other users: run 'chmod {want:o} {path}'"
             )
     return found
