@@ -12,6 +12,7 @@ behind the real-call guard with retries. :class:`~reasoningbank.llm.litellm_clie
 
 from __future__ import annotations
 
+import ipaddress
 import logging
 import warnings
 from collections.abc import Callable, Mapping
@@ -19,6 +20,7 @@ from dataclasses import dataclass, field, replace
 from functools import cached_property
 from types import MappingProxyType, ModuleType
 from typing import TYPE_CHECKING, Any, TypedDict, TypeVar
+from urllib.parse import urlsplit
 
 from .base import check_real_call
 from .litellm_base import DUMMY_API_KEY, import_litellm, resolve_model
@@ -83,6 +85,19 @@ class Endpoint:
     def routed_model(self) -> str:
         """The model string handed to LiteLLM (``openai/<model>`` behind an ``api_base``)."""
         return resolve_model(self.model, self.api_base)
+
+    @property
+    def is_local(self) -> bool:
+        """Whether ``api_base`` is a server on this host (loopback), which generates on its CPU."""
+        host = urlsplit(self.api_base).hostname if self.api_base else None
+        if host is None:
+            return False
+        if host == "localhost":
+            return True
+        try:
+            return ipaddress.ip_address(host).is_loopback
+        except ValueError:
+            return False
 
     def describe(self, what: str = "model") -> str:
         """``model 'x' at http://...``: how errors name this endpoint."""
