@@ -42,6 +42,16 @@ class Connection(TypedDict, total=False):
     extra: Mapping[str, Any] | None
 
 
+def is_loopback_host(host: str) -> bool:
+    """Whether ``host`` (a name or an address) is this machine's loopback."""
+    if host == "localhost":
+        return True
+    try:
+        return ipaddress.ip_address(host).is_loopback
+    except ValueError:
+        return False
+
+
 @dataclass(frozen=True)
 class Endpoint:
     """One LiteLLM model and how to reach it.
@@ -90,14 +100,7 @@ class Endpoint:
     def is_local(self) -> bool:
         """Whether ``api_base`` is a server on this host (loopback), which generates on its CPU."""
         host = urlsplit(self.api_base).hostname if self.api_base else None
-        if host is None:
-            return False
-        if host == "localhost":
-            return True
-        try:
-            return ipaddress.ip_address(host).is_loopback
-        except ValueError:
-            return False
+        return host is not None and is_loopback_host(host)
 
     def describe(self, what: str = "model") -> str:
         """``model 'x' at http://...``: how errors name this endpoint."""
@@ -208,4 +211,4 @@ class EndpointBound:
         super().__setattr__(name, value)
 
 
-__all__ = ["Connection", "Endpoint", "EndpointBound"]
+__all__ = ["Connection", "Endpoint", "EndpointBound", "is_loopback_host"]
