@@ -97,3 +97,17 @@ def test_the_paper_preset_keeps_its_temperatures_and_gets_caps() -> None:
     p = get_preset("paper")
     assert (p.judge.temperature, p.extract.temperature) == (0.0, 1.0)
     assert p.judge.max_tokens and p.extract.max_tokens
+
+
+@pytest.mark.parametrize("name", sorted(PRESETS))
+def test_the_scaling_calls_get_the_extract_sections_cap_and_timeout(name: str) -> None:
+    from reasoningbank.scaling import MaTTS
+
+    llm = LiteLLMClient("some-model", api_base="http://127.0.0.1:8080/v1")
+    bank = ReasoningBank.from_preset(InMemoryStore(), HashEmbedder(), llm, get_preset(name))
+    x = bank.preset.extract
+    matts = MaTTS(bank, llm, mode="parallel", k=2)
+    assert matts.refiner is not None
+    for part in (matts.selector, matts.contrast, matts.refiner):
+        assert part.max_tokens is not None
+        assert part.llm.endpoint.timeout == x.local_timeout  # type: ignore[attr-defined]
