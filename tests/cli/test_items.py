@@ -78,6 +78,7 @@ def test_items_retire_and_restore(env: Env, capsys: pytest.CaptureFixture[str]) 
 
 
 def test_retire_unknown_item_is_a_usage_error(env: Env, capsys: pytest.CaptureFixture[str]) -> None:
+    assert run(capsys, "init").code == 0  # a bank that exists, without that item
     res = run(capsys, "retire", "nope")
     assert res.code == 2 and "no item 'nope'" in res.err
 

@@ -128,6 +128,7 @@ def test_failed_model_call_outside_learn_is_one_line_exit_1(
         )
 
     monkeypatch.setattr(common, "build_bank", down)
+    assert run(capsys, "init").code == 0  # retrieve reads an existing bank only
     res = run(capsys, *argv)
     assert res.code == 1 and res.out == ""
     assert res.err == "reasoningbank: error: embedding call to litellm:text-embedding-3-small failed\n"

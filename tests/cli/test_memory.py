@@ -52,7 +52,7 @@ def test_learn_example_and_file_are_exclusive(env: Env, capsys: pytest.CaptureFi
     assert both.code == 2 and "not allowed with" in both.err
     neither = run(capsys, "learn")
     assert neither.code == 2 and "--example" in neither.err
-    assert env.llm.calls == [] and stats_json(capsys)["experiences"] == 0
+    assert env.llm.calls == [] and not env.db.exists()  # not even an empty bank was made
 
 
 def test_learn_overrides_task_id_and_query(env: Env, capsys: pytest.CaptureFixture[str]) -> None:
@@ -77,7 +77,7 @@ def test_malformed_file_stores_nothing(env: Env, capsys: pytest.CaptureFixture[s
     assert f"{bad}:2" in res.err and "steps.0.act" in res.err
     assert res.err.count("\n") == 1 and "Traceback" not in res.err
     assert env.llm.calls == []
-    assert stats_json(capsys)["experiences"] == 0
+    assert not env.db.exists()  # not even an empty bank was made
 
 
 def test_malformed_json_names_line(env: Env, capsys: pytest.CaptureFixture[str]) -> None:
@@ -152,6 +152,7 @@ def test_retrieve_leave_one_out_and_empty(env: Env, capsys: pytest.CaptureFixtur
 def test_retrieve_render_on_empty_bank_says_so_on_stderr(
     env: Env, capsys: pytest.CaptureFixture[str]
 ) -> None:
+    assert run(capsys, "init", "--scope", "empty").code == 0
     res = run(capsys, "retrieve", "enter text", "--render", "--scope", "empty")
     assert res.code == 0
     assert res.out == ""  # stdout stays the (empty) prompt block for scripts
@@ -238,4 +239,4 @@ def test_a_bad_record_late_in_the_file_stores_nothing(env: Env, capsys: pytest.C
     env.llm.default = md("a tip")
     res = run(capsys, "learn", str(path), "--outcome", "success")
     assert res.code == 2 and f"{path}:3:" in res.err and "query" in res.err
-    assert env.llm.calls == [] and stats_json(capsys)["experiences"] == 0
+    assert env.llm.calls == [] and not env.db.exists()  # not even an empty bank was made

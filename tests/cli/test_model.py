@@ -13,7 +13,7 @@ from reasoningbank.llm import ScriptedLLM
 from reasoningbank.llm.gguf import ModelAssemblyError
 from reasoningbank.llm.local import ModelServerError
 from reasoningbank.trajio import example_path
-from tests.cli.helpers import Env, fake_localmodel, md, run, stats_json
+from tests.cli.helpers import Env, fake_localmodel, md, run
 
 
 def test_learn_with_local_model(
@@ -61,7 +61,7 @@ def test_local_model_unavailable_exit_2(
     fake_localmodel(monkeypatch, ScriptedLLM(), fail="assemble")
     res = run(capsys, "learn", str(example_path()), "--local-model", "tiny")
     assert res.code == 2 and "local model 'tiny' is not available: parts not installed" in res.err
-    assert stats_json(capsys)["experiences"] == 0
+    assert not env.db.exists()  # not even an empty bank was made
 
 
 def test_local_model_server_failure_exit_1(
@@ -84,6 +84,7 @@ def test_model_server_error_anywhere_is_one_line_exit_1(
         raise ModelServerError("the model server at 127.0.0.1:4321 stopped answering\nlog tail")
 
     monkeypatch.setattr(common, "build_bank", dead_server)
+    assert run(capsys, "init").code == 0  # retrieve reads an existing bank only
     res = run(capsys, "retrieve", "enter text")
     assert res.code == 1 and res.out == ""
     assert res.err == (

@@ -62,6 +62,7 @@ def test_list_show_delete(env: Env, capsys: pytest.CaptureFixture[str]) -> None:
 
 
 def test_unknown_id_exit_2(env: Env, capsys: pytest.CaptureFixture[str]) -> None:
+    assert run(capsys, "init").code == 0  # a bank that exists, without that id
     for cmd in (["show", "deadbeef"], ["delete", "deadbeef", "--yes"]):
         res = run(capsys, *cmd)
         assert res.code == 2 and "no experience with id 'deadbeef'" in res.err and res.out == ""

@@ -96,8 +96,13 @@ def test_a_bank_config_gives_its_api_base_to_the_models_and_the_embedder() -> No
     bank = ReasoningBank.from_config(cfg)
     judge_llm = bank.learner.judge.llm  # type: ignore[union-attr]
     extractor_llm = bank.learner.extractor.llm  # type: ignore[union-attr]
-    for llm in (judge_llm, extractor_llm):
-        assert llm.endpoint == Endpoint("chat-m", api_base=BASE)
+    preset = cfg.resolved_preset()
+    # a loopback server gets each call kind's timeout sized for CPU generation (issue 25, item 12)
+    for llm, timeout in (
+        (judge_llm, preset.judge.local_timeout),
+        (extractor_llm, preset.extract.local_timeout),
+    ):
+        assert llm.endpoint == Endpoint("chat-m", api_base=BASE, timeout=timeout)
     assert bank.embedder.endpoint == Endpoint("embed-m", api_base=BASE, timeout=60)  # type: ignore[attr-defined]
     assert make_embedder("litellm:embed-m", api_base=BASE).endpoint == bank.embedder.endpoint  # type: ignore[attr-defined]
 

@@ -201,10 +201,10 @@ def _make_embedder(args: argparse.Namespace) -> Embedder:
 
 def cmd_miniwob(args: argparse.Namespace) -> int:
     from ..bench.envs.miniwob import env as miniwob
-    from ..llm import allow_real_calls
 
     # Everything is checked (methods, task families, episodes, a resume's settings)
-    # before the model server spends its start-up and before the run directory is written.
+    # before the model server spends its start-up and before the run directory is written;
+    # llm_for checks that real calls are allowed and a hosted model's key is set, writing nothing.
     methods = _miniwob_methods(args)
     tasks = _miniwob_tasks(args, miniwob.MINIWOB_FAMILIES_DEFAULT)
     settings = _miniwob_settings(args)
@@ -212,7 +212,6 @@ def cmd_miniwob(args: argparse.Namespace) -> int:
     run_dir = Path(args.run_dir)
     check_resume(run_dir, tasks, methods, embedder, settings)
     with contextlib.ExitStack() as stack:
-        stack.enter_context(allow_real_calls())
         llm = stack.enter_context(bench_llm.llm_for(args, run_dir))
         learns = any(parse_method(m)[0] != "none" for m in methods)
         if learns and not getattr(args, "model", None) and args.learner_server == "separate":

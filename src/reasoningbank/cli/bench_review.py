@@ -162,20 +162,19 @@ def cmd_rejudge(args: argparse.Namespace) -> int:
     from ..bench.envs.checks import MINIWOB_EVIDENCE
     from ..bench.judge_report import report_json, report_text
     from ..bench.rejudge import progress_bar, rejudge
-    from ..llm import allow_real_calls
 
     run_dir = Path(args.run_dir)
     episodes = _rejudge_episodes(args, run_dir)
     p = _rejudge_preset(args)
     setting = _setting_name(p)
     out = Path(args.out) if args.out else run_dir / f"rejudge-{setting}.jsonl"
-    if out.exists():
-        out.unlink()  # a fresh file per invocation: its lines are exactly this run's verdicts
     as_json = bool(getattr(args, "json", False))
     needs_model = p.judge.kind == "llm" or p.judge.confidence != "none"
     with contextlib.ExitStack() as stack:
+        # llm_for refuses blocked real calls and a missing key before anything is written
         llm = stack.enter_context(bench_llm.llm_for(args, run_dir / "rejudge-logs")) if needs_model else None
-        stack.enter_context(allow_real_calls())
+        if out.exists():
+            out.unlink()  # a fresh file per invocation: its lines are exactly this run's verdicts
         judge = make_judge(llm, p, evidence=MINIWOB_EVIDENCE)
         with progress_bar(not args.no_progress and not as_json, len(episodes)) as done:
             results = rejudge(episodes, judge, out_path=out, on_done=done)

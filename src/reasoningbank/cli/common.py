@@ -21,7 +21,7 @@ from ..bank import ReasoningBank
 from ..config import API_BASE_ENV, MODEL_ENV, PRESETS, BankConfig
 from ..embed import make_embedder
 from ..llm import LLM
-from ..stores import open_store
+from ..stores import BankNotFoundError, open_store
 from ..stores.base import Store
 from .errors import CLIError
 from .output import one_line
@@ -110,9 +110,21 @@ def load_config(args: argparse.Namespace) -> BankConfig:
 # --------------------------------------------------------------------------- factories (test hooks)
 
 
-def open_cli_store(cfg: BankConfig) -> Store:
-    """The store for commands that only read or write stored data. Tests may replace it."""
-    return open_store(cfg.store)
+def open_cli_store(cfg: BankConfig, *, create: bool = True) -> Store:
+    """The store for commands that only read or write stored data. Tests may replace it.
+
+    A command that only reads (or changes what is there) passes ``create=False``: a
+    mistyped ``--store`` then fails with one line and creates no file and no directory.
+    """
+    try:
+        return open_store(cfg.store, create=create)
+    except BankNotFoundError as exc:
+        raise CLIError(f"{exc} (create one with `reasoningbank learn`, `add` or `import`)") from exc
+
+
+def require_bank(cfg: BankConfig) -> None:
+    """Fail, creating nothing, unless ``cfg.store`` holds a bank (for reads that build a bank)."""
+    open_cli_store(cfg, create=False).close()
 
 
 def build_bank(cfg: BankConfig, *, llm: LLM | None = None) -> ReasoningBank:

@@ -56,7 +56,7 @@ def _status(item: MemoryItem) -> str:
 
 def cmd_items(args: argparse.Namespace) -> int:
     cfg = load_config(args)
-    store = common.open_cli_store(cfg)
+    store = common.open_cli_store(cfg, create=False)
     try:
         book = book_for(store, cfg.scope)
         rows = [
@@ -90,7 +90,7 @@ def cmd_items(args: argparse.Namespace) -> int:
 
 def _change(args: argparse.Namespace, status: str) -> int:
     cfg = load_config(args)
-    store = common.open_cli_store(cfg)
+    store = common.open_cli_store(cfg, create=False)
     try:
         book = book_for(store, cfg.scope)
         default = "retired by hand" if status == "retired" else "restored by hand"

@@ -115,6 +115,7 @@ def cmd_retrieve(args: argparse.Namespace) -> int:
     cfg = load_config(args)
     if args.k is not None and args.k < 1:
         raise CLIError(f"-k must be at least 1, got {args.k}")
+    common.require_bank(cfg)  # a read: a mistyped --store must not create a bank
     bank = common.build_bank(cfg)
     try:
         hits = bank.retrieve_experiences(args.query, args.k, task_id=args.task_id)

@@ -82,7 +82,7 @@ def cmd_list(args: argparse.Namespace) -> int:
         raise CLIError(f"--limit must be >= 0, got {args.limit}")
     if args.offset < 0:
         raise CLIError(f"--offset must be >= 0, got {args.offset}")
-    store = common.open_cli_store(cfg)
+    store = common.open_cli_store(cfg, create=False)
     try:
         exps = store.list(cfg.scope, limit=args.limit, offset=args.offset)
         total = store.count(cfg.scope)
@@ -110,7 +110,7 @@ def cmd_list(args: argparse.Namespace) -> int:
 
 def cmd_show(args: argparse.Namespace) -> int:
     cfg = load_config(args)
-    store = common.open_cli_store(cfg)
+    store = common.open_cli_store(cfg, create=False)
     try:
         exp = resolve_id(store, cfg.scope, args.id)
         book = book_for(store, cfg.scope)
@@ -161,7 +161,7 @@ def cmd_show(args: argparse.Namespace) -> int:
 
 def cmd_delete(args: argparse.Namespace) -> int:
     cfg = load_config(args)
-    store = common.open_cli_store(cfg)
+    store = common.open_cli_store(cfg, create=False)
     try:
         exp = resolve_id(store, cfg.scope, args.id)
         if not args.yes:
@@ -188,7 +188,7 @@ def cmd_delete(args: argparse.Namespace) -> int:
 
 def cmd_export(args: argparse.Namespace) -> int:
     cfg = load_config(args)
-    store = common.open_cli_store(cfg)
+    store = common.open_cli_store(cfg, create=False)
     try:
         if args.path == "-":
             n = export_jsonl(store, cfg.scope, sys.stdout)
@@ -254,7 +254,7 @@ def _lists_every_scope(args: argparse.Namespace, scope: str) -> bool:
 
 def cmd_stats(args: argparse.Namespace) -> int:
     cfg = load_config(args)
-    store = common.open_cli_store(cfg)
+    store = common.open_cli_store(cfg, create=False)
     try:
         stats = scope_stats(store, cfg.scope, all_scopes=_lists_every_scope(args, cfg.scope))
     finally:

@@ -34,6 +34,13 @@ def unknown_key(key: str, valid: Iterable[str]) -> ConfigError:
     return ConfigError(f"unknown key {key!r}; {hint}")
 
 
+# How long one request of a call kind may take, in seconds: to a hosted model, and to a server on
+# loopback (the bundled llama.cpp, Ollama, vLLM on this host), which generates on the CPU at a few
+# tokens a second. Each call kind's section has both, next to its token cap (``max_tokens``).
+HOSTED_TIMEOUT_S = 120.0
+LOCAL_TIMEOUT_S = 600.0
+
+
 class Section(BaseModel):
     """One component's settings; an unknown key is an error naming the nearest valid one."""
 
@@ -61,7 +68,9 @@ class JudgeSettings(Section):
     kind: JudgeKind = "llm"
     temperature: float = Field(default=0.0, ge=0.0, le=2.0)
     prompt: JudgePrompt = "paper"
-    max_tokens: int | None = Field(default=None, gt=0)
+    max_tokens: int | None = Field(default=512, gt=0)
+    timeout: float = Field(default=HOSTED_TIMEOUT_S, gt=0)
+    local_timeout: float = Field(default=LOCAL_TIMEOUT_S, gt=0)
     # How a verdict gets its probability: the model's own token probability, or agreement
     # over ``votes`` samples ("none": the paper's judge, no probability).
     confidence: JudgeConfidence = "none"
@@ -77,7 +86,9 @@ class ExtractSettings(Section):
     temperature: float = Field(default=1.0, ge=0.0, le=2.0)
     style: ExtractorStyle = "markdown"
     max_items: int = Field(default=3, ge=1, le=20)
-    max_tokens: int | None = Field(default=None, gt=0)
+    max_tokens: int | None = Field(default=1024, gt=0)
+    timeout: float = Field(default=HOSTED_TIMEOUT_S, gt=0)
+    local_timeout: float = Field(default=LOCAL_TIMEOUT_S, gt=0)
     show_final_state: bool = False
     generalize_literals: bool = False
     # Show the extractor why the episode was judged as it was, and the evidence code read.
@@ -165,12 +176,16 @@ FLAT_KEYS: dict[str, tuple[str, str]] = {
     "judge_temperature": ("judge", "temperature"),
     "judge_prompt": ("judge", "prompt"),
     "judge_max_tokens": ("judge", "max_tokens"),
+    "judge_timeout": ("judge", "timeout"),
+    "judge_local_timeout": ("judge", "local_timeout"),
     "judge_confidence": ("judge", "confidence"),
     "judge_votes": ("judge", "votes"),
     "learn_min_confidence": ("judge", "min_confidence"),
     "extractor_temperature": ("extract", "temperature"),
     "extractor_style": ("extract", "style"),
     "extractor_max_tokens": ("extract", "max_tokens"),
+    "extractor_timeout": ("extract", "timeout"),
+    "extractor_local_timeout": ("extract", "local_timeout"),
     "extractor_final_state": ("extract", "show_final_state"),
     "extractor_generalize_literals": ("extract", "generalize_literals"),
     "extractor_show_evidence": ("extract", "show_evidence"),

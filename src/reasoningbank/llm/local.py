@@ -11,7 +11,6 @@ from __future__ import annotations
 import contextlib
 import ctypes
 import importlib.util
-import ipaddress
 import os
 import signal
 import socket
@@ -25,6 +24,7 @@ from collections.abc import Iterator, Sequence
 from pathlib import Path
 from typing import IO, Any
 
+from .endpoint import is_loopback_host
 from .gguf import ModelAssemblyError, assemble_model
 from .litellm_client import LiteLLMClient
 
@@ -44,13 +44,7 @@ def describe_exit(code: int) -> str:
     return f"exited with code {code}"
 
 
-def _is_loopback(host: str) -> bool:
-    if host == "localhost":
-        return True
-    try:
-        return ipaddress.ip_address(host).is_loopback
-    except ValueError:
-        return False
+_is_loopback = is_loopback_host
 
 
 def free_port(host: str = "127.0.0.1") -> int:

@@ -29,7 +29,7 @@ from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass, field
 from typing import Literal
 
-from ..assemble import make_extractor
+from ..assemble import for_call, make_extractor
 from ..bank import ReasoningBank
 from ..config import ExtractSettings
 from ..extract.items import ExtractionResult
@@ -96,11 +96,13 @@ class MaTTS:
         self.k = k
         self.aggregation: Aggregation = aggregation
         self.max_concurrency = max_concurrency or k
-        self.selector = BestOfN(llm)
         p = bank.preset if bank is not None else None
         # The bank's extract section (without a bank, its defaults); contrast keeps its own max_items.
+        # The selector and the self-contrast extractor take its timeouts too (issue 25, item 12).
         x = p.extract if p is not None else ExtractSettings()
-        self.contrast = ContrastExtractor(llm, **x.model_dump(include=set(CONTRAST_SETTINGS)))
+        self.selector = BestOfN(for_call(llm, "selector", "extract", x))
+        contrast_llm = for_call(llm, "self-contrast extractor", "extract", x)
+        self.contrast = ContrastExtractor(contrast_llm, **x.model_dump(include=set(CONTRAST_SETTINGS)))
         self.refiner = make_extractor(llm, p, origin="refinement") if p is not None else None
 
     # ------------------------------------------------------------------ running

@@ -8,6 +8,10 @@
 * a plain path ending in ``.db``, ``.sqlite`` or ``.sqlite3``;
 * ``postgresql://user@host/db`` (or ``postgres://``) — :class:`~reasoningbank.stores.postgres.PostgresStore`,
   imported only then: it needs the ``postgres`` extra.
+
+``open_store(url, create=False)`` opens an existing bank only: a missing SQLite
+file (or a PostgreSQL schema holding no bank) raises :class:`BankNotFoundError`
+and nothing is created. Commands that only read open their store so.
 """
 
 from __future__ import annotations
@@ -15,7 +19,7 @@ from __future__ import annotations
 from pathlib import Path
 
 from ._urls import mask_url
-from .base import EmbeddingMismatchError, NotFoundError, Store, StoreError
+from .base import BankNotFoundError, EmbeddingMismatchError, NotFoundError, Store, StoreError
 from .exchange import export_jsonl, import_jsonl
 from .memory import InMemoryStore
 from .sqlite import SQLiteStore
@@ -23,8 +27,10 @@ from .sqlite import SQLiteStore
 _SQLITE_SUFFIXES = (".db", ".sqlite", ".sqlite3")
 
 
-def open_store(url: str | Path) -> Store:
-    """Open the store named by ``url``; raise ``ValueError`` for an unknown form."""
+def open_store(url: str | Path, *, create: bool = True) -> Store:
+    """Open the store named by ``url``; raise ``ValueError`` for an unknown form.
+
+    With ``create=False`` the bank must exist (:class:`BankNotFoundError` otherwise)."""
     text = str(url).strip()
     if text == "memory://":
         return InMemoryStore()
@@ -32,13 +38,13 @@ def open_store(url: str | Path) -> Store:
         path = text[len("sqlite:///") :]
         if not path:
             raise ValueError(f"store URL {text!r} names no file (expected sqlite:///path/to/bank.db)")
-        return SQLiteStore(path)
+        return SQLiteStore(path, create=create)
     if "://" not in text and text.lower().endswith(_SQLITE_SUFFIXES):
-        return SQLiteStore(text)
+        return SQLiteStore(text, create=create)
     if text.startswith(("postgresql://", "postgres://")):
         from .postgres import PostgresStore  # psycopg is optional: import it only for such a URL
 
-        return PostgresStore(text)
+        return PostgresStore(text, create=create)
     raise ValueError(
         f"unknown store URL {mask_url(text)!r}: use 'memory://', 'sqlite:///path.db', "
         "'postgresql://user@host/db' or a path ending in " + ", ".join(_SQLITE_SUFFIXES)
@@ -46,6 +52,7 @@ def open_store(url: str | Path) -> Store:
 
 
 __all__ = [
+    "BankNotFoundError",
     "EmbeddingMismatchError",
     "InMemoryStore",
     "NotFoundError",

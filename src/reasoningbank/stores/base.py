@@ -42,6 +42,10 @@ class EmbeddingMismatchError(StoreError):
     """A vector's model or dimension differs from the one the scope is bound to."""
 
 
+class BankNotFoundError(StoreError):
+    """There is no bank where a store opened with ``create=False`` looked (a read never creates one)."""
+
+
 class NotFoundError(StoreError, KeyError):
     """No such experience or item in this scope."""
 

@@ -26,7 +26,7 @@ import numpy.typing as npt
 
 from ...models import Experience
 from .. import _shared
-from ..base import StoreError
+from ..base import BankNotFoundError, StoreError
 from ..sql.codec import aware
 from ..sql.dialect import Binding, Hit, Search
 from ..sql.migrate import current_version
@@ -47,7 +47,14 @@ class PostgresDialect:
     style = PYFORMAT
 
     def __init__(
-        self, url: str, *, min_size: int, max_size: int, exact_search_max: int, ef_search: int
+        self,
+        url: str,
+        *,
+        min_size: int,
+        max_size: int,
+        exact_search_max: int,
+        ef_search: int,
+        create: bool = True,
     ) -> None:
         self.target = parse_url(url, min_size=min_size, max_size=max_size)
         self.shown = self.target.shown
@@ -59,6 +66,8 @@ class PostgresDialect:
         self._lock_pool: Pool | None = None
         self._lock_pool_guard = threading.Lock()
         with connect(self.target) as conn, translated(self.shown):
+            if not create and not _schema.holds_bank(conn, self.target.schema):
+                raise BankNotFoundError(f"no bank at {self.shown} (schema {self.target.schema!r} holds none)")
             self.search_path = _schema.migrate(conn, self.target.schema)
         t = self.target
         self._pool = make_pool(t, self.search_path, min_size=t.min_size, max_size=t.max_size)

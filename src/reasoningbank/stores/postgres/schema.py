@@ -155,6 +155,11 @@ def versions_table(conn: Conn, schema: str) -> str:
     return migrations.TABLE if row is not None else LEGACY_TABLE
 
 
+def holds_bank(conn: Conn, schema: str) -> bool:
+    """Whether ``schema`` exists and records migrations (a bank was made there); creates nothing."""
+    return any(conn.execute(_HAS_TABLE, (schema, t)).fetchone() for t in (migrations.TABLE, LEGACY_TABLE))
+
+
 def hnsw_index_name(dim: int) -> str:
     return f"experiences_hnsw_{dim}"
 

@@ -36,7 +36,9 @@ class PostgresStore(SQLStore[Conn]):
 
     ``exact_search_max``: scopes with at most this many vectors are searched
     exactly, larger ones through the HNSW index, whose candidate list is
-    ``ef_search`` long (longer: better recall, slower).
+    ``ef_search`` long (longer: better recall, slower). With ``create=False`` a schema
+    holding no bank raises :class:`~reasoningbank.stores.base.BankNotFoundError` and
+    nothing is created.
     """
 
     def __init__(
@@ -47,9 +49,15 @@ class PostgresStore(SQLStore[Conn]):
         max_size: int = 8,
         exact_search_max: int = _search.DEFAULT_EXACT_MAX,
         ef_search: int = _search.DEFAULT_EF_SEARCH,
+        create: bool = True,
     ) -> None:
         self._pg = PostgresDialect(
-            url, min_size=min_size, max_size=max_size, exact_search_max=exact_search_max, ef_search=ef_search
+            url,
+            min_size=min_size,
+            max_size=max_size,
+            exact_search_max=exact_search_max,
+            ef_search=ef_search,
+            create=create,
         )
         self.schema = self._pg.target.schema
         super().__init__(self._pg)

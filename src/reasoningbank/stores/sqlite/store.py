@@ -26,15 +26,22 @@ from __future__ import annotations
 import sqlite3
 from pathlib import Path
 
+from ..base import BankNotFoundError
 from ..sql.store import SQLStore
 from .dialect import SQLiteDialect
 
 
 class SQLiteStore(SQLStore[sqlite3.Connection]):
-    """A :class:`~reasoningbank.stores.base.Store` in one SQLite file."""
+    """A :class:`~reasoningbank.stores.base.Store` in one SQLite file.
 
-    def __init__(self, path: str | Path) -> None:
+    The file and its missing directories are created, unless ``create`` is false: then a
+    missing file raises :class:`~reasoningbank.stores.base.BankNotFoundError` and nothing is made.
+    """
+
+    def __init__(self, path: str | Path, *, create: bool = True) -> None:
         self.path = Path(path)
+        if not create and not self.path.is_file():
+            raise BankNotFoundError(f"no bank at {self.path}")
         self.path.parent.mkdir(parents=True, exist_ok=True)
         self._sqlite = SQLiteDialect(self.path)
         super().__init__(self._sqlite)
