@@ -8,12 +8,10 @@ an unknown argument is refused; the task text has one name in every tool.
 
 from __future__ import annotations
 
-from collections.abc import AsyncIterator, Awaitable, Callable, Iterator
-from contextlib import asynccontextmanager
+from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
 
-import anyio
 import pytest
 
 pytest.importorskip("mcp")
@@ -21,11 +19,10 @@ pytest.importorskip("mcp")
 from mcp import Client
 
 from reasoningbank.server import MemoryService
-from reasoningbank.server.mcp.access import KEY_ENV, Access, BankScope, stdio_access
-from reasoningbank.server.mcp.tools import build_server
+from reasoningbank.server.mcp.access import KEY_ENV, stdio_access
 from reasoningbank.server.schemas import LearnRequest
 from tests.server.helpers import make_service, trajectory, wait_job
-from tests.server.mcp_support import structured, text
+from tests.server.mcp_support import connect, local, run, structured, text
 
 FAKE_TOKEN = "ghp_" + "Zq8" * 12  # a GitHub token's shape, split so no scanner flags this file
 LESSON = {
@@ -41,24 +38,6 @@ def svc(tmp_path: Path) -> Iterator[MemoryService]:
     service = make_service(tmp_path)
     yield service
     service.close()
-
-
-@asynccontextmanager
-async def connect(svc: MemoryService, access: Access, scope: BankScope) -> AsyncIterator[Client]:
-    async with Client(build_server(svc, access, scope)) as c:
-        yield c
-
-
-def run(scenario: Callable[[], Awaitable[None]]) -> None:
-    async def bounded() -> None:
-        with anyio.fail_after(60):
-            await scenario()
-
-    anyio.run(bounded)
-
-
-def local(svc: MemoryService, *banks: str) -> tuple[Access, BankScope]:
-    return stdio_access(svc.keys, list(banks), env={})
 
 
 async def ok(c: Client, tool: str, args: dict[str, Any]) -> dict[str, Any]:

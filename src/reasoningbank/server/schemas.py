@@ -219,19 +219,16 @@ class ItemView(BaseModel):
     record: RecordView
 
 
+_KIND = "the kind of task it helps with, as a user would ask it: what retrieval matches (default: the title)"
+
+
 class AddItemRequest(_Request):
     """A hand-written item: stored as its own experience (origin ``manual``), redacted like learned ones."""
 
     title: str = Field(min_length=1, max_length=MAX_TITLE_CHARS, description="what the lesson is, in a line")
     content: str = Field(min_length=1, max_length=MAX_ITEM_CHARS, description="the lesson itself")
     description: str = Field(default="", max_length=MAX_TITLE_CHARS, description="when it applies")
-    query: str | None = Field(
-        default=None,
-        min_length=1,
-        max_length=MAX_QUERY_CHARS,
-        description="the kind of task it helps with, as a user would ask it: what retrieval matches "
-        "new tasks against (default: the title)",
-    )
+    query: str | None = Field(default=None, min_length=1, max_length=MAX_QUERY_CHARS, description=_KIND)
     task_id: str | None = Field(default=None, min_length=1, max_length=MAX_ID_CHARS)
 
 

@@ -124,18 +124,19 @@ class EditTools:
     async def retire_memory_item(
         self, item_id: ItemIdArg, ctx: Context, reason: ReasonArg = "retired by hand", bank: BankArg = None
     ) -> Annotated[CallToolResult, views.ItemOutput]:
-        principal, name = await self.tools.who(ctx, bank)
-        view = await self.tools.call(
-            lambda: self.service.set_item_status(principal, name, item_id, active=False, reason=reason)
-        )
-        return item_result(name, view)
+        return await self._status(ctx, bank, item_id, active=False, reason=reason)
 
     async def restore_memory_item(
         self, item_id: ItemIdArg, ctx: Context, reason: ReasonArg = "restored by hand", bank: BankArg = None
     ) -> Annotated[CallToolResult, views.ItemOutput]:
+        return await self._status(ctx, bank, item_id, active=True, reason=reason)
+
+    async def _status(
+        self, ctx: Context, bank: str | None, item_id: str, *, active: bool, reason: str
+    ) -> CallToolResult:
         principal, name = await self.tools.who(ctx, bank)
         view = await self.tools.call(
-            lambda: self.service.set_item_status(principal, name, item_id, active=True, reason=reason)
+            lambda: self.service.set_item_status(principal, name, item_id, active=active, reason=reason)
         )
         return item_result(name, view)
 
