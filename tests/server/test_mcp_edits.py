@@ -82,7 +82,8 @@ def test_a_lesson_is_retired_restored_and_deleted_by_id(svc: MemoryService) -> N
             assert restored["item"]["status"] == "active" and restored["item"]["version"] == 3
             gone = await ok(c, "delete_memory_item", {"item_id": restored["item"]["id"]})
             assert gone["deleted_items"] == 1 and gone["experience_id"] == restored["experience_id"]
-            assert "no item" in (await refused(c, "show_memory_item", {"item_id": first["id"]}))
+            gone_text = await refused(c, "show_memory_item", {"item_id": first["id"]})
+            assert gone_text.endswith(f"no item {first['id']!r} in scope 'team'"), gone_text
         assert svc.store.count("team") == 0
 
     run(scenario)

@@ -166,8 +166,8 @@ class Tools:
             return await anyio.to_thread.run_sync(functools.partial(fn, *args))
         except ServiceError as exc:
             raise ToolError(exc.message) from exc
-        except NotFoundError as exc:
-            raise ToolError(str(exc)) from exc
+        except NotFoundError as exc:  # a KeyError: str() would quote its message
+            raise ToolError(str(exc.args[0]) if exc.args else "not found") from exc
         except ValidationError as exc:
             raise ToolError(f"invalid input: {describe(exc)}") from exc
         except ValueError as exc:
