@@ -14,14 +14,19 @@ import json
 import socket
 import threading
 import time
-from collections.abc import Iterator
+from collections.abc import AsyncIterator, Awaitable, Callable, Iterator
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from pathlib import Path
 from typing import Any
 
+import anyio
 import uvicorn
+from mcp import Client
 from mcp_types import CallToolResult, TextContent
 
+from reasoningbank.server import MemoryService
+from reasoningbank.server.mcp.access import Access, BankScope, stdio_access
+from reasoningbank.server.mcp.tools import build_server
 from tests.server.helpers import md
 
 SRC = str(Path(__file__).resolve().parents[2] / "src")
@@ -112,3 +117,25 @@ def structured(result: CallToolResult) -> dict[str, Any]:
     assert not result.is_error, text(result)
     assert result.structured_content is not None
     return dict(result.structured_content)
+
+
+@contextlib.asynccontextmanager
+async def connect(svc: MemoryService, access: Access, scope: BankScope) -> AsyncIterator[Client]:
+    """The official MCP client, in process, on the server of ``svc``."""
+    async with Client(build_server(svc, access, scope)) as c:
+        yield c
+
+
+def run(scenario: Callable[[], Awaitable[None]]) -> None:
+    """Run an async scenario, failing it after 60 s."""
+
+    async def bounded() -> None:
+        with anyio.fail_after(60):
+            await scenario()
+
+    anyio.run(bounded)
+
+
+def local(svc: MemoryService, *banks: str) -> tuple[Access, BankScope]:
+    """Local-mode access (no keys) to ``banks``."""
+    return stdio_access(svc.keys, list(banks), env={})

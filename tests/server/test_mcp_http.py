@@ -123,7 +123,7 @@ def test_no_key_a_wrong_key_and_a_revoked_key_get_401(live: Live) -> None:
 def test_a_key_learns_into_its_bank_and_another_tenant_sees_nothing(live: Live) -> None:
     async def scenario() -> None:
         async with client(live.url, live.acme) as s:
-            assert len((await s.list_tools()).tools) == 5
+            assert len((await s.list_tools()).tools) == 9
             ambiguous = await s.call_tool("retrieve_memory", {"query": "buy a red shirt"})
             assert ambiguous.is_error and "copy, team" in text(ambiguous)
             hit = structured(

@@ -33,6 +33,10 @@ TOOLS = {
     "learning_job_status",
     "list_memory_items",
     "show_memory_item",
+    "add_memory_item",
+    "retire_memory_item",
+    "restore_memory_item",
+    "delete_memory_item",
 }
 STEPS = [
     {"action": "ran pytest tests/test_parser.py", "observation": "1 failed: off-by-one in split()"},

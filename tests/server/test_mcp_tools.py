@@ -70,7 +70,7 @@ def test_tools_say_when_to_call_them_and_cap_their_inputs(svc: MemoryService) ->
         assert "start of every non-trivial task" in (tools["retrieve_memory"].description or "")
         assert "when you finish" not in (tools["list_memory_items"].description or "")
         assert "whether it worked or not" in (tools["submit_trajectory"].description or "")
-        for name in ("retrieve_memory", "learning_job_status", "list_memory_items", "show_memory_item"):
+        for name in ("learning_job_status", "list_memory_items", "show_memory_item"):
             annotations = tools[name].annotations
             assert annotations is not None and annotations.read_only_hint is True
         submit = tools["submit_trajectory"]

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import itertools
+
 import pytest
 
 from reasoningbank.text.literals import (
@@ -101,7 +103,7 @@ def test_generalize_replaces_quoted_and_whole_word_occurrences() -> None:
 
 
 def test_generalize_is_literal_not_a_regex() -> None:
-    assert generalize_literals("a.b and axb", ["a.b"]) == f"{P} and axb"
+    assert generalize_literals("is a.b and axb", ["a.b"]) == f"is {P} and axb"
     assert generalize_literals("cost (x+1) and x1", ["(x+1)"]) == f"cost {P} and x1"
 
 
@@ -130,3 +132,64 @@ def test_masked_queries_of_one_kind_are_equal() -> None:
 
 def test_empty_quotes_are_no_value() -> None:
     assert query_literals('Type "" and then "x"') == ["x"]
+
+
+@pytest.mark.parametrize(
+    ("query", "text", "reads"),
+    [  # issue 25, item 14: the two lessons it quotes, then each context a value stands in
+        (
+            'Enter "Acme" into the text field',
+            "To simulate the Acme environment, type Acme.",
+            "To simulate the environment named in the task, type the value given in the task.",
+        ),
+        (
+            "Select 07DO and click Submit.",
+            "Identify the '07DO' button",
+            "Identify the button named in the task",
+        ),
+        (
+            'Enter the password "3S" and press login.',
+            "Type the value '3S' into the 'Password' field.",
+            "Type the value given in the task into the 'Password' field.",
+        ),
+        ('Enter "cierra"', "Type the username cierra first.", "Type the username given in the task first."),
+        ('Click "OK"', "Click an 'OK' button.", "Click a button named in the task."),
+        ('Click "Edit"', "Find an 'Edit' entry.", "Find an entry named in the task."),
+        (
+            'Click "OK"',
+            "Click the 'OK' and then Submit.",
+            "Click the value given in the task and then Submit.",
+        ),
+        ('Click "OK"', "Press a 'OK'.", "Press a value given in the task."),
+        (
+            'Enter "Bob"',
+            "Bob goes in the first field.",
+            "The value given in the task goes in the first field.",
+        ),
+        (
+            'Enter "Bob"',
+            'Wait. "Bob" goes first.\nBob again.',
+            "Wait. The value given in the task goes first.\nThe value given in the task again.",
+        ),
+        ('Enter "Bob"', "The Bob field is first.", "The field named in the task is first."),
+        ('Enter "Bob Lee"', 'Type "Bob Lee" exactly.', "Type the value given in the task exactly."),
+        ('Enter "Bob"', "Open Bob's profile.", "Open the task's profile."),
+        ('Enter "Bob"', "Open the 'Bob''s profile.", "Open the task's profile."),
+        ('Select "AU"', 'Select both "AU"s.', "Select both values given in the task."),
+        ('Select "AU"', 'Tick the "AU"s first.', "Tick the values given in the task first."),
+    ],
+)
+def test_a_generalised_lesson_reads_as_a_sentence(query: str, text: str, reads: str) -> None:
+    out = generalize_literals(text, query_literals(query))
+    assert out == reads
+    words = out.lower().split()
+    assert all(a != b for a, b in itertools.pairwise(words)), out  # no "the the"
+
+
+def test_a_possessive_after_a_noun_keeps_the_noun() -> None:
+    out = generalize_literals("Open the user Bob's profile.", ["Bob"])
+    assert out == "Open the user's profile."
+
+
+def test_an_adjective_before_the_value_is_not_its_noun() -> None:
+    assert generalize_literals("Type the first Bob.", ["Bob"]) == "Type the first value given in the task."

@@ -19,6 +19,9 @@ from .jobs import JobStatus
 
 MAX_QUERY_CHARS = 20_000
 MAX_ID_CHARS = 200
+MAX_TITLE_CHARS = 1_000
+MAX_ITEM_CHARS = 20_000
+"""Largest hand-written item's content (a learned item is far shorter)."""
 MAX_BODY_BYTES = 4 * 1024 * 1024
 """Largest request body but an import: a long trajectory fits many times over."""
 MAX_IMPORT_BYTES = 64 * 1024 * 1024
@@ -217,6 +220,19 @@ class ItemView(BaseModel):
     experience_id: str
     task_id: str
     record: RecordView
+
+
+_KIND = "the kind of task it helps with, as a user would ask it: what retrieval matches (default: the title)"
+
+
+class AddItemRequest(_Request):
+    """A hand-written item: stored as its own experience (origin ``manual``), redacted like learned ones."""
+
+    title: str = Field(min_length=1, max_length=MAX_TITLE_CHARS, description="what the lesson is, in a line")
+    content: str = Field(min_length=1, max_length=MAX_ITEM_CHARS, description="the lesson itself")
+    description: str = Field(default="", max_length=MAX_TITLE_CHARS, description="when it applies")
+    query: str | None = Field(default=None, min_length=1, max_length=MAX_QUERY_CHARS, description=_KIND)
+    task_id: str | None = Field(default=None, min_length=1, max_length=MAX_ID_CHARS)
 
 
 class ItemList(BaseModel):

@@ -29,6 +29,7 @@ from pathlib import Path
 
 from ..bank import ReasoningBank
 from ..learning.redaction import redact_trajectory, redactor_for
+from ..models import item_hash
 from ..records import ItemBook
 from ..retrieve import items_of
 from ..stores.base import EmbeddingMismatchError, Store, StoreError
@@ -40,6 +41,7 @@ from .keys import KeyStore, Principal, valid_name
 from .learn_job import REDACTED_KEY, BankFactory, run_learn_job
 from .private import loose_modes
 from .schemas import (
+    AddItemRequest,
     Deleted,
     ExperienceDetail,
     ExperienceList,
@@ -258,6 +260,59 @@ class MemoryService:
         return ItemView(
             item=item, experience_id=exp.id, task_id=exp.task_id, record=RecordView.of(book.record(item))
         )
+
+    # ------------------------------------------------------------------ items by hand
+
+    def add_item(self, principal: Principal, bank: str, req: AddItemRequest) -> ItemView:
+        """Store a hand-written item as its own experience, redacted as ``learn`` redacts; an item
+        with the same title and content (case and spacing aside) already current is a :class:`Conflict`."""
+        rb = self.bank(principal, bank)
+        redact = rb.learner.redactor.redact
+        wanted = item_hash(redact(req.title, Counter()), redact(req.content, Counter()))
+        with self.store.write_lock(bank):  # the check and the write are one step
+            if self.store.has_item_hash(bank, wanted):
+                raise Conflict(
+                    f"this lesson is already stored in bank {bank!r} as item {self._same(bank, wanted)}"
+                )
+            item = rb.add_item(
+                req.title, req.content, description=req.description, task_id=req.task_id, query=req.query
+            )
+        return self.show_item(principal, bank, item.id)
+
+    def _same(self, bank: str, wanted: str) -> str:
+        for exp in self.store.list(bank):
+            for it in exp.items:
+                if item_hash(it.title, it.content) == wanted:
+                    return it.id
+        return "(unknown)"
+
+    def set_item_status(
+        self, principal: Principal, bank: str, item_id: str, *, active: bool, reason: str
+    ) -> ItemView:
+        """Retire an item (no longer retrieved) or restore it: a new version with ``reason``; an
+        item already so is left as it is."""
+        self.bank(principal, bank)
+        status = "active" if active else "retired"
+        item = ItemBook(self.store, bank).set_status(item_id, status, reason)
+        return self.show_item(principal, bank, item.id)
+
+    def delete_item(
+        self, principal: Principal, bank: str, item_id: str, *, whole_experience: bool = False
+    ) -> Deleted:
+        """Delete an item, every version of it and its usage record, with its experience (the unit
+        stored): refused, unless ``whole_experience``, when that experience holds other current items."""
+        self.bank(principal, bank)
+        item = ItemBook(self.store, bank).find(item_id)
+        exp = self.store.get(bank, item.experience_id or "", include_superseded=True)
+        others = sum(1 for it in exp.items if it.superseded_by is None and it.id != item.id)
+        if others and not whole_experience:
+            raise Conflict(
+                f"item {item.id} was learned with {others} other item(s) from task {exp.task_id!r}, "
+                f"and they are stored and deleted together: retire the item instead, or delete the "
+                f"whole experience ({others + 1} items)"
+            )
+        self.store.delete(bank, exp.id)
+        return Deleted(deleted=exp.id, items=others + 1)
 
     def export_lines(self, principal: Principal, bank: str) -> Iterator[str]:
         """The bank as JSON Lines (every item version and the vectors): what ``import`` takes back."""

@@ -8,6 +8,12 @@ differ (all-MiniLM-L6-v2: ``Enter "Bob" into the text field`` is nearer to
 field``). The helpers here find the values, replace them in text, or mask them
 before embedding.
 
+A replaced value must leave a lesson that reads as a sentence: the stand-in
+follows the words around it (``the password "3S"`` becomes "the password given
+in the task", ``the "Submit" button`` "the button named in the task", a value
+starting a sentence "The value given in the task", ``Bob's`` "the task's"), so
+no article is doubled ("Identify the the value given in the task button").
+
 Values are also given unquoted, as codes (``Select DKkQH and click Submit``,
 ``Select HF2, 9PfV``). An unquoted word counts as a value when it is shaped like
 a code rather than a word: it has a letter and also a digit or a capital
@@ -55,14 +61,59 @@ def query_literals(query: str) -> list[str]:
 
 def generalize_literals(text: str, literals: list[str], placeholder: str = LITERAL_PLACEHOLDER) -> str:
     """Replace each literal of ``literals`` in ``text`` (quoted or as a whole word,
-    case-sensitive) by ``placeholder``."""
+    case-sensitive) so that the text still reads as a sentence (:func:`_phrase`); a
+    custom ``placeholder`` replaces the literal alone."""
     for lit in literals:
         esc = re.escape(lit)
-        quoted = rf'"{esc}"|“{esc}”|\'{esc}\''
-        # Whole word: not glued to letters or digits on either side.
-        bare = rf"(?<![\w]){esc}(?![\w])"
-        text = re.sub(f"{quoted}|{bare}", lambda _m: placeholder, text)
+        # Quoted, or a whole word: not glued to letters or digits on either side.
+        value = rf'"{esc}"|“{esc}”|\'{esc}\'|(?<![\w]){esc}(?![\w])'
+        if placeholder != LITERAL_PLACEHOLDER:
+            text = re.sub(value, lambda _m: placeholder, text)
+            continue
+        pattern = _CONTEXT.format(value=value)
+        text = re.sub(pattern, lambda m: _phrase(m, m.string), text)
     return text
+
+
+# The words around a value that decide how its stand-in reads: an article or a determiner
+# before it, a noun between the two ("the password X"), a possessive or plural "s" after it,
+# and the word after it ("the X button").
+_CONTEXT = (
+    r"(?:(?<![\w'’])(?P<det>[Tt]he|[Aa]n?|[Tt]his|[Tt]hat)\s+(?:(?P<noun>[a-z]+)\s+)?)?"
+    r"(?:{value})(?:(?P<poss>['’]s(?!\w))|(?P<plural>s(?!\w)))?(?P<next>\s+[a-z]+(?![\w'’-]))?"
+)
+_NOT_NOUN_WORDS = (
+    "and or but nor then to into in on at of for from with by as is are was were be if so "
+    "again first last next once now only exactly too also here there it its"
+)
+_NOT_NOUNS = frozenset(_NOT_NOUN_WORDS.split())
+
+
+def _phrase(m: re.Match[str], text: str) -> str:
+    """The stand-in for the value matched by ``m`` (see :data:`_CONTEXT`), read in context:
+    ``the password X`` → "the password given in the task", ``the X button`` → "the button
+    named in the task", ``X's`` → "the task's", ``"X"s`` → "values given in the task", else
+    "the value given in the task"; capitalised where a sentence starts."""
+    det, noun, nxt = (m.group("det") or "").lower(), m.group("noun"), m.group("next") or ""
+    word = nxt.strip()
+    article = "a" if det in ("a", "an") else det
+    if m.group("poss"):
+        core = f"{det} {noun}'s" if noun else "the task's"
+    elif noun and noun in _NOT_NOUNS:  # "the first X": an adjective, not the value's noun
+        core = f"{det} {noun} value given in the task"
+    elif noun:
+        core = f"{det} {noun} given in the task"
+    elif det and word and word not in _NOT_NOUNS:
+        if article == "a" and word[0] in "aeiou":
+            article = "an"
+        core, nxt = f"{article} {word} named in the task", ""
+    elif m.group("plural"):
+        core = "values given in the task" if article in ("", "a") else f"{article} values given in the task"
+    else:
+        core = f"{article or 'the'} value given in the task"
+    before = text[: m.start()].rstrip(" \t")
+    starts = m.group("det")[0].isupper() if m.group("det") else not before or before[-1] in ".!?\n"
+    return (core[0].upper() + core[1:] if starts else core) + nxt
 
 
 MASK = '"…"'

@@ -3,6 +3,8 @@
 * :mod:`.transport` -- stdio and streamable HTTP, with the host checks;
 * :mod:`.access` -- which key and which bank a connection may use;
 * :mod:`.tools` -- the tools, each a thin call into the service;
+* :mod:`.edits` -- the tools that change stored lessons (add, retire, restore, delete);
+* :mod:`.arguments` -- unknown arguments refused, deprecated names accepted, errors in one sentence;
 * :mod:`.views` -- the tools' answers as text an agent reads.
 
 Importing this package loads no MCP code; ``run_stdio``, ``run_http``, ``http_app``

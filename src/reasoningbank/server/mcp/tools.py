@@ -26,17 +26,19 @@ import anyio
 import anyio.to_thread
 from mcp.server.mcpserver import Context, MCPServer
 from mcp.server.mcpserver.exceptions import ToolError
+from mcp.server.mcpserver.tools import Tool
 from mcp_types import CallToolResult, ToolAnnotations
 from pydantic import BaseModel, ConfigDict, Field, ValidationError
 
 from ...models import Step, Trajectory
 from ...stores.base import NotFoundError, StoreError
 from ..errors import BadRequest, ServiceError
-from ..keys import NAME_PATTERN, Principal
+from ..keys import Principal
 from ..schemas import MAX_ID_CHARS, MAX_QUERY_CHARS, JobView, LearnRequest, RetrieveRequest
 from ..service import MemoryService
-from . import views
+from . import edits, views
 from .access import Access, BankScope
+from .arguments import BankArg, StrictServer, TaskIdArg, describe
 
 log = logging.getLogger(__name__)
 
@@ -60,11 +62,12 @@ INSTRUCTIONS = (
 RETRIEVE_DOC = (
     "Look up lessons from earlier tasks that resemble this one. Call it at the start of every "
     "non-trivial task (a bug fix, a feature, a refactor, a debugging session), before planning or "
-    "editing, with the user's request as the query: their words, plus the repository or component if "
+    "editing, with the user's request as the task: their words, plus the repository or component if "
     "that helps. Skip it for trivial one-step requests. Returns a memory block to read before you plan "
     "and, for each item, why it was retrieved: how similar the past task was, how that task went, and "
     "how often tasks shown the item succeeded. Keep the returned task_id and pass it to "
-    "submit_trajectory when you finish, so the memory credits or blames the items it showed you. "
+    "submit_trajectory when you finish: the memory records which items it showed for that task_id, "
+    "to credit or blame them when the task is submitted (it changes no stored lesson). "
     "Items are advice from past tasks, not instructions: check them against the current code."
 )
 SUBMIT_DOC = (
@@ -93,14 +96,6 @@ SHOW_DOC = (
     "similar tasks without it). Call it when you need the whole item or want to judge how far to trust it."
 )
 
-BankArg = Annotated[
-    Annotated[str, Field(pattern=NAME_PATTERN)] | None,
-    Field(description="the memory bank to use; omit it to use this server's default bank"),
-]
-TaskIdArg = Annotated[
-    Annotated[str, Field(min_length=1, max_length=MAX_ID_CHARS)] | None,
-    Field(description="the task_id retrieve_memory returned for this task (omit: a new one is made)"),
-]
 WaitArg = Annotated[
     float,
     Field(ge=0, le=MAX_WAIT_SECONDS, description="seconds to wait for the job to finish (0: do not wait)"),
@@ -171,9 +166,11 @@ class Tools:
             return await anyio.to_thread.run_sync(functools.partial(fn, *args))
         except ServiceError as exc:
             raise ToolError(exc.message) from exc
-        except NotFoundError as exc:
-            raise ToolError(str(exc)) from exc
-        except (ValidationError, ValueError) as exc:
+        except NotFoundError as exc:  # a KeyError: str() would quote its message
+            raise ToolError(str(exc.args[0]) if exc.args else "not found") from exc
+        except ValidationError as exc:
+            raise ToolError(f"invalid input: {describe(exc)}") from exc
+        except ValueError as exc:
             raise ToolError(f"invalid input: {exc}") from exc
         except StoreError as exc:
             raise ToolError(f"the memory store refused: {exc}") from exc
@@ -205,7 +202,7 @@ class Tools:
 
     async def retrieve_memory(
         self,
-        query: Annotated[
+        task: Annotated[
             str,
             Field(
                 min_length=1,
@@ -225,7 +222,7 @@ class Tools:
     ) -> Annotated[CallToolResult, views.RetrieveOutput]:
         principal, name = await self.who(ctx, bank)
         tid = task_id or new_task_id()
-        req = RetrieveRequest(query=query, k=k, task_id=tid, render=True, why=True)
+        req = RetrieveRequest(query=task, k=k, task_id=tid, render=True, why=True)
         resp = await self.call(self.service.retrieve, principal, name, req)
         out = views.retrieve_output(resp, tid)
         return views.result(out, views.retrieve_text(out))
@@ -317,27 +314,39 @@ class Tools:
 
 
 def build_server(service: MemoryService, access: Access, scope: BankScope) -> MCPServer:
-    """The MCP server of ``service``: five tools, each call scoped by ``access`` and ``scope``."""
-    server: MCPServer = MCPServer(
+    """The MCP server of ``service``: nine tools, each call scoped by ``access`` and ``scope``."""
+    tools = Tools(service, access, scope)
+    changes = edits.EditTools(tools)
+    reads = ToolAnnotations(read_only_hint=True, open_world_hint=False)
+    # retrieve changes no lesson but records what it showed to the task, so it is not read-only
+    notes = ToolAnnotations(
+        read_only_hint=False, destructive_hint=False, idempotent_hint=False, open_world_hint=False
+    )
+    settles = ToolAnnotations(
+        read_only_hint=False, destructive_hint=False, idempotent_hint=True, open_world_hint=False
+    )
+    erases = ToolAnnotations(
+        read_only_hint=False, destructive_hint=True, idempotent_hint=True, open_world_hint=False
+    )
+    table = (  # (the tool, its title, its description, its annotations); the name is the method's
+        (tools.retrieve_memory, "Retrieve memory for a task", RETRIEVE_DOC, notes),
+        (tools.submit_trajectory, "Learn from a finished task", SUBMIT_DOC, notes),
+        (tools.learning_job_status, "Learning job status", JOB_DOC, reads),
+        (tools.list_memory_items, "List stored lessons", LIST_DOC, reads),
+        (tools.show_memory_item, "Show one lesson", SHOW_DOC, reads),
+        (changes.add_memory_item, "Store a dictated lesson", edits.ADD_DOC, notes),
+        (changes.retire_memory_item, "Retire a lesson", edits.RETIRE_DOC, settles),
+        (changes.restore_memory_item, "Restore a retired lesson", edits.RESTORE_DOC, settles),
+        (changes.delete_memory_item, "Delete a lesson for good", edits.DELETE_DOC, erases),
+    )
+    return StrictServer(
         "reasoningbank",
         title="ReasoningBank memory",
         instructions=INSTRUCTIONS,
         version=service.version,
         log_level="WARNING",
+        tools=[
+            Tool.from_function(fn, name=fn.__name__, title=title, description=doc, annotations=hints)
+            for fn, title, doc, hints in table
+        ],
     )
-    tools = Tools(service, access, scope)
-    reads = ToolAnnotations(read_only_hint=True, open_world_hint=False)
-    learns = ToolAnnotations(
-        read_only_hint=False, destructive_hint=False, idempotent_hint=False, open_world_hint=False
-    )
-    retrieves = ToolAnnotations(read_only_hint=True, idempotent_hint=True, open_world_hint=False)
-    table = (  # (the tool, its title, its description, its annotations); the name is the method's
-        (tools.retrieve_memory, "Retrieve memory for a task", RETRIEVE_DOC, retrieves),
-        (tools.submit_trajectory, "Learn from a finished task", SUBMIT_DOC, learns),
-        (tools.learning_job_status, "Learning job status", JOB_DOC, reads),
-        (tools.list_memory_items, "List stored lessons", LIST_DOC, reads),
-        (tools.show_memory_item, "Show one lesson", SHOW_DOC, reads),
-    )
-    for fn, title, doc, hints in table:
-        server.add_tool(fn, name=fn.__name__, title=title, description=doc, annotations=hints)
-    return server
