@@ -8,8 +8,12 @@ import numpy as np
 import numpy.typing as npt
 import pytest
 
+from reasoningbank.bank import ReasoningBank
+from reasoningbank.config import get_preset
 from reasoningbank.consolidate import Consolidation, Consolidator
-from reasoningbank.models import Experience, MemoryItem
+from reasoningbank.embed import HashEmbedder
+from reasoningbank.llm import ScriptedLLM
+from reasoningbank.models import Experience, MemoryItem, Trajectory
 from reasoningbank.stores import InMemoryStore
 
 
@@ -166,3 +170,39 @@ def test_merge_ignores_retired_items() -> None:
     again = [MemoryItem(title="Submit now", content="press submit")]
     merger = Consolidator("merge", embedder=_TopicEmbedder())
     assert merger.consolidate(again, store, "default", neighbours=[retired]).kept == again
+
+
+# --- exact duplicates by hash over the whole scope (issue 25, item 7) ---------------------------
+
+
+def _merging_bank(replies: list[str]) -> ReasoningBank:
+    preset = get_preset("paper").with_overrides({"consolidate": {"mode": "merge"}})
+    llm = ScriptedLLM(replies, default='{"items": []}')
+    return ReasoningBank.from_preset(InMemoryStore(), HashEmbedder(dim=256), llm, preset)
+
+
+def _lesson(n: int) -> str:
+    words = " ".join(f"w{n}x{k}" for k in range(12))  # every lesson its own words: no near-duplicates
+    return f"# Memory Item 1\n## Title Lesson {n}\n## Description d\n## Content Remember {words}.\n"
+
+
+def _copies(bank: ReasoningBank, title: str) -> int:
+    return sum(it.title == title for e in bank.store.list("default") for it in e.items)
+
+
+def test_an_exact_duplicate_is_found_however_many_same_kind_items_came_since() -> None:
+    n = 205  # more than the 200 same-kind experiences consolidation compares with
+    bank = _merging_bank([_lesson(i) for i in range(n)] + [_lesson(0)])
+    for i in range(n + 1):
+        bank.learn(Trajectory(task_id=f"t{i}", query="Book the cheapest flight."), outcome="success")
+    assert bank.store.count_items("default") == n
+    assert _copies(bank, "Lesson 0") == 1
+
+
+def test_an_exact_duplicate_in_another_kind_is_stored_once() -> None:
+    bank = _merging_bank([_lesson(1), _lesson(1).replace("Remember", "  REMEMBER ")])
+    first = bank.learn(Trajectory(task_id="a", query="Book the cheapest flight."), outcome="success")
+    again = bank.learn(Trajectory(task_id="b", query="Reset a forgotten mail password."), outcome="failure")
+    assert len(first.items) == 1 and again.items == []
+    assert [d.reason for d in again.dropped] == ["exact_duplicate"]
+    assert _copies(bank, "Lesson 1") == 1

@@ -12,7 +12,9 @@ import asyncio
 import os
 from collections import Counter
 from collections.abc import Sequence
+from pathlib import Path
 from types import TracebackType
+from typing import TextIO
 
 from .assemble import make_extractor, make_judge, make_llm
 from .config import BankConfig, Preset, get_preset
@@ -21,6 +23,7 @@ from .embed import Embedder, make_embedder
 from .extract import Extractor
 from .judge import Judge, Outcome
 from .learning.learner import Learner, LearnError, NoLLMError
+from .learning.redaction import ImportResult, import_redacted
 from .llm import LLM
 from .models import (
     EmbeddingRef,
@@ -268,6 +271,11 @@ class ReasoningBank:
         exp.items = [item.model_copy(update={"experience_id": exp.id})]
         self.store.add(exp)
         return exp.items[0]
+
+    def import_jsonl(self, source: str | Path | TextIO) -> ImportResult:
+        """Add the experiences of a JSON Lines export to this bank's scope, all or none, with their
+        secrets redacted like ``learn``'s first (the result counts them)."""
+        return import_redacted(self.store, source, self.learner.redactor, scope=self.scope)
 
     def _embed_query(self, text: str) -> EmbeddingRef:
         if self.preset.retrieve.mask_literals:

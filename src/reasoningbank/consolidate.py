@@ -4,14 +4,16 @@
 * ``dedup`` drops an item whose :func:`~reasoningbank.models.item_hash` (case-
   and whitespace-insensitive title + content) already exists as a current item
   in the scope, or appears earlier in the same batch.
-* ``merge`` drops an item that repeats, exactly or with a text (title + content)
-  that embeds at least
-  ``similarity`` close to an active item of a past experience of the same kind
-  (the ``neighbours`` the caller passes) or of the batch: the same lesson,
-  reworded. The older item stays, keeps being retrieved for that kind, and its
-  record keeps growing; the new experience keeps the trajectory. Only the same
-  kind: merged into another kind's experience, a lesson would never be shown
-  for this one.
+* ``merge`` drops those exact duplicates too, looked up by hash in the store
+  (``Store.has_item_hash``, an indexed column): over the whole scope however
+  old, and of any kind. It also drops an item whose text (title + content)
+  embeds at least ``similarity`` close to an active item of a past experience of
+  the same kind (the ``neighbours`` the caller passes, a kind's recent history)
+  or of the batch: the same lesson, reworded. The older item stays, keeps being
+  retrieved for that kind, and its record keeps growing; the new experience
+  keeps the trajectory. Rewordings are merged within the same kind only: merged
+  into another kind's experience, a reworded lesson would never be shown for
+  this one; an exact copy is one lesson whichever kind repeats it.
 
 Items are never edited.
 """
@@ -88,8 +90,8 @@ class Consolidator:
         seen: set[str] = {item_hash(it.title, it.content) for it in active}
         for item in items:
             h = item_hash(item.title, item.content)
-            # dedup: against the whole scope; merge: against the same kind only, like the rewordings
-            if h in seen or (self.mode == "dedup" and store.has_item_hash(scope, h)):
+            # an exact copy of a current item anywhere in the scope (however old, of any kind)
+            if h in seen or store.has_item_hash(scope, h):
                 dups.append(item)
             else:
                 seen.add(h)

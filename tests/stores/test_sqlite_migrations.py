@@ -57,3 +57,23 @@ def test_a_failing_migration_leaves_the_bank_as_it_was(
     with SQLiteStore(path) as store:  # and the real migrations still apply
         assert store.schema_version() == 4
         assert store.count("s") == 2
+
+
+COMMITTED_BANKS = sorted((Path(__file__).resolve().parents[2] / "benchmarks" / "runs").glob("*/*/bank.db"))
+
+
+@pytest.mark.parametrize("committed", COMMITTED_BANKS[:3] + COMMITTED_BANKS[-2:], ids=lambda p: p.parent.name)
+def test_a_committed_bank_opens_and_finds_each_current_item_by_hash(tmp_path: Path, committed: Path) -> None:
+    """Exact duplicates are looked up by the ``items.hash`` column that every migration since the
+    first has filled: banks written by earlier releases need no backfill (issue 25, item 7)."""
+    import shutil
+
+    from reasoningbank.models import item_hash
+
+    copy = tmp_path / "bank.db"
+    shutil.copy(committed, copy)  # never the committed file: opening migrates it
+    with SQLiteStore(copy) as store:
+        items = [it for e in store.list("default") for it in e.items]
+        assert items
+        assert all(store.has_item_hash("default", item_hash(it.title, it.content)) for it in items)
+        assert not store.has_item_hash("default", item_hash("No such lesson", "anywhere"))

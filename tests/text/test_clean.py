@@ -16,3 +16,16 @@ def test_placeholders_are_recognised() -> None:
     for text in ["null", " N/A ", "<title>", "...", "**TBD**", ""]:
         assert is_placeholder(text), text
     assert not is_placeholder("Type the username before the password")
+
+
+def test_clean_reply_defuses_escaped_lone_surrogates_and_nuls_and_keeps_pairs() -> None:
+    import json
+
+    from reasoningbank.text.clean import clean_reply
+
+    reply = clean_reply(
+        '{"t": "ok \\udfff \\ud83d\\ude00 \\u0000 \\\\udfff \\\\\\ud800 \\u00e9", "n": "a\x00\ud800"}'
+    )
+    decoded = json.loads(reply)
+    assert decoded == {"t": "ok \ufffd \U0001f600 \ufffd \\udfff \\\ufffd é", "n": "a\ufffd\ufffd"}
+    assert clean_reply("plain text") == "plain text"

@@ -13,8 +13,9 @@ from typing import Any
 
 from rich.table import Table
 
+from ..learning.redaction import import_redacted, redactor_for
 from ..models import Experience
-from ..stores import export_jsonl, import_jsonl, mask_url
+from ..stores import export_jsonl, mask_url
 from ..stores.base import NotFoundError, Store
 from . import common
 from .common import add_command, load_config
@@ -210,15 +211,18 @@ def cmd_import(args: argparse.Namespace) -> int:
     path = Path(args.path)
     if not path.is_file():
         raise CLIError(f"{path}: no such file")
+    redactor = redactor_for(cfg.resolved_preset())  # the bank's, as learn and add use
     store = common.open_cli_store(cfg)
     try:
-        n = import_jsonl(store, path, scope=cfg.scope)
+        result = import_redacted(store, path, redactor, scope=cfg.scope)
     finally:
         store.close()
+    n = result.imported
     if args.json:
-        emit_json({"imported": n, "scope": cfg.scope, "path": str(path)})
+        emit_json({"imported": n, "scope": cfg.scope, "path": str(path), "redactions": result.redactions})
     else:
-        console().print(lit(f"Imported {n} experience(s) into scope {cfg.scope!r} from {path}."))
+        note = f" ({result.note})" if result.note else ""
+        console().print(lit(f"Imported {n} experience(s) into scope {cfg.scope!r} from {path}{note}."))
     return EXIT_OK
 
 

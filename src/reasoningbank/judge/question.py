@@ -15,7 +15,7 @@ from typing import Literal
 from ..llm import LLM, Message
 from ..models import Trajectory, Usage
 from ..prompts import get_prompt
-from ..text.clean import safe_text
+from ..text.clean import clean_reply
 from ..text.formatting import DEFAULT_LIMITS, Limits, action_history, final_state
 from .confidence import vote_probability, yes_probability
 
@@ -72,12 +72,12 @@ def ask_yes_no(
         usage, model = usage + resp.usage, resp.model or model
         p = yes_probability(resp.logprobs)
         if p is not None:
-            return Answered(p, "logprobs", safe_text(resp.text), usage, model)
+            return Answered(p, "logprobs", clean_reply(resp.text), usage, model)
     texts: list[str] = []
     for seed in range(votes):
         resp = llm.complete(messages, temperature=0.7, max_tokens=3, seed=seed)
         usage, model = usage + resp.usage, resp.model or model
-        texts.append(safe_text(resp.text))
+        texts.append(clean_reply(resp.text))
     answers = [a for a in (_vote(t) for t in texts) if a is not None]
     raw = " | ".join(texts)
     return Answered(

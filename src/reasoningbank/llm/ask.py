@@ -14,7 +14,7 @@ from dataclasses import dataclass
 from typing import Any, Generic, TypeVar
 
 from ..models import Usage
-from ..text.clean import safe_text
+from ..text.clean import clean_reply
 from .base import LLM, Message, TokenLogprob
 
 T = TypeVar("T")
@@ -73,7 +73,7 @@ def ask_parsed(
         )
         usage = usage + resp.usage
         model = resp.model or model
-        text = safe_text(resp.text)  # a lone surrogate would break storing the record
+        text = clean_reply(resp.text)  # the one place replies are cleaned: no lone surrogate or NUL
         attempts.append(text)
         value = parse(text)
         if value is not None:
@@ -81,7 +81,7 @@ def ask_parsed(
         if attempt < retries:
             convo = [
                 *convo,
-                {"role": "assistant", "content": resp.text},
+                {"role": "assistant", "content": text},
                 {"role": "user", "content": retry_prompt},
             ]
     return Answer(None, attempts, usage, model, resp.logprobs)

@@ -247,6 +247,7 @@ class Deleted(BaseModel):
 
 class Imported(BaseModel):
     imported: int
+    redactions: dict[str, int] = Field(default_factory=dict)  # secrets redacted on the way in, by kind
 
 
 class Stats(BaseModel):

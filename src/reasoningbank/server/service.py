@@ -28,12 +28,11 @@ from importlib import metadata
 from pathlib import Path
 
 from ..bank import ReasoningBank
-from ..learning.redaction import redact_trajectory, redactor_for
+from ..learning.redaction import import_redacted, redact_trajectory, redactor_for
 from ..models import item_hash
 from ..records import ItemBook
 from ..retrieve import items_of
 from ..stores.base import EmbeddingMismatchError, Store, StoreError
-from ..stores.exchange import read_jsonl
 from . import views
 from .errors import BadRequest, Conflict, NotFound, TooManyJobs, Unavailable, no_bank
 from .jobs import Job, JobStore, JobWorker
@@ -321,19 +320,18 @@ class MemoryService:
         return (exp.model_dump_json() + "\n" for exp in experiences)
 
     def import_jsonl(self, principal: Principal, bank: str, text: str) -> Imported:
-        """Add the experiences of a JSON Lines export to ``bank``: all of them or, on any error, none."""
-        self.bank(principal, bank)
+        """Add the experiences of a JSON Lines export to ``bank``: all of them or, on any error, none;
+        their secrets redacted first with the bank's redactor (counted in the result)."""
+        rb = self.bank(principal, bank)
         try:
-            experiences = read_jsonl(io.StringIO(text), scope=bank)
-        except ValueError as exc:
-            raise BadRequest(str(exc).replace("<stream>", "body")) from exc
-        try:
-            self.store.add_many(experiences)
+            result = import_redacted(self.store, io.StringIO(text), rb.learner.redactor, scope=bank)
         except EmbeddingMismatchError:
             raise
         except StoreError as exc:  # an id the bank already holds: the caller's to resolve
             raise Conflict(f"nothing imported: {exc}") from exc
-        return Imported(imported=len(experiences))
+        except ValueError as exc:
+            raise BadRequest(str(exc).replace("<stream>", "body")) from exc
+        return Imported(imported=result.imported, redactions=result.redactions)
 
     def stats(self, principal: Principal, bank: str) -> Stats:
         """Counts of this bank only: never another bank's name or size."""

@@ -3,14 +3,17 @@
 Each line is ``Experience.model_dump_json()`` with every item version
 (superseded ones too) and the query vector, so export then import is lossless.
 Import checks the whole file before storing anything and then stores it in one
-atomic ``add_many``: a bad file stores nothing.
+atomic ``add_many``: a bad file stores nothing. ``import_jsonl`` stores what the
+file holds unless given ``redact``; every front end passes the bank's redactor
+(:func:`reasoningbank.learning.redaction.import_redacted`: ``ReasoningBank.import_jsonl``,
+``reasoningbank import``, ``POST /v1/banks/{bank}/import``).
 """
 
 from __future__ import annotations
 
 import os
 import tempfile
-from collections.abc import Iterable
+from collections.abc import Callable, Iterable
 from pathlib import Path
 from typing import TextIO
 
@@ -85,11 +88,20 @@ def read_jsonl(path_or_stream: str | Path | TextIO, *, scope: str | None = None)
     return out
 
 
-def import_jsonl(store: Store, path: str | Path | TextIO, *, scope: str | None = None) -> int:
+def import_jsonl(
+    store: Store,
+    path: str | Path | TextIO,
+    *,
+    scope: str | None = None,
+    redact: Callable[[Experience], Experience] | None = None,
+) -> int:
     """Store every experience of a JSONL file in one atomic ``add_many``; return how many.
 
-    ``scope`` puts them all into that scope instead of the one on each line.
+    ``scope`` puts them all into that scope instead of the one on each line;
+    ``redact`` (secrets out) is applied to each experience before any is stored.
     """
     experiences = read_jsonl(path, scope=scope)
+    if redact is not None:
+        experiences = [redact(exp) for exp in experiences]
     store.add_many(experiences)
     return len(experiences)
