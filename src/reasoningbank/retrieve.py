@@ -106,10 +106,15 @@ class Retrieval:
             return ""
         if self.nearest is None:
             return "No stored lesson to retrieve: this scope holds no current lesson yet."
-        return (
-            f"No stored lesson passes the similarity floor {self.min_score:.2f}; the nearest is "
-            f"{self.nearest_title!r} at {self.nearest.score:.2f} (lower the floor with {lower_with})."
-        )
+        return floor_note(self.min_score, self.nearest_title, self.nearest.score, lower_with)
+
+
+def floor_note(min_score: float, title: str | None, score: float, lower_with: str) -> str:
+    """The sentence for a retrieval whose nearest lesson (``title``, at ``score``) is under the floor."""
+    return (
+        f"No stored lesson passes the similarity floor {min_score:.2f}; the nearest is {title!r} "
+        f"at {score:.2f} (lower the floor with {lower_with})."
+    )
 
 
 class RecordedSettings:
