@@ -14,15 +14,17 @@ TITLE = "Parse Z as UTC"
 
 
 class FixedEmbedder:
-    """``STORED`` is e1, ``SAME_KIND`` is 0.64 e1 + 0.768 e2 (cosine 0.64), every other text e3."""
+    """``STORED`` is e1, ``SAME_KIND`` is 0.64 e1 + 0.768 e2 (cosine 0.64), every other text e3.
+
+    Texts are matched by a phrase that masking quoted values (``mask_literals``) keeps."""
 
     name = "fixed-similarity"
     dim = 3
 
     def _one(self, text: str) -> list[float]:
-        if text == STORED:
+        if "date parser that rejects" in text:
             return [1.0, 0.0, 0.0]
-        if text == SAME_KIND:
+        if "timestamp tests pass" in text:
             return [0.64, 0.768, 0.0]
         return [0.0, 0.0, 1.0]
 

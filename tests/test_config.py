@@ -113,6 +113,11 @@ def test_missing_file(tmp_path: Path) -> None:
 ROOT = Path(__file__).resolve().parents[1]
 # PRESETS of commit f8f5b51 (the one-level preset), dumped with ``model_dump(mode="json")``.
 FLAT_BEFORE = json.loads((ROOT / "tests" / "data" / "presets_flat_f8f5b51.json").read_text())
+# Values changed on purpose since: (preset, flat key) -> the value now.
+CHANGED_SINCE = {
+    # issue 25, item 11: tuned on paraphrased tasks (benchmarks/retrieval_floor.py)
+    ("small-local", "retrieval_min_score"): 0.35,
+}
 
 
 @pytest.mark.parametrize("name", ["paper", "small-local"])
@@ -121,8 +126,9 @@ def test_shipped_presets_keep_the_old_values_field_by_field(name: str) -> None:
     new = json.loads(json.dumps(PRESETS[name].flat()))
     assert set(new) == set(old) == {"name", *FLAT_KEYS}
     for key, value in old.items():
-        assert new[key] == value, key
-    assert Preset.model_validate(old) == PRESETS[name]  # the old dump loads as the same preset
+        assert new[key] == CHANGED_SINCE.get((name, key), value), key
+    now = {key: CHANGED_SINCE.get((name, key), value) for key, value in old.items()}
+    assert Preset.model_validate(now) == PRESETS[name]  # the old dump loads as the same preset
 
 
 def test_shipped_presets_are_package_data_files() -> None:

@@ -93,3 +93,12 @@ def test_learn_records_the_preset_too() -> None:
     bank.learn(Trajectory(task_id="t1", query=STORED, steps=[Step(action="edit")]))
     record = store.list("default")[0].learned_with
     assert record is not None and record.preset == "paper" and record.retrieve["min_score"] == 0.9
+
+
+def test_the_small_local_floor_shows_a_task_of_the_same_kind_at_064() -> None:
+    """The issue's case: the same kind of bug at similarity 0.64 found nothing under the 0.9 floor."""
+    bank = _bank(InMemoryStore(), "small-local")
+    bank.add_item(TITLE, "Use UTC.", query=STORED)
+    assert [i.title for i in bank.retrieve(SAME_KIND)] == [TITLE]
+    unrelated = bank.retrieval("write a haiku about autumn")
+    assert unrelated.hits == [] and unrelated.nearest is not None
