@@ -60,7 +60,7 @@ def test_the_caller_overrides_the_record_explicitly() -> None:
     lowered = _bank(store, retrieve_overrides={"min_score": 0.5})
     assert lowered.retrieve_settings.min_score == 0.5
     assert [i.title for i in lowered.retrieve(SAME_KIND)] == [TITLE]
-    with pytest.raises(ConfigError, match="retrieve.min_scor"):
+    with pytest.raises(ConfigError, match=r"retrieve\.min_scor"):
         _bank(store, retrieve_overrides={"min_scor": 0.5})
     with pytest.raises(ValueError, match="min_score must be between -1 and 1"):
         _bank(store).retrieve(SAME_KIND, min_score=2.0)

@@ -8,6 +8,7 @@ duplicate) are skipped, so they never take one of the k slots.
 
 from __future__ import annotations
 
+import math
 from collections.abc import Mapping, Sequence
 from dataclasses import KW_ONLY, dataclass
 from typing import Any
@@ -110,10 +111,14 @@ class Retrieval:
 
 
 def floor_note(min_score: float, title: str | None, score: float, lower_with: str) -> str:
-    """The sentence for a retrieval whose nearest lesson (``title``, at ``score``) is under the floor."""
+    """The sentence for a retrieval whose nearest lesson (``title``, at ``score``) is under the floor.
+
+    The floor is shown as set (two decimals, three if it has them); the score is cut, not rounded,
+    to two decimals, so it never reads as passing the floor."""
+    floor = f"{min_score:.2f}" if round(min_score, 2) == min_score else f"{min_score:.3f}"
     return (
-        f"No stored lesson passes the similarity floor {min_score:.2f}; the nearest is {title!r} "
-        f"at {score:.2f} (lower the floor with {lower_with})."
+        f"No stored lesson passes the similarity floor {floor}; the nearest is {title!r} "
+        f"at {math.floor(score * 100) / 100:.2f} (lower the floor with {lower_with})."
     )
 
 
