@@ -3,7 +3,10 @@
 As in the paper, only task queries are embedded; retrieval returns the top-k
 most similar past experiences, and every current item of each one is used.
 Experiences that hold no item (nothing could be extracted, or every item was a
-duplicate) are skipped, so they never take one of the k slots.
+duplicate) are skipped, so they never take one of the k slots. Experiences
+less similar than the floor (``min_score``) are skipped too; a
+:class:`Retrieval` names the nearest one when none passes. :class:`RecordedSettings`
+is the retrieve section a scope was learned with, which the bank retrieves with.
 """
 
 from __future__ import annotations
