@@ -113,6 +113,11 @@ def test_missing_file(tmp_path: Path) -> None:
 ROOT = Path(__file__).resolve().parents[1]
 # PRESETS of commit f8f5b51 (the one-level preset), dumped with ``model_dump(mode="json")``.
 FLAT_BEFORE = json.loads((ROOT / "tests" / "data" / "presets_flat_f8f5b51.json").read_text())
+# Values changed on purpose since: (preset, flat key) -> the value now.
+CHANGED_SINCE = {
+    # issue 25, item 11: tuned on paraphrased tasks (benchmarks/retrieval_floor.py)
+    ("small-local", "retrieval_min_score"): 0.35,
+}
 
 
 # Issue 25, item 12: every call kind has a timeout (hosted, and a loopback server's), and the
@@ -128,10 +133,11 @@ def test_shipped_presets_keep_the_old_values_field_by_field(name: str) -> None:
     assert set(new) - ADDED_KEYS == set(old) and set(new) == {"name", *FLAT_KEYS}
     for key, value in old.items():
         if key not in CHANGED_KEYS[name]:
-            assert new[key] == value, key
+            assert new[key] == CHANGED_SINCE.get((name, key), value), key
+    now = {key: CHANGED_SINCE.get((name, key), value) for key, value in old.items()}
     changed = {k: new[k] for k in (*CHANGED_KEYS[name], *ADDED_KEYS)}
-    # the old dump, with the new keys' values, loads as the same preset
-    assert Preset.model_validate({**old, **changed}) == PRESETS[name]
+    # the old dump, with the values changed since and the new keys' values, loads as the same preset
+    assert Preset.model_validate({**now, **changed}) == PRESETS[name]
 
 
 def test_shipped_presets_are_package_data_files() -> None:

@@ -11,13 +11,13 @@ from __future__ import annotations
 import asyncio
 import os
 from collections import Counter
-from collections.abc import Sequence
+from collections.abc import Mapping, Sequence
 from pathlib import Path
 from types import TracebackType
-from typing import TextIO
+from typing import Any, TextIO
 
 from .assemble import make_extractor, make_judge, make_llm
-from .config import BankConfig, Preset, get_preset
+from .config import BankConfig, Preset, RetrieveSettings, get_preset
 from .consolidate import Consolidator
 from .embed import Embedder, make_embedder
 from .extract import Extractor
@@ -36,7 +36,7 @@ from .models import (
 )
 from .records.record import ItemRecord, RetirePolicy
 from .records.tracker import ItemTracker
-from .retrieve import Retriever, items_of, render
+from .retrieve import RecordedSettings, Retrieval, Retriever, items_of, render
 from .stores.base import Store
 from .text.literals import mask_literals
 
@@ -46,9 +46,15 @@ class ReasoningBank:
 
     The bank is assembled from ready parts: a store, an embedder, a judge and an
     extractor (both optional: without them the bank retrieves but cannot learn
-    unless a verdict is passed in), a consolidator, and the preset whose
-    retrieval and rendering settings it uses. :meth:`from_preset` builds the
-    judge and the extractor from one LLM and a preset.
+    unless a verdict is passed in), a consolidator, and the preset it learns with.
+    :meth:`from_preset` builds the judge and the extractor from one LLM and a preset.
+
+    Every stored experience records the preset's name and the retrieve section
+    its query was embedded for; retrieval and rendering use the record of the
+    scope's oldest experience (the preset the bank learned with), else, in a new
+    scope or one whose oldest experience predates the record, this bank's preset.
+    ``retrieve_overrides`` (retrieve keys: ``min_score``, ``k``...) apply on top
+    of either.
     """
 
     def __init__(
@@ -61,6 +67,7 @@ class ReasoningBank:
         consolidator: Consolidator | None = None,
         preset: str | Preset = "paper",
         scope: str = "default",
+        retrieve_overrides: Mapping[str, Any] | None = None,
     ) -> None:
         if not scope.strip():
             raise ValueError("scope must not be empty")
@@ -70,19 +77,12 @@ class ReasoningBank:
         self.preset = get_preset(preset)
         self.judge = judge
         self.extractor = extractor
-        c, r, t = self.preset.consolidate, self.preset.retrieve, self.preset.track
+        self._recorded = RecordedSettings(store, scope, self.preset, retrieve_overrides or {})
+        c, r, t = self.preset.consolidate, self._recorded.current, self.preset.track
         self.consolidator = consolidator or Consolidator(
             c.mode, embedder=embedder, similarity=c.merge_similarity
         )
-        self.retriever = Retriever(
-            store,
-            embedder,
-            scope,
-            k=r.k,
-            query_instruction=r.query_instruction,
-            mask_literals=r.mask_literals,
-            min_score=r.min_score,
-        )
+        self.retriever = self._retriever(r)
         policy = RetirePolicy(t.retire_min_shown, margin=t.retire_margin) if t.retire else None
         self.tracker = ItemTracker(
             store, scope, policy=policy, kind_similarity=t.kind_similarity, model=embedder.name
@@ -97,6 +97,7 @@ class ReasoningBank:
             consolidator=self.consolidator,
             tracker=self.tracker,
             preset=self.preset,
+            learned_with=self._recorded.learned_with,
         )
 
     # ------------------------------------------------------------------ construction
@@ -112,6 +113,7 @@ class ReasoningBank:
         scope: str = "default",
         judge_llm: LLM | None = None,
         extractor_llm: LLM | None = None,
+        retrieve_overrides: Mapping[str, Any] | None = None,
     ) -> ReasoningBank:
         """A bank whose judge and extractor are the preset's, on ``llm`` (or on
         ``judge_llm`` / ``extractor_llm`` where given). With no LLM at all the bank
@@ -125,6 +127,7 @@ class ReasoningBank:
             extractor=make_extractor(x_llm, p) if x_llm is not None else None,
             preset=p,
             scope=scope,
+            retrieve_overrides=retrieve_overrides,
         )
 
     @classmethod
@@ -141,9 +144,46 @@ class ReasoningBank:
             scope=cfg.scope,
             judge_llm=make_llm(cfg.effective_judge_model, cfg.api_base),
             extractor_llm=make_llm(cfg.effective_extractor_model, cfg.api_base),
+            retrieve_overrides=cfg.retrieve_overrides(),
+        )
+
+    # ------------------------------------------------------------------ retrieval settings
+
+    @property
+    def retrieve_settings(self) -> RetrieveSettings:
+        """The retrieve section retrieval and rendering use: the scope's record (the preset the
+        bank learned with), else this bank's preset's; ``retrieve_overrides`` on top."""
+        if self._recorded.refresh():
+            self.retriever = self._retriever(self._recorded.current)
+        return self._recorded.current
+
+    def _retriever(self, r: RetrieveSettings) -> Retriever:
+        return Retriever(
+            self.store,
+            self.embedder,
+            self.scope,
+            k=r.k,
+            query_instruction=r.query_instruction,
+            mask_literals=r.mask_literals,
+            min_score=r.min_score,
         )
 
     # ------------------------------------------------------------------ retrieval
+
+    def retrieval(
+        self,
+        query: str,
+        k: int | None = None,
+        *,
+        task_id: str | None = None,
+        include_same_task: bool = False,
+        min_score: float | None = None,
+    ) -> Retrieval:
+        """The top-k experiences passing the similarity floor (``min_score``, else the
+        settings'), and, when none does, the nearest below it (``empty_note()`` says so)."""
+        exclude = None if include_same_task else task_id
+        _ = self.retrieve_settings  # the scope's record, once it has one
+        return self.retriever.search(query, k, exclude_task_id=exclude, min_score=min_score)
 
     def retrieve_experiences(
         self,
@@ -152,10 +192,12 @@ class ReasoningBank:
         *,
         task_id: str | None = None,
         include_same_task: bool = False,
+        min_score: float | None = None,
     ) -> list[RetrievedExperience]:
         """Top-k past experiences for ``query`` (leave-one-out on ``task_id``)."""
-        exclude = None if include_same_task else task_id
-        return self.retriever.retrieve(query, k, exclude_task_id=exclude)
+        return self.retrieval(
+            query, k, task_id=task_id, include_same_task=include_same_task, min_score=min_score
+        ).hits
 
     def retrieve(
         self,
@@ -164,6 +206,7 @@ class ReasoningBank:
         *,
         task_id: str | None = None,
         include_same_task: bool = False,
+        min_score: float | None = None,
     ) -> list[MemoryItem]:
         """All current items of the top-k experiences, best experience first.
 
@@ -172,7 +215,9 @@ class ReasoningBank:
         shown to that task: when it is learned, they are credited with its outcome.
         """
         items = items_of(
-            self.retrieve_experiences(query, k, task_id=task_id, include_same_task=include_same_task)
+            self.retrieve_experiences(
+                query, k, task_id=task_id, include_same_task=include_same_task, min_score=min_score
+            )
         )
         if task_id is not None:
             self.tracker.note_shown(task_id, items)
@@ -180,7 +225,7 @@ class ReasoningBank:
 
     def render(self, items: list[MemoryItem], *, header: bool = True) -> str:
         """The system-prompt block for ``items`` (empty string for no items)."""
-        return render(items, template=self.preset.retrieve.template, header=header)
+        return render(items, template=self.retrieve_settings.template, header=header)
 
     def memory_prompt(
         self,
@@ -267,6 +312,7 @@ class ReasoningBank:
             query=text,
             query_embedding=self._embed_query(text),
             redactions=dict(sorted(counts.items())),
+            learned_with=self._recorded.learned_with(),
         )
         exp.items = [item.model_copy(update={"experience_id": exp.id})]
         self.store.add(exp)
@@ -278,7 +324,7 @@ class ReasoningBank:
         return import_redacted(self.store, source, self.learner.redactor, scope=self.scope)
 
     def _embed_query(self, text: str) -> EmbeddingRef:
-        if self.preset.retrieve.mask_literals:
+        if self.retrieve_settings.mask_literals:
             text = mask_literals(text)
         vec = self.embedder.embed_documents([text])[0]
         return EmbeddingRef(model=self.embedder.name, dim=int(vec.shape[0]), vector=[float(x) for x in vec])

@@ -185,6 +185,14 @@ class EmbeddingRef(_Model):
         return v
 
 
+class LearnedWith(_Model):
+    """The preset an experience was stored under: its name and the retrieve section its query was
+    embedded for. The scope's oldest experience that has one decides how the bank retrieves."""
+
+    preset: str
+    retrieve: dict[str, Any] = Field(default_factory=dict)
+
+
 class Experience(_Model):
     """One bank entry: a task, what the agent did, the judge's verdict and the
     memory items distilled from it."""
@@ -206,6 +214,8 @@ class Experience(_Model):
     redactions: dict[str, int] = Field(default_factory=dict)
     prompt_versions: dict[str, str] = Field(default_factory=dict)
     models: dict[str, str] = Field(default_factory=dict)
+    # None: stored by a version that did not record it (retrieval then uses the bank's own preset).
+    learned_with: LearnedWith | None = None
     created_at: datetime = Field(default_factory=utcnow)
 
 

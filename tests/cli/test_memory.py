@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import re
 from collections.abc import Iterator
 from typing import Any
 
@@ -240,3 +241,35 @@ def test_a_bad_record_late_in_the_file_stores_nothing(env: Env, capsys: pytest.C
     res = run(capsys, "learn", str(path), "--outcome", "success")
     assert res.code == 2 and f"{path}:3:" in res.err and "query" in res.err
     assert env.llm.calls == [] and not env.db.exists()  # not even an empty bank was made
+
+
+def test_retrieve_uses_the_floor_the_bank_learned_with_and_names_the_nearest(
+    env: Env, capsys: pytest.CaptureFixture[str]
+) -> None:
+    """Issue 25, item 11: the CLI retrieved with another preset than the bank learned with."""
+    config = env.tmp / "floored.toml"
+    config.write_text("[retrieve]\nmin_score = 0.95\n", encoding="utf-8")
+    add_item(
+        capsys,
+        "Type first",
+        "Type the text, then submit.",
+        "--query",
+        "enter text in a form field",
+        "--config",
+        str(config),
+    )
+    res = run(capsys, "retrieve", "type some text into the form")  # no config: the paper preset
+    assert res.code == 0, res.err
+    assert re.fullmatch(
+        r"No stored lesson passes the similarity floor 0\.95; the nearest is 'Type first' at 0\.\d\d "
+        r"\(lower the floor with --min-score\)\.\n",
+        res.out,
+    ), res.out
+    data = run(capsys, "retrieve", "type some text into the form", "--json").json()
+    assert data["hits"] == [] and data["min_score"] == 0.95
+    assert data["nearest"]["title"] == "Type first" and 0 < data["nearest"]["score"] < 0.95
+    lowered = run(capsys, "retrieve", "type some text into the form", "--min-score", "0", "--json").json()
+    assert [h["items"][0]["title"] for h in lowered["hits"]] == ["Type first"]
+    assert lowered["nearest"] is None
+    bad = run(capsys, "retrieve", "q", "--min-score", "1.5")
+    assert bad.code != 0 and "--min-score must be between -1 and 1" in bad.err

@@ -75,3 +75,15 @@ def test_a_failed_job_raises_learn_error_when_waited_for(running: Running) -> No
         pytest.raises(LearnError, match="down"),
     ):
         bank.learn(socks, outcome="failure", wait=True, timeout=20)
+
+
+def test_the_client_passes_a_floor_and_hears_the_nearest(running: Running) -> None:
+    """Issue 25, item 11: an empty answer over REST names the floor and the nearest lesson."""
+    with ReasoningBankClient(running.url, running.acme, "team") as bank:
+        bank.learn(trajectory("t1"), outcome="success", wait=True)
+        got = bank.retrieve_experiences("buy a blue shirt on the shop", min_score=0.999)
+        assert got.hits == [] and got.min_score == 0.999
+        assert got.nearest is not None and got.nearest.title == "check the form"
+        assert got.note is not None and got.note.startswith(
+            "No stored lesson passes the similarity floor 0.999"
+        )

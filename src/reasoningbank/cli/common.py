@@ -137,4 +137,11 @@ def build_bank(cfg: BankConfig, *, llm: LLM | None = None) -> ReasoningBank:
         return ReasoningBank.from_config(cfg)
     embedder = make_embedder(cfg.embedder, api_base=cfg.api_base)
     store = open_store(cfg.store)
-    return ReasoningBank.from_preset(store, embedder, llm, cfg.resolved_preset(), scope=cfg.scope)
+    return ReasoningBank.from_preset(
+        store,
+        embedder,
+        llm,
+        cfg.resolved_preset(),
+        scope=cfg.scope,
+        retrieve_overrides=cfg.retrieve_overrides(),
+    )

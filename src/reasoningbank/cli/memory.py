@@ -19,7 +19,7 @@ from ..config import MODEL_ENV, BankConfig
 from ..judge import Outcome
 from ..llm import LLM
 from ..models import LearnReport, RetrievedExperience, Trajectory
-from ..retrieve import items_of
+from ..retrieve import Retrieval, items_of
 from ..text.redact import compile_patterns
 from ..trajio import TrajectoryFileError, example_path, iter_trajectories
 from . import common
@@ -111,21 +111,42 @@ def _hit_json(hit: RetrievedExperience) -> dict[str, Any]:
     }
 
 
+def _nearest_json(found: Retrieval) -> dict[str, Any] | None:
+    """The nearest experience under the floor when nothing passed it (None otherwise)."""
+    if found.nearest is None:
+        return None
+    return {
+        "title": found.nearest_title,
+        "score": found.nearest.score,
+        "experience_id": found.nearest.experience.id,
+    }
+
+
 def cmd_retrieve(args: argparse.Namespace) -> int:
     cfg = load_config(args)
     if args.k is not None and args.k < 1:
         raise CLIError(f"-k must be at least 1, got {args.k}")
     common.require_bank(cfg)  # a read: a mistyped --store must not create a bank
+    if args.min_score is not None and not -1.0 <= args.min_score <= 1.0:
+        raise CLIError(f"--min-score must be between -1 and 1, got {args.min_score}")
     bank = common.build_bank(cfg)
     try:
-        hits = bank.retrieve_experiences(args.query, args.k, task_id=args.task_id)
+        found = bank.retrieval(args.query, args.k, task_id=args.task_id, min_score=args.min_score)
+        hits = found.hits
         items = items_of(hits)
         rendered = bank.render(items) if args.render else None
     finally:
         bank.close()
     nothing = f"No memory in scope {cfg.scope!r} for this query."
+    if found.nearest is not None:
+        nothing = found.empty_note("--min-score")
     if args.json:
-        payload: dict[str, Any] = {"query": args.query, "hits": [_hit_json(h) for h in hits]}
+        payload: dict[str, Any] = {
+            "query": args.query,
+            "min_score": found.min_score,
+            "hits": [_hit_json(h) for h in hits],
+            "nearest": _nearest_json(found),
+        }
         if rendered is not None:
             payload["rendered"] = rendered
         emit_json(payload)
@@ -136,7 +157,7 @@ def cmd_retrieve(args: argparse.Namespace) -> int:
         else:
             sys.stdout.write(rendered if rendered.endswith("\n") else rendered + "\n")
     elif not hits:
-        console().print(lit(nothing))
+        console().print(lit(nothing), soft_wrap=True)
     else:
         _print_hits(args.query, hits)
     return EXIT_OK
@@ -216,6 +237,12 @@ def register(sub: Any) -> None:
     p.add_argument("query")
     p.add_argument("-k", type=int, default=None, help="number of experiences (default: the preset's k)")
     p.add_argument("--task-id", help="leave out experiences recorded for this task id")
+    p.add_argument(
+        "--min-score",
+        type=float,
+        default=None,
+        help="similarity floor for this query (default: the retrieve.min_score the bank learned with)",
+    )
     p.add_argument(
         "--render",
         action="store_true",

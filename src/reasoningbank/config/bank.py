@@ -85,6 +85,11 @@ class BankConfig(BaseModel):
         except ConfigError as exc:
             raise ConfigError(f"preset_overrides: {exc}") from None
 
+    def retrieve_overrides(self) -> dict[str, Any]:
+        """The retrieve keys this config sets itself (``[retrieve]``, ``retrieve_*``): they apply
+        over the retrieve section the bank learned with, which otherwise decides retrieval."""
+        return dict(to_sections(self.preset_overrides).get("retrieve", {}))
+
     @property
     def effective_judge_model(self) -> str | None:
         return self.judge_model or self.model

@@ -29,6 +29,7 @@ from ..judge import Judge, Outcome, gate_verdict, outcome_verdict
 from ..models import (
     EmbeddingRef,
     Experience,
+    LearnedWith,
     LearnReport,
     Retired,
     Skipped,
@@ -63,6 +64,8 @@ class Learner:
     consolidator: Consolidator
     tracker: ItemTracker
     preset: Preset
+    # What each stored experience records of the preset (None: nothing, as before the record).
+    learned_with: Callable[[], LearnedWith] | None = None
     redactor: Redactor = field(init=False)
 
     def __post_init__(self) -> None:
@@ -194,6 +197,7 @@ class Learner:
             raw_extraction=extraction.raw,
             redactions=dict(sorted(counts.items())),
             id=experience_id or new_id(),
+            learned_with=self.learned_with() if self.learned_with is not None else None,
         )
         self._provenance(exp, prompt_versions or {}, verdict, extraction)
         shown_ids = list(shown) if shown is not None else self.tracker.take_shown(trajectory.task_id)

@@ -115,11 +115,13 @@ class ReasoningBankClient:
         include_same_task: bool = False,
         render: bool = False,
         why: bool = True,
+        min_score: float | None = None,
     ) -> RetrieveResponse:
-        """The hits for ``query`` with why: score, source task, verdict, and each item's record."""
+        """The hits for ``query`` with why: score, source task, verdict, and each item's record;
+        with none passing the floor (``min_score``, else the bank's), the nearest and a note."""
         req = RetrieveRequest(
             query=query, k=k, task_id=task_id, include_same_task=include_same_task, render=render, why=why
-        )
+        ).model_copy(update={"min_score": min_score})
         body = req.model_dump(mode="json", exclude_none=True)
         return RetrieveResponse.model_validate_json(
             self._call("POST", self._bank("retrieve"), json=body).content

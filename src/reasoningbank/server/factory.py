@@ -8,7 +8,9 @@ tenants.
 
 from __future__ import annotations
 
+from collections.abc import Mapping
 from pathlib import Path
+from typing import Any
 
 from ..assemble import make_llm
 from ..bank import ReasoningBank
@@ -27,13 +29,22 @@ def bank_factory(
     *,
     judge_llm: LLM | None,
     extractor_llm: LLM | None,
+    retrieve_overrides: Mapping[str, Any] | None = None,
 ) -> BankFactory:
-    """A factory of banks sharing ``embedder`` and the LLMs, with ``preset``'s settings."""
+    """A factory of banks sharing ``embedder`` and the LLMs, with ``preset``'s settings; each bank
+    retrieves with the preset it learned with, ``retrieve_overrides`` on top."""
     resolved = get_preset(preset)
 
     def make(store: Store, scope: str) -> ReasoningBank:
         return ReasoningBank.from_preset(
-            store, embedder, None, resolved, scope=scope, judge_llm=judge_llm, extractor_llm=extractor_llm
+            store,
+            embedder,
+            None,
+            resolved,
+            scope=scope,
+            judge_llm=judge_llm,
+            extractor_llm=extractor_llm,
+            retrieve_overrides=retrieve_overrides,
         )
 
     return make
@@ -47,6 +58,7 @@ def factory_from_config(cfg: BankConfig, *, llm: LLM | None = None) -> BankFacto
         cfg.resolved_preset(),
         judge_llm=llm or make_llm(cfg.effective_judge_model, cfg.api_base),
         extractor_llm=llm or make_llm(cfg.effective_extractor_model, cfg.api_base),
+        retrieve_overrides=cfg.retrieve_overrides(),
     )
 
 

@@ -66,6 +66,12 @@ class RetrieveRequest(_Request):
     include_same_task: bool = False
     render: bool = Field(default=False, description="also return the system-prompt memory block")
     why: bool = Field(default=True, description="include each item's usage record")
+    min_score: float | None = Field(
+        default=None,
+        ge=-1.0,
+        le=1.0,
+        description="similarity floor for this query (default: the one the bank learned with)",
+    )
 
 
 class RecordView(BaseModel):
@@ -123,12 +129,25 @@ class Hit(BaseModel):
     items: list[ItemWhy]
 
 
+class Nearest(BaseModel):
+    """The most similar experience when none passed the floor."""
+
+    title: str | None = Field(description="its first current item's title")
+    score: float = Field(description="cosine similarity of the query to its task")
+    experience_id: str
+
+
 class RetrieveResponse(BaseModel):
     bank: str
     k: int
     min_score: float = Field(
-        description="the preset's similarity floor: less similar experiences are skipped"
+        description="the similarity floor used (the bank's, unless the request gave one): less "
+        "similar experiences are skipped"
     )
+    nearest: Nearest | None = Field(
+        default=None, description="when no experience passed the floor, the most similar one"
+    )
+    note: str | None = Field(default=None, description="when nothing was retrieved, why, in one sentence")
     hits: list[Hit]
     items: list[MemoryItem] = Field(description="every item of the hits, best hit first (what to show)")
     rendered: str | None = Field(default=None, description="the memory block, when render was asked")

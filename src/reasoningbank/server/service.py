@@ -159,17 +159,24 @@ class MemoryService:
         """The memory for a task, and for every item why: the similarity of the task it was learned
         from, that task and its verdict, and the item's usage record."""
         rb = self.bank(principal, bank)
-        k = req.k or rb.preset.retrieve.k
-        hits = rb.retrieve_experiences(
-            req.query, k, task_id=req.task_id, include_same_task=req.include_same_task
+        k = req.k or rb.retrieve_settings.k
+        found = rb.retrieval(
+            req.query,
+            k,
+            task_id=req.task_id,
+            include_same_task=req.include_same_task,
+            min_score=req.min_score,
         )
+        hits = found.hits
         items = items_of(hits)
         if req.task_id is not None:
             self._shown.note(bank, req.task_id, [it.id for it in items])
         return RetrieveResponse(
             bank=bank,
             k=k,
-            min_score=rb.preset.retrieve.min_score,
+            min_score=found.min_score,
+            nearest=views.nearest_view(found),
+            note=found.empty_note("min_score in the request") or None,
             hits=[views.hit_view(self.store, bank, h, why=req.why) for h in hits],
             items=items,
             rendered=rb.render(items) if req.render else None,

@@ -12,8 +12,9 @@ from collections.abc import Sequence
 
 from ..models import Experience, MemoryItem, RetrievedExperience, UsageEvent
 from ..records.record import ItemRecord, item_record, lineage
+from ..retrieve import Retrieval
 from ..stores.base import NotFoundError, Store
-from .schemas import ExperienceDetail, Hit, ItemWhy, RecordView, VerdictView
+from .schemas import ExperienceDetail, Hit, ItemWhy, Nearest, RecordView, VerdictView
 
 
 def records(
@@ -34,6 +35,15 @@ def records(
         item_id: item_record(e for i in chain for e in by_item.get(i, ()))
         for item_id, chain in chains.items()
     }
+
+
+def nearest_view(found: Retrieval) -> Nearest | None:
+    """The nearest experience under the floor, when nothing passed it."""
+    if found.nearest is None:
+        return None
+    return Nearest(
+        title=found.nearest_title, score=found.nearest.score, experience_id=found.nearest.experience.id
+    )
 
 
 def hit_view(store: Store, scope: str, hit: RetrievedExperience, *, why: bool) -> Hit:

@@ -13,6 +13,7 @@ from mcp_types import CallToolResult, TextContent
 from pydantic import BaseModel, Field
 
 from ...models import ItemStatus, MemoryItem, Origin, VerdictLabel
+from ...retrieve import floor_note
 from ...text.formatting import clip
 from ..schemas import ItemList, ItemView, JobView, RecordView, RetrieveResponse
 
@@ -38,6 +39,9 @@ class RetrieveOutput(BaseModel):
     task_id: str = Field(description="pass it to submit_trajectory when the task is finished")
     memory: str = Field(description="the memory block to read before planning ('' when nothing matched)")
     items: list[RetrievedItem] = Field(description="the items of the memory block, best match first")
+    note: str | None = Field(
+        default=None, description="when no lesson passed the similarity floor: the nearest and its similarity"
+    )
 
 
 class ItemBrief(BaseModel):
@@ -131,16 +135,22 @@ def retrieve_output(resp: RetrieveResponse, task_id: str) -> RetrieveOutput:
         for hit in resp.hits
         for why in hit.items
     ]
-    return RetrieveOutput(bank=resp.bank, task_id=task_id, memory=resp.rendered or "", items=items)
+    note = None
+    if resp.nearest is not None and not items:
+        lower = "the server's retrieve.min_score setting"
+        note = floor_note(resp.min_score, resp.nearest.title, resp.nearest.score, lower)
+    return RetrieveOutput(bank=resp.bank, task_id=task_id, memory=resp.rendered or "", items=items, note=note)
 
 
 def retrieve_text(out: RetrieveOutput) -> str:
     tail = f"(bank {out.bank}; task_id {out.task_id}: pass it to submit_trajectory when you finish)"
     if not out.items:
-        return (
-            "No stored lesson matches this task: proceed as usual.\n"
-            f"{tail}\nWhen you finish, call submit_trajectory so the bank learns from this task."
+        said = (
+            f"{out.note} Proceed as usual."
+            if out.note
+            else "No stored lesson matches this task: proceed as usual."
         )
+        return f"{said}\n{tail}\nWhen you finish, call submit_trajectory so the bank learns from this task."
     lines = [out.memory.strip(), "", "Why these items:"]
     for n, it in enumerate(out.items, start=1):
         outcome = it.source_outcome or "hand-written"
