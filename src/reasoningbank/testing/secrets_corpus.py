@@ -1,19 +1,23 @@
 """A corpus of fake secrets in the texts that carry them, and of texts that must stay as they are.
 
-Each :class:`Case` is a realistic carrier (an environment dump, a shell command,
-a CSV row, an HTTP header, JSON, prose) with the secret values it holds and the
-kind the redactor names them with; :data:`NEGATIVES` are texts that look close
-but hold no secret. Tests assert that no value of :data:`CORPUS` survives a
-redaction and that every negative is left unchanged; the end-to-end tests look
-for :func:`all_secrets` in the bank file, the job store, exports, logs and
-rendered prompts. Add a case whenever a shape is added or a leak is found.
+Each :class:`Case` of :data:`CORPUS` is a realistic carrier (an environment
+dump, a shell command, a CSV row, an HTTP header, JSON, prose) with the secret
+values it holds and the kind the redactor names them with (``[REDACTED:<kind>]``);
+:data:`NEGATIVES` are texts that look close but hold no secret. Tests assert that
+no value of the corpus survives a redaction and that every negative is left
+unchanged; the end-to-end tests look for :func:`all_secrets` in the bank file,
+the job store, exports, logs and rendered prompts. Add a line to the tables
+whenever a shape is added or a leak is found.
 
-Every value is assembled from pieces at import time, so the source holds
-nothing a secret scanner flags.
+Every value is assembled from pieces at import time (``_VALUES``: a name, then
+its pieces, apart by spaces), so the source holds nothing a secret scanner flags.
+In ``_CASES`` (``kind | text``), ``<name>`` is a value (a secret, unless its name
+starts with ``_``) and ``\\n`` a new line.
 """
 
 from __future__ import annotations
 
+import re
 from dataclasses import dataclass
 
 
@@ -26,167 +30,128 @@ class Case:
     kind: str
 
 
-def _j(*parts: str) -> str:
-    return "".join(parts)
+_VALUES = """
+aws_id        AKIAIOSF ODNN7EXA MPLE
+aws_secret    wJalrXUt nFEMI/K7 MDENG/bP xRfiCYEX AMPLEKEY
+openai        sk-proj- Ab12Cd34 Ef56Gh78 Ij90Kl12
+github        ghp_a1B2 a1B2a1B2 a1B2a1B2 a1B2a1B2 a1B2a1B2
+gitlab        glpat-Xy 7Xy7Xy7X y7Xy7Xy7 Xy7
+sendgrid      SG.aB3dE 6gH9jK2m N5pQ8sT1 v.W4xY7z W4xY7zW4 xY7zW4xY 7zW4xY7z W4xY7zW4 xY7zA
+azure         Eby8vdM0 2xNOcqFl qUwJPLlm EtlCDXJ1 OUzFT50u SRZ6IFsu Fq2UVErC z4I6tq/K 1SZFPTOt
+              r/KBHBek soGMGw==
+npm           npm_Ab1C d2Ab1Cd2 Ab1Cd2Ab 1Cd2Ab1C d2Ab1Cd2
+slack_hook    https:// hooks.sl ack.com/ services /T000000 0/B00000 00/Xx1Yy 2ZzXx1Yy 2ZzXx1Yy 2Zz
+twilio        SK012345 6789abcd ef012345 6789abcd ef
+shopify       shpat_01 23456789 abcdef01 23456789 abcdef
+digitalocean  dop_v1_0 12345678 9abcdef0 12345678 9abcdef0 12345678 9abcdef0 12345678 9abcdef
+pypi          pypi-AgE IcHlwaS5 vcmcQ1w2 E3r4T5Q1 w2E3r4T5 Q1w2E3r4 T5Q1w2E3 r4T5Q1w2 E3r4T5Q1
+              w2E3r4T5
+square        sq0atp-A b1Cd2Ef3 Gh4Ij5Kl 6Mn7O
+google_oauth  GOCSPX-A b1Cd2Ef3 Gh4Ij5Kl 6Mn7Op8Q r9S
+telegram      12345678 9:AAHd2J f5Kk8Ll1 Mm4Nn7Oo 0Pp3Qq6R r9Ss2T
+databricks    dapi0123 456789ab cdef0123 456789ab cdef
+vault         hvs.CAES IAb1Cd2E f3GAb1Cd 2Ef3GAb1 Cd2Ef3GA b1Cd2Ef3 GAb1Cd2E f3GAb1Cd 2Ef3GAb1
+              Cd2Ef3GA b1Cd2Ef3 GAb1Cd2E f3GAb1Cd 2Ef3G
+postman       PMAK-012 3456789a b0123456 789ab-01 23456789 abcdef01 23456789 abcdefab
+linear        lin_api_ Ab1Cd2Ef 3GAb1Cd2 Ef3GAb1C d2Ef3GAb 1Cd2Ef3G
+age           AGE-SECR ET-KEY-1 QPZRY9X8 GF2TVDW0 S3JN54KH CE6MUA7L QPZRY9X8 GF2TVDW0 S3JN54KH CE
+azure_ad      abc8Q~Ab 1Cd2Ef3G h4Ij5Kl6 Mn7Op8Qr 9St0Uv
+pgp_body      lQOYBF00 00000AQg Ax9Yz
+pem_body      MIIEvQIB ADANBgkq hkiG9w0B AQEFAASC
+pg            PgPass-9 x
+my            MySqlPw7
+opt           OptPw-42
+odbc          Odbc!Pw3
+prose         Adm1nPw
+fish          swordfis h
+hunter        hunter2
+sid           a8f5f167 f44f4964 e6c998de e827110c
+csrf          Zx9CsrfT ok3n
+basic         YWxhZGRp bjpvcGVu c2VzYW1l
+"""
+
+_CASES = r"""
+aws-secret-key | User name,Password,Access key ID,Secret access key\nbob,,<aws_id>,<aws_secret>\n
+aws-secret-key | Access key ID,Secret access key\n<aws_id>,<aws_secret>
+aws-secret-key | "<aws_id>","<aws_secret>"
+aws-secret-key | [default]\naws_access_key_id = <aws_id>\naws_secret_access_key = <aws_secret>\n
+aws-secret-key | {"AccessKey": {"AccessKeyId": "<aws_id>", "SecretAccessKey": "<aws_secret>"}}
+aws-secret-key | AWS Secret Access Key [None]: <aws_secret>
+password | PGPASSWORD=<pg> psql -h 127.0.0.1 -U app
+password | export PGPASSWORD='<pg>'
+password | $ mysql -u root -p<my> shop
+password | mysqldump --single-transaction -uroot -p'<my>' shop > shop.sql
+password | mariadb -h 127.0.0.1 -p<my>
+password | deploy --password <opt> --verbose
+password | tool --db-password=<opt>
+token | cli login --token <opt>
+password | Driver={SQL Server};Server=db;Uid=sa;Pwd=<odbc>;
+password | pwd=<odbc>
+password | MYSQL_PWD=<my>
+password | The admin password is <prose>.
+password | password for root: <prose>
+password | The password for the admin account: <prose>
+token | my token is <prose>, keep it
+password | the password was changed to '<fish>'
+password | password: <hunter>
+cookie | Cookie: sessionid=<sid>; csrftoken=<csrf>
+cookie | curl -H 'Cookie: sessionid=<sid>' http://127.0.0.1/
+cookie | Set-Cookie: sessionid=<sid>; Path=/; HttpOnly
+cookie | curl --cookie 'sessionid=<sid>' http://127.0.0.1/
+password | curl -u admin:<csrf> http://127.0.0.1/api
+authorization | Proxy-Authorization: Basic <basic>
+api-key | X-Api-Key: <csrf>
+url-password | git clone https://oauth2:<gitlab>@gitlab.example.org/x.git
+gitlab-token | GITLAB_TOKEN=<gitlab>
+gitlab-token | PRIVATE-TOKEN: <gitlab>
+azure-key | DefaultEndpointsProtocol=https;AccountName=acct;AccountKey=<azure>;EndpointSuffix=core
+sendgrid-key | sendgrid key <sendgrid> in use
+npm-token | //registry.npmjs.org/:_authToken=<npm>
+npm-token | npm token: <npm>
+slack-webhook | post to <slack_hook> daily
+twilio-key | twilio <twilio>
+shopify-token | X-Shopify-Access-Token: <shopify>
+digitalocean-token | doctl auth init -t <digitalocean>
+pypi-token | [pypi]\nusername = __token__\nkey <pypi>
+square-token | square <square>
+google-oauth-secret | {"client_id": "x.apps", "web": "<google_oauth>"}
+telegram-token | bot <telegram> started
+databricks-token | databricks <databricks>
+vault-token | VAULT_ADDR=x <vault>
+postman-key | postman <postman>
+linear-key | linear <linear>
+age-key | age <age>
+azure-ad-secret | azure app <azure_ad> expires
+private-key | -----BEGIN PGP <_pk> BLOCK-----\n\n<pgp_body>\n-----END PGP <_pk> BLOCK-----
+private-key | -----BEGIN OPENSSH <_pk>-----\n<pem_body>\n-----END OPENSSH <_pk>-----
+openai-key | export OPENAI_API_KEY=<openai>
+github-token | {"token": "<github>"}
+"""
 
 
-_HEX = "0123456789abcdef"
-AWS_ID = _j("AKIA", "IOSFODNN7", "EXAMPLE")
-AWS_SECRET = _j("wJalrXUtnFEMI", "/K7MDENG/bPxRfiCY", "EXAMPLEKEY")  # 40 characters
-OPENAI = _j("sk-", "proj-", "Ab12Cd34Ef56Gh78Ij90Kl12")
-GITHUB = _j("ghp_", "a1B2" * 9)
-GITLAB = _j("glp", "at-", "Xy7" * 7)
-SENDGRID = _j("SG", ".", "aB3dE6gH9jK2mN5pQ8sT1v", ".", "W4xY7z" * 7, "A")
-AZURE = _j("Eby8vdM02xNOcqFlqUwJPLlmEtlCDXJ1OUzFT50uSRZ6IFsu", "Fq2UVErCz4I6tq", "/K1SZFPTOtr/KBHBeksoGMGw==")
-NPM = _j("np", "m_", "Ab1Cd2" * 6)
-SLACK_HOOK = _j("https://hooks.", "slack.com/services/", "T0000000", "/B0000000/", "Xx1Yy2Zz" * 3)
-TWILIO = _j("S", "K", _HEX * 2)
-SHOPIFY = _j("shp", "at_", _HEX * 2)
-DIGITALOCEAN = _j("do", "p_v1_", _HEX * 4)
-PYPI = _j("pypi-", "AgEIcHlwaS5vcmc", "Q1w2E3r4T5" * 6)
-SQUARE = _j("sq0", "atp-", "Ab1Cd2Ef3Gh4Ij5Kl6Mn7O")
-GOOGLE_OAUTH = _j("GOC", "SPX-", "Ab1Cd2Ef3Gh4Ij5Kl6Mn7Op8Qr9S")
-TELEGRAM = _j("123456789", ":AA", "Hd2Jf5Kk8Ll1Mm4Nn7Oo0Pp3Qq6Rr9Ss2T")
-DATABRICKS = _j("da", "pi", _HEX * 2)
-VAULT = _j("hv", "s.", "CAESI" + "Ab1Cd2Ef3G" * 10)
-POSTMAN = _j("PM", "AK-", _HEX[:12] * 2, "-", _HEX * 2, "ab")
-LINEAR = _j("lin_", "api_", "Ab1Cd2Ef3G" * 4)
-AGE = _j("AGE-SECRET", "-KEY-1", "QPZRY9X8GF2TVDW0S3JN54KHCE6MUA7L" * 2)[:74]
-AZURE_AD = _j("abc", "8Q~", "Ab1Cd2Ef3Gh4Ij5Kl6Mn7Op8Qr9St0Uv")
-PGP_BODY = _j("lQOYBF", "0000000AQgA", "x9Yz")
-PEM_BODY = _j("MIIEvQ", "IBADANBgkqhkiG9w0", "BAQEFAASC")
+def _values() -> dict[str, str]:
+    values: dict[str, str] = {}
+    name = ""
+    for line in _VALUES.strip("\n").splitlines():
+        if not line[0].isspace():
+            name, line = line.split(None, 1)
+            values[name] = ""
+        values[name] += line.replace(" ", "")
+    values["_pk"] = "PRIV" + "ATE KEY"
+    return values
 
 
-def _aws() -> list[Case]:
-    return [
-        Case(
-            _j("User name,Password,Access key ID,Secret access key\nbob,,", AWS_ID, ",", AWS_SECRET, "\n"),
-            (AWS_ID, AWS_SECRET),
-            "aws-secret-key",
-        ),
-        Case(
-            _j("Access key ID,Secret access key\n", AWS_ID, ",", AWS_SECRET),
-            (AWS_ID, AWS_SECRET),
-            "aws-secret-key",
-        ),
-        Case(_j('"', AWS_ID, '","', AWS_SECRET, '"'), (AWS_ID, AWS_SECRET), "aws-secret-key"),
-        Case(
-            _j("[default]\naws_access_key_id = ", AWS_ID, "\naws_secret_access_key = ", AWS_SECRET, "\n"),
-            (AWS_ID, AWS_SECRET),
-            "aws-secret-key",
-        ),
-        Case(
-            _j('{"AccessKey": {"AccessKeyId": "', AWS_ID, '", "SecretAccessKey": "', AWS_SECRET, '"}}'),
-            (AWS_ID, AWS_SECRET),
-            "aws-secret-key",
-        ),
-        Case(_j("AWS Secret Access Key [None]: ", AWS_SECRET), (AWS_SECRET,), "aws-secret-key"),
-    ]
+def _cases(values: dict[str, str]) -> tuple[Case, ...]:
+    out = []
+    for line in _CASES.strip().splitlines():
+        kind, template = line.split(" | ", 1)
+        names = re.findall(r"<([a-z_]+)>", template)
+        text = re.sub(r"<([a-z_]+)>", lambda m: values[m.group(1)], template).replace("\\n", "\n")
+        out.append(Case(text, tuple(dict.fromkeys(values[n] for n in names if not n.startswith("_"))), kind))
+    return tuple(out)
 
 
-def _passwords() -> list[Case]:
-    pg, my, opt, odbc = (
-        _j("Pg", "Pass-", "9x"),
-        _j("My", "Sql", "Pw7"),
-        _j("Opt", "Pw-", "42"),
-        _j("Od", "bc!", "Pw3"),
-    )
-    prose = _j("Adm", "1n", "Pw")
-    return [
-        Case(_j("PGPASSWORD=", pg, " psql -h 127.0.0.1 -U app"), (pg,), "password"),
-        Case(_j("export PGPASSWORD='", pg, "'"), (pg,), "password"),
-        Case(_j("$ mysql -u root -p", my, " shop"), (my,), "password"),
-        Case(_j("mysqldump --single-transaction -uroot -p'", my, "' shop > shop.sql"), (my,), "password"),
-        Case(_j("mariadb -h 127.0.0.1 -p", my), (my,), "password"),
-        Case(_j("deploy --password ", opt, " --verbose"), (opt,), "password"),
-        Case(_j("tool --db-password=", opt), (opt,), "password"),
-        Case(_j("cli login --token ", opt), (opt,), "token"),
-        Case(_j("Driver={SQL Server};Server=db;Uid=sa;Pwd=", odbc, ";"), (odbc,), "password"),
-        Case(_j("pwd=", odbc), (odbc,), "password"),
-        Case(_j("MYSQL_PWD=", my), (my,), "password"),
-        Case(_j("The admin password is ", prose, "."), (prose,), "password"),
-        Case(_j("password for root: ", prose), (prose,), "password"),
-        Case(_j("The password for the admin account: ", prose), (prose,), "password"),
-        Case(_j("my token is ", prose, ", keep it"), (prose,), "token"),
-        Case(_j("the password was changed to '", "swordfish", "'"), ("swordfish",), "password"),
-        Case(_j("password: ", "hunter", "2"), (_j("hunter", "2"),), "password"),
-    ]
-
-
-def _headers() -> list[Case]:
-    sid, csrf = _j("a8f5f1", "67f44f4964e6c998dee827110c"), _j("Zx9", "Csrf", "Tok3n")
-    return [
-        Case(_j("Cookie: sessionid=", sid, "; csrftoken=", csrf), (sid, csrf), "cookie"),
-        Case(_j("curl -H 'Cookie: sessionid=", sid, "' http://127.0.0.1/"), (sid,), "cookie"),
-        Case(_j("Set-Cookie: sessionid=", sid, "; Path=/; HttpOnly"), (sid,), "cookie"),
-        Case(_j("curl --cookie 'sessionid=", sid, "' http://127.0.0.1/"), (sid,), "cookie"),
-        Case(_j("curl -u admin:", csrf, " http://127.0.0.1/api"), (csrf,), "password"),
-        Case(
-            _j("Proxy-Authorization: Basic ", "YWxhZGRpbjpvcGVu", "c2VzYW1l"),
-            (_j("YWxhZGRpbjpvcGVu", "c2VzYW1l"),),
-            "authorization",
-        ),
-        Case(_j("X-Api-Key: ", csrf), (csrf,), "api-key"),
-    ]
-
-
-def _providers() -> list[Case]:
-    return [
-        Case(_j("git clone https://oauth2:", GITLAB, "@gitlab.example.org/x.git"), (GITLAB,), "url-password"),
-        Case(_j("GITLAB_TOKEN=", GITLAB), (GITLAB,), "gitlab-token"),
-        Case(_j("PRIVATE-TOKEN: ", GITLAB), (GITLAB,), "gitlab-token"),
-        Case(
-            _j("DefaultEndpointsProtocol=https;AccountName=acct;AccountKey=", AZURE, ";EndpointSuffix=core"),
-            (AZURE,),
-            "azure-key",
-        ),
-        Case(_j("sendgrid key ", SENDGRID, " in use"), (SENDGRID,), "sendgrid-key"),
-        Case(_j("//registry.npmjs.org/:_authToken=", NPM), (NPM,), "npm-token"),
-        Case(_j("npm token: ", NPM), (NPM,), "npm-token"),
-        Case(_j("post to ", SLACK_HOOK, " daily"), (SLACK_HOOK,), "slack-webhook"),
-        Case(_j("twilio ", TWILIO), (TWILIO,), "twilio-key"),
-        Case(_j("X-Shopify-Access-Token: ", SHOPIFY), (SHOPIFY,), "shopify-token"),
-        Case(_j("doctl auth init -t ", DIGITALOCEAN), (DIGITALOCEAN,), "digitalocean-token"),
-        Case(_j("[pypi]\nusername = __token__\nkey ", PYPI), (PYPI,), "pypi-token"),
-        Case(_j("square ", SQUARE), (SQUARE,), "square-token"),
-        Case(
-            _j('{"client_id": "x.apps", "web": "', GOOGLE_OAUTH, '"}'), (GOOGLE_OAUTH,), "google-oauth-secret"
-        ),
-        Case(_j("bot ", TELEGRAM, " started"), (TELEGRAM,), "telegram-token"),
-        Case(_j("databricks ", DATABRICKS), (DATABRICKS,), "databricks-token"),
-        Case(_j("VAULT_ADDR=x ", VAULT), (VAULT,), "vault-token"),
-        Case(_j("postman ", POSTMAN), (POSTMAN,), "postman-key"),
-        Case(_j("linear ", LINEAR), (LINEAR,), "linear-key"),
-        Case(_j("age ", AGE), (AGE,), "age-key"),
-        Case(_j("azure app ", AZURE_AD, " expires"), (AZURE_AD,), "azure-ad-secret"),
-        Case(
-            _j(
-                "-----BEGIN PGP ",
-                "PRIVATE KEY BLOCK-----\n\n",
-                PGP_BODY,
-                "\n-----END PGP ",
-                "PRIVATE KEY BLOCK-----",
-            ),
-            (PGP_BODY,),
-            "private-key",
-        ),
-        Case(
-            _j(
-                "-----BEGIN OPENSSH ",
-                "PRIVATE KEY-----\n",
-                PEM_BODY,
-                "\n-----END OPENSSH ",
-                "PRIVATE KEY-----",
-            ),
-            (PEM_BODY,),
-            "private-key",
-        ),
-        Case(_j("export OPENAI_API_KEY=", OPENAI), (OPENAI,), "openai-key"),
-        Case(_j('{"token": "', GITHUB, '"}'), (GITHUB,), "github-token"),
-    ]
-
-
-CORPUS: tuple[Case, ...] = (*_aws(), *_passwords(), *_headers(), *_providers())
+CORPUS: tuple[Case, ...] = _cases(_values())
 
 NEGATIVES: tuple[str, ...] = (
     "Enter your password and press Submit.",

@@ -86,6 +86,10 @@ _PROVIDERS = re.compile(
 )
 
 
+# No provider key is shorter (a Slack token: "xoxb-" and 10 more): shorter values skip the check.
+_SHORTEST_PROVIDER_KEY = 15
+
+
 def compile_patterns(patterns: Iterable[str]) -> tuple[re.Pattern[str], ...]:
     """The user's patterns compiled; a bad one raises ``ValueError`` naming it."""
     out = []
@@ -216,7 +220,8 @@ def _replace(m: re.Match[str], counts: Counter[str], found: Found) -> str:
     if m.group(secret).startswith("[REDACTED:"):  # redacted before: redacting again changes nothing
         return m.group(0)
     if kind == "assignment":
-        provider = _PROVIDERS.fullmatch(m.group(secret))
+        value = m.group(secret)
+        provider = _PROVIDERS.fullmatch(value) if len(value) >= _SHORTEST_PROVIDER_KEY else None
         if provider is not None and provider.lastgroup is not None:
             kind = _SHAPES[int(provider.lastgroup[1:])].kind
         else:

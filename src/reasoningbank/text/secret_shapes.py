@@ -43,28 +43,51 @@ class Shape(NamedTuple):
     pattern: str
 
 
-def _prefixed(kind: str, anchors: tuple[str, ...], body: str) -> Shape:
-    """A token that starts with a provider's prefix (one of ``anchors``) and is not inside a longer one."""
-    return Shape(kind, anchors, rf"(?<![{T}]){body}")
+# Provider tokens that start with the provider's prefix: kind, anchors (the lower-case prefixes),
+# pattern ("[T]" is a token's characters). Each is a whole token: not inside a longer one.
+_PREFIXED = r"""
+anthropic-key       sk-ant-                     sk-ant-[T]{20,}+
+openai-key          sk-                         sk-(?:proj-|svcacct-|admin-)?[T]{20,}+
+google-api-key      aiza                        AIza[T]{30,}+
+google-oauth-secret gocspx-                     GOCSPX-[T]{24,}+
+github-token        ghp_,gho_,ghu_,ghs_,ghr_    gh[pousr]_[A-Za-z0-9]{30,}+
+github-token        github_pat_                 github_pat_[A-Za-z0-9_]{30,}+
+gitlab-token        glpat-,gldt-,glrt-,glptt-,glcbt- gl(?:pat|dt|rt|ptt|cbt)-[T]{20,}+
+gitlab-token        glft-,glimt-,gloas-,glsoat- gl(?:ft|imt|oas|soat)-[T]{20,}+
+gitlab-token        gr1348941                   GR1348941[T]{20,}+
+slack-token         xox                         xox[abposre]-[A-Za-z0-9-]{10,}+
+stripe-key          k_live_,k_test_             [sr]k_(?:live|test)_[A-Za-z0-9]{16,}+
+huggingface-token   hf_                         hf_[A-Za-z0-9]{30,}+
+npm-token           npm_                        npm_[A-Za-z0-9]{36}(?![A-Za-z0-9])
+pypi-token          pypi-ageichlwas5vcmc        pypi-AgEIcHlwaS5vcmc[T]{50,}+
+sendgrid-key        sg.                         SG\.[T]{22}\.[T]{43}(?![T])
+shopify-token       shpat_,shpca_,shppa_,shpss_ shp(?:at|ca|pa|ss)_[a-fA-F0-9]{32}
+digitalocean-token  dop_v1_,doo_v1_,dor_v1_     do[por]_v1_[a-f0-9]{64}
+square-token        sq0atp-,sq0csp-             sq0(?:atp|csp)-[T]{22,}+
+databricks-token    dapi                        dapi[a-f0-9]{32}(?:-[0-9])?
+grafana-token       glsa_                       glsa_[A-Za-z0-9]{32}_[A-Fa-f0-9]{8}
+grafana-token       glc_                        glc_[A-Za-z0-9+/]{32,}+={0,2}
+vault-token         hvs.,hvb.                   hv[sb]\.[T]{90,}+
+postman-key         pmak-                       PMAK-[a-fA-F0-9]{24}-[a-fA-F0-9]{34}
+linear-key          lin_api_                    lin_api_[A-Za-z0-9]{40}
+sentry-token        sntryu_,sntrys_             sntry[us]_[A-Za-z0-9_=+/]{40,}+
+doppler-token       dp.                         dp\.(?:pt|st|sa|ct|scim|audit)\.[A-Za-z0-9]{40,}+
+newrelic-key        nrak-                       NRAK-[A-Z0-9]{27}
+jwt                 eyj                         eyJ[T]{10,}+\.eyJ[T]{10,}+\.[T]*+
+"""
+
+
+def _prefixed_shapes() -> tuple[Shape, ...]:
+    rows = (line.split(None, 2) for line in _PREFIXED.strip().splitlines())
+    return tuple(
+        Shape(kind, tuple(anchors.split(",")), rf"(?<![{T}])" + body.replace("[T]", f"[{T}]"))
+        for kind, anchors, body in rows
+    )
 
 
 PROVIDER_SHAPES: tuple[Shape, ...] = (
-    _prefixed("anthropic-key", ("sk-ant-",), rf"sk-ant-[{T}]{{20,}}+"),
-    _prefixed("openai-key", ("sk-",), rf"sk-(?:proj-|svcacct-|admin-)?[{T}]{{20,}}+"),
-    _prefixed("google-api-key", ("aiza",), rf"AIza[{T}]{{30,}}+"),
-    _prefixed("google-oauth-secret", ("gocspx-",), rf"GOCSPX-[{T}]{{24,}}+"),
+    *_prefixed_shapes(),
     Shape("aws-access-key", ("akia", "asia"), rf"(?<![A-Z0-9]){_AKIA}(?![A-Z0-9])"),
-    _prefixed(
-        "github-token",
-        ("ghp_", "gho_", "ghu_", "ghs_", "ghr_", "github_pat_"),
-        r"(?:gh[pousr]_[A-Za-z0-9]{30,}+|github_pat_[A-Za-z0-9_]{30,}+)",
-    ),
-    _prefixed(
-        "gitlab-token",
-        ("glpat-", "gldt-", "glrt-", "glptt-", "glcbt-", "glft-", "glimt-", "gloas-", "glsoat-", "gr1348941"),
-        rf"(?:gl(?:pat|dt|rt|ptt|cbt|ft|imt|oas|soat)-|GR1348941)[{T}]{{20,}}+",
-    ),
-    _prefixed("slack-token", ("xox",), r"xox[abposre]-[A-Za-z0-9-]{10,}+"),
     Shape(
         "slack-webhook",
         ("hooks.slack.com",),
@@ -80,38 +103,15 @@ PROVIDER_SHAPES: tuple[Shape, ...] = (
         ("webhook.office.com",),
         r"[a-z0-9-]++\.webhook\.office\.com/webhookb2/[^\s\"'<>]{20,}+",
     ),
-    _prefixed("stripe-key", ("k_live_", "k_test_"), r"[sr]k_(?:live|test)_[A-Za-z0-9]{16,}+"),
-    _prefixed("huggingface-token", ("hf_",), r"hf_[A-Za-z0-9]{30,}+"),
-    _prefixed("npm-token", ("npm_",), r"npm_[A-Za-z0-9]{36}(?![A-Za-z0-9])"),
-    _prefixed("pypi-token", ("pypi-ageichlwas5vcmc",), rf"pypi-AgEIcHlwaS5vcmc[{T}]{{50,}}+"),
-    _prefixed("sendgrid-key", ("sg.",), rf"SG\.[{T}]{{22}}\.[{T}]{{43}}(?![{T}])"),
     Shape("twilio-key", ("sk",), r"(?<![A-Za-z0-9])SK[0-9a-fA-F]{32}(?![A-Za-z0-9])"),
-    _prefixed(
-        "shopify-token", ("shpat_", "shpca_", "shppa_", "shpss_"), r"shp(?:at|ca|pa|ss)_[a-fA-F0-9]{32}"
-    ),
-    _prefixed("digitalocean-token", ("dop_v1_", "doo_v1_", "dor_v1_"), r"do[por]_v1_[a-f0-9]{64}"),
-    _prefixed("square-token", ("sq0atp-", "sq0csp-"), rf"sq0(?:atp|csp)-[{T}]{{22,}}+"),
     Shape("telegram-token", (":aa",), rf"(?<![0-9])[0-9]{{8,10}}:AA[{T}]{{30,}}+"),
     Shape("mailchimp-key", ("-us",), r"(?<![A-Za-z0-9])[0-9a-f]{32}-us[0-9]{1,2}(?![0-9])"),
-    _prefixed("databricks-token", ("dapi",), r"dapi[a-f0-9]{32}(?:-[0-9])?"),
-    _prefixed(
-        "grafana-token",
-        ("glsa_", "glc_"),
-        r"(?:glsa_[A-Za-z0-9]{32}_[A-Fa-f0-9]{8}|glc_[A-Za-z0-9+/]{32,}+={0,2})",
-    ),
-    _prefixed("vault-token", ("hvs.", "hvb."), rf"hv[sb]\.[{T}]{{90,}}+"),
-    _prefixed("postman-key", ("pmak-",), r"PMAK-[a-fA-F0-9]{24}-[a-fA-F0-9]{34}"),
-    _prefixed("linear-key", ("lin_api_",), r"lin_api_[A-Za-z0-9]{40}"),
-    _prefixed("sentry-token", ("sntryu_", "sntrys_"), r"sntry[us]_[A-Za-z0-9_=+/]{40,}+"),
-    _prefixed("doppler-token", ("dp.",), r"dp\.(?:pt|st|sa|ct|scim|audit)\.[A-Za-z0-9]{40,}+"),
-    _prefixed("newrelic-key", ("nrak-",), r"NRAK-[A-Z0-9]{27}"),
     Shape("age-key", ("age-secret-key-1",), r"AGE-SECRET-KEY-1[0-9A-Z]{58}"),
     Shape(
         "azure-ad-secret",
         ("q~",),
         r"(?<![A-Za-z0-9_~.-])[A-Za-z0-9_~.]{3}[0-9]Q~[A-Za-z0-9_~.-]{31,34}(?![A-Za-z0-9_~.-])",
     ),
-    _prefixed("jwt", ("eyj",), rf"eyJ[{T}]{{10,}}+\.eyJ[{T}]{{10,}}+\.[{T}]*+"),
 )
 
 _PRIVATE_KEY = Shape(
