@@ -71,6 +71,12 @@ def test_short_values_and_values_inside_longer_words_are_left() -> None:
         "[REDACTED:password] [REDACTED:password]."
     )
     assert counts == {"password": 1}
+    found: dict[str, str] = {}
+    text = "verify_password=False; later: debug=False"
+    assert (
+        r.redact_known(r.redact(text, None, found), found)
+        == "verify_password=[REDACTED:password]; later: debug=False"
+    )
 
 
 def test_the_judge_extractor_bank_and_later_prompts_never_see_a_typed_password(tmp_path: Path) -> None:

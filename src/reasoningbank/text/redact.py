@@ -136,9 +136,11 @@ class Redactor:
     def redact_known(self, text: str, known: Mapping[str, str], counts: Counter[str] | None = None) -> str:
         """``text`` with every copy of a ``known`` value (value -> kind) replaced, counted in ``counts``.
         Only values of :data:`MIN_KNOWN` characters or more are looked for, and only as a whole
-        token (not inside a longer word or number), so a short common word is never blanked."""
+        token (not inside a longer word or number), so a short common word is never blanked; nor
+        is a literal that stood for no secret (``verify_password=False``: ``False`` stays)."""
         tally: Counter[str] = Counter() if counts is None else counts
-        for value in sorted((v for v in known if len(v) >= MIN_KNOWN and v in text), key=len, reverse=True):
+        values = (v for v in known if len(v) >= MIN_KNOWN and v.lower() not in _NOT_SECRETS and v in text)
+        for value in sorted(values, key=len, reverse=True):
             text = _swap(text, value, known[value], tally)
         return text
 
@@ -178,6 +180,24 @@ class Redactor:
 
 # The shortest value looked for again (``redact_known``): "pass" or "1234" yes, "abc" no.
 MIN_KNOWN = 4
+# Values an assignment may hold that are no secret, so not looked for again.
+_NOT_SECRETS = frozenset(
+    [
+        "true",
+        "false",
+        "none",
+        "null",
+        "nil",
+        "undefined",
+        "empty",
+        "required",
+        "optional",
+        "hidden",
+        "masked",
+        "redacted",
+        "unset",
+    ]
+)
 
 
 _PLACEHOLDER = re.compile(r"\[REDACTED:[a-z0-9-]++\]")
