@@ -68,6 +68,15 @@ hunter        hunter2
 sid           a8f5f167 f44f4964 e6c998de e827110c
 csrf          Zx9CsrfT ok3n
 basic         YWxhZGRp bjpvcGVu c2VzYW1l
+discord_hook  https:// discord. com/api/ webhooks /1234567 89012345 678/Ab1C d2Ef3Gh4 Ij5Kl6Mn 7Op8Qr9S
+teams_hook    acme.web hook.off ice.com/ webhookb 2/0a1b2c 3d-4e5f- 6a7b-8c9d 0e1f2a3b 4c5d@0a1b
+mailchimp     01234567 89abcdef 01234567 89abcdef -us21
+sentry        sntryu_0 12345678 9abcdef0 12345678 9abcdef0 12345678 9abcdef0 12345678 9abcdef
+doppler       dp.pt.Ab 1Cd2Ef3G h4Ij5Kl6 Mn7Op8Qr 9St0Uv1W x2Yz3Ab4 Cd5
+newrelic      NRAK-AB1 CD2EF3GH 4IJ5KL6M N7OP8QR9 S
+grafana       glsa_Ab1 Cd2Ef3Gh 4Ij5Kl6M n7Op8Qr9 St0Uv_01 234567
+sas           Ab1Cd2Ef 3Gh4Ij5K l6Mn7%2B %3D
+stripe        sk_live_ 4eC39HqL yjW4eC39 HqLyjW
 """
 
 _CASES = r"""
@@ -126,6 +135,15 @@ private-key | -----BEGIN PGP <_pk> BLOCK-----\n\n<pgp_body>\n-----END PGP <_pk> 
 private-key | -----BEGIN OPENSSH <_pk>-----\n<pem_body>\n-----END OPENSSH <_pk>-----
 openai-key | export OPENAI_API_KEY=<openai>
 github-token | {"token": "<github>"}
+discord-webhook | curl -X POST <discord_hook> -d '{"content": "done"}'
+teams-webhook | TEAMS_URL=https://<teams_hook>
+mailchimp-key | mailchimp api key <mailchimp>
+sentry-token | sentry-cli --auth-token <sentry> releases list
+doppler-token | DOPPLER_TOKEN=<doppler>
+newrelic-key | newrelic <newrelic>
+grafana-token | grafana <grafana>
+azure-key | https://acct.blob.core.windows.net/c/x.txt?sv=2022-11-02&sp=r&sig=<sas>
+stripe-key | stripe.api_key = "<stripe>"
 """
 
 
