@@ -193,6 +193,22 @@ HOSTILE = {
     "colons": ":" * 1_000_000,
     "tokens": "token: " * 142_857,
     "authorization": "Authorization: " + " " * 1_000_000,
+    # the shapes of issue 25, item 3
+    "mysql-args": "mysql " + "-u x " * 200_000,
+    "mysqls": "mysql " * 166_666,
+    "curl-user": "curl " + "-u a" * 250_000,
+    "double-dashes": "--" * 500_000,
+    "dashed-words": "--a-b-c-" * 125_000,
+    "prose-for": "password for a b c " * 50_000,
+    "prose-is": "the password is " * 60_000,
+    "cookie-value": "Cookie: " + "a" * 1_000_000,
+    "cookies": "cookie:" * 140_000,
+    "hex-before-us": "a" * 1_000_000 + "-us1",
+    "access-key-ids": ("AKIA" + "A" * 16 + ",") * 47_000,
+    "azure-ad": "aaa1Q~" * 160_000,
+    "digits-colon": "1" * 1_000_000 + ":AA",
+    "pwds": "pwd=" * 250_000,
+    "sigs": "?sig=" * 200_000,
 }
 
 

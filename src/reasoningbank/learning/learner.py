@@ -41,8 +41,15 @@ from ..models import (
 from ..records.tracker import ItemTracker
 from ..retrieve import header_version
 from ..stores.base import Store
-from ..text.redact import Redactor
-from .redaction import redact_items, redact_trajectory, redact_verdict, redaction_note, redactor_for
+from ..text.redact import Found, Redactor
+from .redaction import (
+    collect_values,
+    redact_items,
+    redact_trajectory,
+    redact_verdict,
+    redaction_note,
+    redactor_for,
+)
 
 
 class LearnError(RuntimeError):
@@ -71,16 +78,21 @@ class Learner:
     def __post_init__(self) -> None:
         self.redactor = redactor_for(self.preset)
 
-    def redact(self, trajectory: Trajectory) -> Trajectory:
-        """``trajectory`` with its secrets redacted: what a model may be shown of it."""
-        return redact_trajectory(self.redactor, trajectory, Counter())
+    def redact(self, trajectory: Trajectory, found: Found | None = None) -> Trajectory:
+        """``trajectory`` with its secrets redacted: what a model may be shown of it. ``found``
+        holds values redacted elsewhere (value -> kind), taken out here too; it gets this one's."""
+        return redact_trajectory(self.redactor, trajectory, Counter(), found)
 
     def verdict(
-        self, trajectory: Trajectory, verdict: Verdict | None = None, outcome: Outcome | None = None
+        self,
+        trajectory: Trajectory,
+        verdict: Verdict | None = None,
+        outcome: Outcome | None = None,
+        found: Found | None = None,
     ) -> tuple[Verdict, Usage]:
         """The gated verdict to learn from (an outcome, a given verdict or the judge's) and the
-        judge's usage. The judge sees the trajectory with its secrets redacted."""
-        return self._verdict(self.redact(trajectory), verdict, outcome)
+        judge's usage. The judge sees the trajectory with its secrets (and ``found``) redacted."""
+        return self._verdict(self.redact(trajectory, found), verdict, outcome)
 
     def _verdict(
         self, trajectory: Trajectory, verdict: Verdict | None, outcome: Outcome | None
@@ -114,12 +126,17 @@ class Learner:
         outcome: Outcome | None = None,
         shown: Sequence[str] | None = None,
         experience_id: str | None = None,
+        found: Found | None = None,
     ) -> LearnReport:
+        """Judge (unless ``verdict`` or ``outcome`` is given), extract, and :meth:`remember`.
+        ``found`` holds secret values redacted elsewhere (another attempt of the task), taken out
+        of this trajectory too."""
         started = time.perf_counter()
         judged = verdict is None and outcome is None
         # Secrets go before anything else sees the trajectory: the judge, the embedder, the extractor.
         redactions: Counter[str] = Counter()
-        trajectory = redact_trajectory(self.redactor, trajectory, redactions)
+        found = dict(found or {})  # the values redacted, taken out of the verdict and the items too
+        trajectory = redact_trajectory(self.redactor, trajectory, redactions, found)
         verdict, judge_usage = self._verdict(trajectory, verdict, outcome)
         ref = self.embed_query(trajectory.query)
         vector = np.asarray(ref.vector, dtype=np.float32)
@@ -136,6 +153,7 @@ class Learner:
             started=started,
             redactions=redactions,
             experience_id=experience_id,
+            found=found,
         )
 
     def _extract(
@@ -172,17 +190,19 @@ class Learner:
         started: float | None = None,
         redactions: Mapping[str, int] | None = None,
         experience_id: str | None = None,
+        found: Found | None = None,
     ) -> LearnReport:
         """Screen and consolidate ``extraction``'s items, store one experience atomically, and
         credit the items shown to the task (``shown``, or what retrieval returned for it).
 
         Everything stored is redacted first (again, for what ``learn`` redacted already: that
-        finds nothing new); ``redactions`` are the secrets the caller removed before; the
-        experience gets ``experience_id`` when given (a job's own), else a fresh id."""
+        finds nothing new); ``redactions`` are the secrets the caller removed before and ``found``
+        their values (value -> kind), taken out wherever they occur; the experience gets
+        ``experience_id`` when given (a job's own), else a fresh id."""
         started = time.perf_counter() if started is None else started
         counts = Counter(redactions or {})
         trajectory, rollouts, verdict, extraction = self._redacted(
-            trajectory, rollouts, verdict, extraction, counts
+            trajectory, rollouts, verdict, extraction, counts, dict(found or {})
         )
         ref = query_embedding or self.embed_query(trajectory.query)
         vector = np.asarray(ref.vector, dtype=np.float32)
@@ -232,31 +252,33 @@ class Learner:
         verdict: Verdict,
         extraction: ExtractionResult,
         counts: Counter[str],
+        found: Found,
     ) -> tuple[Trajectory, list[Trajectory], Verdict, ExtractionResult]:
-        """Everything :meth:`remember` stores, with its secrets redacted and counted in ``counts``."""
+        """Everything :meth:`remember` stores, with its secrets redacted and counted in ``counts``:
+        the shapes, then every copy of a value they find in any of the task's trajectories, or
+        that the caller redacted before (``found``)."""
+        seen = {**collect_values(self.redactor, [trajectory, *rollouts]), **found}
+        trajectory = redact_trajectory(self.redactor, trajectory, counts, seen)
+        rollouts = [redact_trajectory(self.redactor, r, counts, seen) for r in rollouts]
+        verdict = redact_verdict(self.redactor, verdict, counts, seen)
+
+        def text(value: str, tally: Counter[str]) -> str:
+            return self.redactor.redact_known(self.redactor.redact(value, tally, seen), seen, tally)
+
+        quiet = Counter[str]()  # already counted in the note: no secret counts twice
         extraction = dataclasses.replace(
             extraction,
-            items=redact_items(self.redactor, extraction.items, counts),
-            raw=self.redactor.redact(extraction.raw, counts),
-            note=self.redactor.redact(extraction.note, counts),
-            # already counted in the note: a throwaway counter, so no secret counts twice
+            items=redact_items(self.redactor, extraction.items, counts, seen),
+            raw=text(extraction.raw, counts),
+            note=text(extraction.note, counts),
             dropped=[
-                d.model_copy(update={"title": self._quiet(d.title), "detail": self._quiet(d.detail)})
+                d.model_copy(update={"title": text(d.title, quiet), "detail": text(d.detail, quiet)})
                 for d in extraction.dropped
             ],
             skipped=extraction.skipped
-            and extraction.skipped.model_copy(update={"detail": self._quiet(extraction.skipped.detail)}),
+            and extraction.skipped.model_copy(update={"detail": text(extraction.skipped.detail, quiet)}),
         )
-        return (
-            redact_trajectory(self.redactor, trajectory, counts),
-            [redact_trajectory(self.redactor, r, counts) for r in rollouts],
-            redact_verdict(self.redactor, verdict, counts),
-            extraction,
-        )
-
-    def _quiet(self, text: str) -> str:
-        """``text`` redacted, counting nothing."""
-        return self.redactor.redact(text, Counter())
+        return trajectory, rollouts, verdict, extraction
 
     def _keep(
         self, exp: Experience, extraction: ExtractionResult, vector: npt.NDArray[np.float32]

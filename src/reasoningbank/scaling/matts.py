@@ -22,6 +22,8 @@ environment, and the benchmark's score, if any, stays with the caller.
 from __future__ import annotations
 
 import asyncio
+import dataclasses
+import functools
 import random
 import time
 from collections.abc import Sequence
@@ -33,9 +35,11 @@ from ..assemble import for_call, make_extractor
 from ..bank import ReasoningBank
 from ..config import ExtractSettings
 from ..extract.items import ExtractionResult
+from ..learning.redaction import collect_values
 from ..llm import LLM
 from ..models import LearnReport, MemoryItem, Step, Trajectory, Usage, Verdict
 from ..prompts import get_prompt
+from ..text.redact import Found
 from .contrast import CONTRAST_SETTINGS, ContrastExtractor
 from .rollout import Rollout, RolloutRequest, run_parallel
 from .select import BestOfN, Selection
@@ -121,22 +125,39 @@ class MaTTS:
         result.seconds = time.perf_counter() - started
         return result
 
+    def _found(self, trajectories: Sequence[Trajectory]) -> Found:
+        """The secret values any of the task's attempts holds (value -> kind): each is redacted in
+        every attempt, wherever it occurs (one attempt's typed password is another's too)."""
+        return {} if self.bank is None else collect_values(self.bank.learner.redactor, trajectories)
+
     def _redacted(self, trajectories: Sequence[Trajectory]) -> list[Trajectory]:
-        """The trajectories as a model may see them: secrets redacted (the bank's redactor).
-        The result keeps them as played; the bank redacts, and records, what it stores."""
+        """The trajectories as a model may see them: secrets redacted (the bank's redactor), and
+        every copy of a value redacted in any of them. The result keeps them as played (the
+        caller's answer); the bank redacts, and records, what it stores."""
         if self.bank is None:
             return list(trajectories)
-        return [self.bank.learner.redact(t) for t in trajectories]
+        found = self._found(trajectories)
+        return [self.bank.learner.redact(t, found) for t in trajectories]
 
-    def _redacted_query(self, query: str) -> str:
-        """The task's query as a model may see it: secrets redacted, like :meth:`_redacted`."""
-        return query if self.bank is None else self.bank.learner.redactor.redact(query)
+    def _redacted_text(self, text: str, found: Found) -> str:
+        """``text`` as a model or a reader may see it: secrets and the ``found`` values redacted."""
+        if self.bank is None:
+            return text
+        redactor = self.bank.learner.redactor
+        return redactor.redact_known(redactor.redact(text, None, found), found)
 
     def _select(self, query: str, result: ScalingResult) -> Selection:
-        if self.mode == "parallel":
-            redacted = self._redacted(result.trajectories)
-            return self.selector.select(self._redacted_query(query), redacted, result.verdicts)
-        return Selection(len(result.trajectories) - 1, "last", "the last pass", "", "", Usage())
+        """The answer's pick. The selector sees the redacted attempts; its analysis, note and raw
+        reply are redacted as well before they are returned (a selector may quote a secret)."""
+        if self.mode != "parallel":
+            return Selection(len(result.trajectories) - 1, "last", "the last pass", "", "", Usage())
+        found = self._found(result.trajectories)
+        redacted = self._redacted(result.trajectories)
+        picked = self.selector.select(self._redacted_text(query, found), redacted, result.verdicts)
+        r = functools.partial(self._redacted_text, found=found)
+        return dataclasses.replace(
+            picked, analysis=r(picked.analysis), note=r(picked.note), raw=r(picked.raw)
+        )
 
     def _contrasts(self, result: ScalingResult) -> bool:
         """True when this task's learning is one self-contrast extraction over its rollouts."""
@@ -150,7 +171,8 @@ class MaTTS:
 
     def _contrast(self, query: str, result: ScalingResult) -> ExtractionResult:
         redacted = self._redacted(result.trajectories)
-        return self.contrast.extract(self._redacted_query(query), redacted, result.verdicts)
+        query = self._redacted_text(query, self._found(result.trajectories))
+        return self.contrast.extract(query, redacted, result.verdicts)
 
     def play(self, task_id: str, query: str, rollout: Rollout, *, select: bool = True) -> ScalingResult:
         """Everything but learning: retrieve, roll out, judge every trajectory, pick the answer
@@ -196,8 +218,9 @@ class MaTTS:
             return [None] * len(trajectories), Usage()
         verdicts: list[Verdict | None] = []
         usage = Usage()
+        found = self._found(trajectories)
         for traj in trajectories:
-            verdict, used = self.bank.learner.verdict(traj)
+            verdict, used = self.bank.learner.verdict(traj, found=found)
             verdicts.append(verdict)
             usage = usage + used
         return verdicts, usage
@@ -219,9 +242,10 @@ class MaTTS:
             return
         shown = list(shown) if shown is not None else [it.id for it in result.memory]
         learner = self.bank.learner
+        found = self._found(result.trajectories)  # what one attempt holds is taken out of all
         if self.aggregation == "vanilla" or self.k == 1:
             for traj, verdict in zip(result.trajectories, result.verdicts, strict=True):
-                report = learner.learn(traj, verdict=verdict, shown=shown)
+                report = learner.learn(traj, verdict=verdict, shown=shown, found=found)
                 result.learned.append(report)
                 result.extraction_usage = result.extraction_usage + report.extraction_usage
             return
@@ -229,26 +253,34 @@ class MaTTS:
         assert verdict is not None
         if self.mode == "parallel":
             if not self._contrasts(result):  # every verdict abstained: nothing to contrast
-                report = learner.learn(answer, verdict=verdict, shown=shown)
+                report = learner.learn(answer, verdict=verdict, shown=shown, found=found)
             else:
                 extraction = extraction or self._contrast(query, result)
                 others = [t for i, t in enumerate(result.trajectories) if i != result.selection.index]
-                report = learner.remember(answer, verdict, extraction, shown=shown, rollouts=others)
+                report = learner.remember(
+                    answer, verdict, extraction, shown=shown, rollouts=others, found=found
+                )
         else:
-            report = self._refined(answer, verdict, result.trajectories, shown)
+            report = self._refined(answer, verdict, result.trajectories, shown, found)
         result.learned.append(report)
         result.extraction_usage = result.extraction_usage + report.extraction_usage
 
     def _refined(
-        self, final: Trajectory, verdict: Verdict, passes: Sequence[Trajectory], shown: list[str]
+        self,
+        final: Trajectory,
+        verdict: Verdict,
+        passes: Sequence[Trajectory],
+        shown: list[str],
+        found: Found,
     ) -> LearnReport:
-        """Sequential MaTTS: extract from the whole episode with each pass's re-check steps marked."""
+        """Sequential MaTTS: extract from the whole episode with each pass's re-check steps marked
+        (the secret values ``found`` in any pass redacted)."""
         assert self.bank is not None and self.refiner is not None
         if verdict.abstained:
-            return self.bank.learner.learn(final, verdict=verdict, shown=shown)
-        marked = mark_refinements(self._redacted([final])[0], [len(p.steps) for p in passes])
+            return self.bank.learner.learn(final, verdict=verdict, shown=shown, found=found)
+        marked = mark_refinements(self.bank.learner.redact(final, found), [len(p.steps) for p in passes])
         extraction = self.refiner.extract(marked, verdict)
-        return self.bank.learner.remember(final, verdict, extraction, shown=shown)
+        return self.bank.learner.remember(final, verdict, extraction, shown=shown, found=found)
 
 
 def mark_refinements(final: Trajectory, lengths: Sequence[int]) -> Trajectory:

@@ -7,10 +7,18 @@ in the memory block rendered into other agents' prompts. :class:`Redactor`
 replaces each known secret shape with ``[REDACTED:<kind>]`` and counts the
 replacements by kind, so the caller can record that something was removed.
 
-The shapes: provider keys (OpenAI, Anthropic, Google, AWS, GitHub, Slack,
-Stripe, Hugging Face), JWTs, bearer tokens and ``Authorization`` headers,
-passwords in URLs, ``password=`` / ``api_key:`` / ``token=`` style
-assignments, PEM private-key blocks, and patterns the user configures.
+The shapes (:mod:`.secret_shapes`, written after comparing gitleaks' default
+rules and detect-secrets' plugins): provider keys and tokens (OpenAI,
+Anthropic, Google, AWS with the secret key beside its id, GitHub, GitLab,
+Slack, Stripe, Hugging Face, npm, PyPI, SendGrid, Twilio, Shopify,
+DigitalOcean, Square, Databricks, Grafana, Vault, Postman, Linear, Sentry,
+Doppler, New Relic, age, Azure storage and AD secrets, Telegram, Mailchimp),
+webhook URLs (Slack, Discord, Teams), JWTs, bearer tokens and
+``Authorization`` headers, cookies, passwords in URLs, ``mysql -pX``,
+``curl -u user:X``, ``--password X``, ``pwd=X``, ``password=`` / ``api_key:`` /
+``token=`` style assignments, prose (``the admin password is X``), private-key
+blocks, and patterns the user configures. A value found once is then found
+everywhere with :meth:`Redactor.redact_known`.
 
 Every built-in pattern runs in time linear in the text: each one starts with a
 literal or is anchored by a look-behind to the start of a token, its
@@ -24,99 +32,28 @@ one by one, with Python's ``re``: their cost is theirs.
 
 from __future__ import annotations
 
+import bisect
 import functools
 import re
 from collections import Counter
 from collections.abc import Iterable, Mapping
-from typing import Any, NamedTuple
+from typing import Any
+
+from .secret_shapes import KEY_WORDS, SHAPES
 
 PLACEHOLDER = "[REDACTED:{kind}]"
+Found = dict[str, str]  # a secret value replaced -> its kind
 
-# Key names whose value is a secret, in an assignment (``DB_PASSWORD=...``) or a mapping key.
-_KEY_WORDS = (
-    r"pass(?:word|wd|phrase)|client[_-]?secret|secret(?:[_-]?key)?|private[_-]?key"
-    r"|api[_-]?key|apikey|(?:access|auth|refresh|id|session)[_-]?token|token"
-)
-_VALUE = (  # quoted up to its quote, else up to a space or a delimiter; "{n}" names the groups
-    r"""(?:"(?P<{n}q1>[^"\n]{1,256}+)"|'(?P<{n}q2>[^'\n]{1,256}+)'"""
-    r"""|(?P<{n}v>[^\s"',;&<>(){}\[\]=][^\s"',;&<>(){}\[\]]{0,255}+))"""
-)
-_TOKEN = r"A-Za-z0-9_-"
-
-
-class _Shape(NamedTuple):
-    kind: str
-    # Lower-case strings one of which the text must contain for the shape to be looked for:
-    # a text holding none of them skips the pattern (most text holds no secret at all).
-    anchors: tuple[str, ...]
-    # The group ``{n}v`` (or ``{n}q1``/``{n}q2``), when present, is the secret inside the match:
-    # only it is replaced, so ``password=`` stays readable.
-    pattern: str
-
-
-_KEY_ANCHORS = ("pass", "secret", "private", "api_key", "api-key", "apikey", "token")
-_SHAPES: tuple[_Shape, ...] = (
-    _Shape(
-        "private-key",
-        ("-----begin",),
-        r"-----BEGIN[A-Z0-9 ]{0,40}PRIVATE KEY-----(?:[A-Za-z0-9+/=\s:,.\\]++|-(?!----))*+"
-        r"(?:-----END[A-Z0-9 ]{0,40}PRIVATE KEY-----)?",
-    ),
-    _Shape("anthropic-key", ("sk-ant-",), rf"(?<![{_TOKEN}])sk-ant-[{_TOKEN}]{{20,}}+"),
-    _Shape("openai-key", ("sk-",), rf"(?<![{_TOKEN}])sk-(?:proj-|svcacct-|admin-)?[{_TOKEN}]{{20,}}+"),
-    _Shape("google-api-key", ("aiza",), rf"(?<![{_TOKEN}])AIza[{_TOKEN}]{{30,}}+"),
-    _Shape("aws-access-key", ("akia", "asia"), r"(?<![A-Z0-9])(?:AKIA|ASIA)[A-Z0-9]{16}(?![A-Z0-9])"),
-    _Shape(
-        "aws-secret-key",
-        ("aws",),
-        r"(?i:aws_?secret_?(?:access_?)?key)[\"']?[ \t]{0,8}[:=][ \t]{0,8}[\"']?"
-        r"(?P<{n}v>[A-Za-z0-9/+=]{40})(?![A-Za-z0-9/+=])",
-    ),
-    _Shape(
-        "github-token",
-        ("ghp_", "gho_", "ghu_", "ghs_", "ghr_", "github_pat_"),
-        r"(?<![A-Za-z0-9_])(?:gh[pousr]_[A-Za-z0-9]{30,}+|github_pat_[A-Za-z0-9_]{30,}+)",
-    ),
-    _Shape("slack-token", ("xox",), rf"(?<![{_TOKEN}])xox[abposre]-[A-Za-z0-9-]{{10,}}+"),
-    _Shape("stripe-key", ("k_live_", "k_test_"), r"(?<![A-Za-z0-9_])[sr]k_(?:live|test)_[A-Za-z0-9]{16,}+"),
-    _Shape("huggingface-token", ("hf_",), r"(?<![A-Za-z0-9_])hf_[A-Za-z0-9]{30,}+"),
-    _Shape("jwt", ("eyj",), rf"(?<![{_TOKEN}])eyJ[{_TOKEN}]{{10,}}+\.eyJ[{_TOKEN}]{{10,}}+\.[{_TOKEN}]*+"),
-    _Shape(
-        "authorization",
-        ("authorization",),
-        r"(?i:(?<![A-Za-z0-9])authorization)[\"']?[ \t]{0,8}[:=][ \t]{0,8}[\"']?"
-        r"(?i:(?:basic|token|digest|apikey)[ \t]++)?(?P<{n}v>[^\s\"',;]{8,}+)",
-    ),
-    _Shape(  # a digit, or 24 characters: "the bearer of the ring" is no token
-        "bearer-token",
-        ("bearer",),
-        r"(?i:(?<![A-Za-z0-9])bearer)[ \t]++(?P<{n}v>(?=[A-Za-z._~+/=-]*+[0-9])[A-Za-z0-9._~+/=-]{8,}+"
-        r"|[A-Za-z0-9._~+/=-]{24,}+)",
-    ),
-    _Shape(
-        "url-password",
-        ("://",),
-        r"(?<![A-Za-z0-9+.-])[A-Za-z][A-Za-z0-9+.-]{0,30}+://[^\s/?#@:'\"<>]{0,128}+:"
-        r"(?P<{n}v>[^\s/?#@'\"<>]{1,256}+)@",
-    ),
-    # JSON and dict keys in quotes: "password": "x", 'api_key':'x'
-    _Shape("assignment", _KEY_ANCHORS, rf"[\"'](?i:{_KEY_WORDS})[\"'][ \t]{{0,8}}[:=][ \t]{{0,8}}{_VALUE}"),
-    # bare keys: DB_PASSWORD=x, api_key = x, token: x (a colon needs a space: not the label 'Password:')
-    _Shape(
-        "assignment",
-        _KEY_ANCHORS,
-        rf"(?<![A-Za-z0-9])(?i:{_KEY_WORDS})(?![A-Za-z0-9])"
-        rf"(?:[ \t]{{0,8}}=[ \t]{{0,8}}|[ \t]{{0,8}}:[ \t]{{1,8}}){_VALUE}",
-    ),
-)
+_SHAPES = SHAPES
 
 _KEY_KIND = (
     ("private-key", re.compile(r"private[_-]?key", re.IGNORECASE)),
     ("password", re.compile(r"pass", re.IGNORECASE)),
     ("api-key", re.compile(r"api[_-]?key|apikey", re.IGNORECASE)),
     ("token", re.compile(r"token", re.IGNORECASE)),
+    ("cookie", re.compile(r"cookie", re.IGNORECASE)),
 )
-_SECRET_KEY = re.compile(rf"(?<![A-Za-z0-9])(?:{_KEY_WORDS})\Z", re.IGNORECASE)
+_SECRET_KEY = re.compile(rf"(?<![A-Za-z0-9])(?:{KEY_WORDS})\Z", re.IGNORECASE)
 
 
 def _key_kind(text: str) -> str:
@@ -149,6 +86,10 @@ _PROVIDERS = re.compile(
 )
 
 
+# No provider key is shorter (a Slack token: "xoxb-" and 10 more): shorter values skip the check.
+_SHORTEST_PROVIDER_KEY = 15
+
+
 def compile_patterns(patterns: Iterable[str]) -> tuple[re.Pattern[str], ...]:
     """The user's patterns compiled; a bad one raises ``ValueError`` naming it."""
     out = []
@@ -166,7 +107,11 @@ def compile_patterns(patterns: Iterable[str]) -> tuple[re.Pattern[str], ...]:
 
 
 class Redactor:
-    """Replaces secrets with ``[REDACTED:<kind>]``; ``builtin=False`` keeps only ``patterns``."""
+    """Replaces secrets with ``[REDACTED:<kind>]``; ``builtin=False`` keeps only ``patterns``.
+
+    ``found``, where a method takes it, receives every value replaced (value -> kind), so that
+    :meth:`redact_known` can take out the copies of those values the shapes do not find (a
+    password named in the task, then typed: ``type [3] "hunter2"``)."""
 
     def __init__(self, patterns: Iterable[str] = (), *, builtin: bool = True) -> None:
         self.builtin = builtin
@@ -176,35 +121,112 @@ class Redactor:
     def active(self) -> bool:
         return self.builtin or bool(self.patterns)
 
-    def redact(self, text: str, counts: Counter[str] | None = None) -> str:
-        """``text`` with every secret replaced; each replacement is counted by kind in ``counts``."""
+    def redact(self, text: str, counts: Counter[str] | None = None, found: Found | None = None) -> str:
+        """``text`` with every secret replaced; each replacement is counted by kind in ``counts``
+        (and its value recorded in ``found``)."""
         tally: Counter[str] = Counter() if counts is None else counts
+        seen: Found = {} if found is None else found
         present = _present(text) if self.builtin else ()
         if present:
-            text = _combined(present).sub(lambda m: _replace(m, tally), text)
+            text = _combined(present).sub(lambda m: _replace(m, tally, seen), text)
         for pattern in self.patterns:
-            text = pattern.sub(lambda m: _custom(m, tally), text)
+            text = pattern.sub(lambda m: _custom(m, tally, seen), text)
         return text
 
-    def redact_value(self, value: Any, counts: Counter[str], key: str | None = None) -> Any:
+    def redact_known(self, text: str, known: Mapping[str, str], counts: Counter[str] | None = None) -> str:
+        """``text`` with every copy of a ``known`` value (value -> kind) replaced, counted in ``counts``.
+        Only values of :data:`MIN_KNOWN` characters or more are looked for, and only as a whole
+        token (not inside a longer word or number), so a short common word is never blanked; nor
+        is a literal that stood for no secret (``verify_password=False``: ``False`` stays)."""
+        tally: Counter[str] = Counter() if counts is None else counts
+        values = (v for v in known if len(v) >= MIN_KNOWN and v.lower() not in _NOT_SECRETS and v in text)
+        for value in sorted(values, key=len, reverse=True):
+            text = _swap(text, value, known[value], tally)
+        return text
+
+    def redact_value(
+        self, value: Any, counts: Counter[str], key: str | None = None, found: Found | None = None
+    ) -> Any:
         """A JSON-like value (strings, lists, dicts) with its strings redacted. A string stored
         under a secret-looking key (``"password"``, ``"OPENAI_API_KEY"``) is replaced whole."""
         if isinstance(value, str):
             whole = value.strip() and not value.startswith("[REDACTED:")
             if self.builtin and key is not None and whole and _SECRET_KEY.search(key):
-                counts[_key_kind(key)] += 1
-                return PLACEHOLDER.format(kind=_key_kind(key))
-            return self.redact(value, counts)
+                kind = _key_kind(key)
+                counts[kind] += 1
+                if found is not None:
+                    found.setdefault(value.strip(), kind)
+                return PLACEHOLDER.format(kind=kind)
+            return self.redact(value, counts, found)
         if isinstance(value, Mapping):
             return {
-                k: self.redact_value(v, counts, k if isinstance(k, str) else None) for k, v in value.items()
+                k: self.redact_value(v, counts, k if isinstance(k, str) else None, found)
+                for k, v in value.items()
             }
         if isinstance(value, list | tuple):
-            return [self.redact_value(v, counts) for v in value]
+            return [self.redact_value(v, counts, found=found) for v in value]
+        return value
+
+    def redact_known_value(self, value: Any, known: Mapping[str, str], counts: Counter[str]) -> Any:
+        """:meth:`redact_known` over the strings of a JSON-like value."""
+        if isinstance(value, str):
+            return self.redact_known(value, known, counts)
+        if isinstance(value, Mapping):
+            return {k: self.redact_known_value(v, known, counts) for k, v in value.items()}
+        if isinstance(value, list | tuple):
+            return [self.redact_known_value(v, known, counts) for v in value]
         return value
 
 
-def _replace(m: re.Match[str], counts: Counter[str]) -> str:
+# The shortest value looked for again (``redact_known``): "pass" or "1234" yes, "abc" no.
+MIN_KNOWN = 4
+# Values an assignment may hold that are no secret, so not looked for again.
+_NOT_SECRETS = frozenset(
+    [
+        "true",
+        "false",
+        "none",
+        "null",
+        "nil",
+        "undefined",
+        "empty",
+        "required",
+        "optional",
+        "hidden",
+        "masked",
+        "redacted",
+        "unset",
+    ]
+)
+
+
+_PLACEHOLDER = re.compile(r"\[REDACTED:[a-z0-9-]++\]")
+
+
+def _swap(text: str, value: str, kind: str, counts: Counter[str]) -> str:
+    """``text`` with each whole-token copy of ``value`` outside a placeholder replaced. Plain
+    string search: no regex is compiled from a secret (``re`` would keep it in its cache)."""
+    spans = [m.span() for m in _PLACEHOLDER.finditer(text)]
+    starts = [a for a, _ in spans]
+    parts, done, at = [], 0, text.find(value)
+    while at != -1:
+        end = at + len(value)
+        n = bisect.bisect_right(starts, at) - 1
+        inside = n >= 0 and at < spans[n][1]
+        cut = (at > 0 and text[at - 1].isalnum() and value[0].isalnum()) or (
+            end < len(text) and text[end].isalnum() and value[-1].isalnum()
+        )
+        if inside or cut:
+            at = text.find(value, at + 1)
+            continue
+        parts += [text[done:at], PLACEHOLDER.format(kind=kind)]
+        counts[kind] += 1
+        done = end
+        at = text.find(value, end)
+    return "".join([*parts, text[done:]])
+
+
+def _replace(m: re.Match[str], counts: Counter[str], found: Found) -> str:
     """The replacement of one built-in match: the whole match, or just its secret group."""
     name = m.lastgroup  # the alternative's own group: it encloses its secret group, so closes last
     assert name is not None and name[1:].isdigit()
@@ -213,20 +235,24 @@ def _replace(m: re.Match[str], counts: Counter[str]) -> str:
     secret = next((name + g for g in ("v", "q1", "q2") if groups.get(name + g) is not None), None)
     if secret is None:
         counts[kind] += 1
+        found.setdefault(m.group(0), kind)
         return PLACEHOLDER.format(kind=kind)
     if m.group(secret).startswith("[REDACTED:"):  # redacted before: redacting again changes nothing
         return m.group(0)
     if kind == "assignment":
-        provider = _PROVIDERS.fullmatch(m.group(secret))
+        value = m.group(secret)
+        provider = _PROVIDERS.fullmatch(value) if len(value) >= _SHORTEST_PROVIDER_KEY else None
         if provider is not None and provider.lastgroup is not None:
             kind = _SHAPES[int(provider.lastgroup[1:])].kind
         else:
             kind = _key_kind(m.string[m.start() : m.start(secret)])
     counts[kind] += 1
+    found.setdefault(m.group(secret), kind)
     whole, offset = m.group(0), m.start()
     return whole[: m.start(secret) - offset] + PLACEHOLDER.format(kind=kind) + whole[m.end(secret) - offset :]
 
 
-def _custom(m: re.Match[str], counts: Counter[str]) -> str:
+def _custom(m: re.Match[str], counts: Counter[str], found: Found) -> str:
     counts["custom"] += 1
+    found.setdefault(m.group(0), "custom")
     return PLACEHOLDER.format(kind="custom")
