@@ -23,7 +23,7 @@ from .embed import Embedder, make_embedder
 from .extract import Extractor
 from .judge import Judge, Outcome
 from .learning.learner import Learner, LearnError, NoLLMError
-from .learning.redaction import ImportResult, import_redacted
+from .learning.redaction import ImportResult, import_redacted, redact_texts
 from .llm import LLM
 from .models import (
     EmbeddingRef,
@@ -298,14 +298,10 @@ class ReasoningBank:
         if omitted, the title. Secrets in the texts are redacted like ``learn``'s.
         """
         counts: Counter[str] = Counter()
-        redact = self.learner.redactor.redact
-        item = MemoryItem(
-            title=redact(title, counts),
-            content=redact(content, counts),
-            description=redact(description, counts),
-            origin="manual",
-        )
-        text = redact(query.strip(), counts) if query else item.title
+        texts = [title, content, description, query.strip() if query else ""]
+        title, content, description, query = redact_texts(self.learner.redactor, texts, counts)
+        item = MemoryItem(title=title, content=content, description=description, origin="manual")
+        text = query or item.title
         exp = Experience(
             scope=self.scope,
             task_id=task_id or f"manual-{item.id}",

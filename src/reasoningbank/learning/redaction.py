@@ -127,6 +127,12 @@ def _two_pass(redactor: Redactor, counts: Counter[str], found: Found | None, tex
     return [redactor.redact_known(t, seen, counts) for t in once]
 
 
+def redact_texts(redactor: Redactor, texts: Sequence[str], counts: Counter[str]) -> list[str]:
+    """``texts`` redacted together: a value one of them shows as a secret is redacted in all
+    (a hand-written item whose title names a password its content repeats bare)."""
+    return _two_pass(redactor, counts, None, list(texts)) if redactor.active else list(texts)
+
+
 def redact_experience(redactor: Redactor, exp: Experience, counts: Counter[str]) -> Experience:
     """``exp`` with every text it shows or sends redacted (query, trajectory and rollouts, verdict,
     items, the extractor's raw output and note); what is found is added to its ``redactions``."""

@@ -28,7 +28,7 @@ from importlib import metadata
 from pathlib import Path
 
 from ..bank import ReasoningBank
-from ..learning.redaction import import_redacted, redact_trajectory, redactor_for
+from ..learning.redaction import import_redacted, redact_texts, redact_trajectory, redactor_for
 from ..models import item_hash
 from ..records import ItemBook
 from ..retrieve import items_of
@@ -273,8 +273,9 @@ class MemoryService:
         """Store a hand-written item as its own experience, redacted as ``learn`` redacts; an item
         with the same title and content (case and spacing aside) already current is a :class:`Conflict`."""
         rb = self.bank(principal, bank)
-        redact = rb.learner.redactor.redact
-        wanted = item_hash(redact(req.title, Counter()), redact(req.content, Counter()))
+        texts = [req.title, req.content, req.description, (req.query or "").strip()]
+        title, content, *_ = redact_texts(rb.learner.redactor, texts, Counter())  # as add_item stores them
+        wanted = item_hash(title, content)
         with self.store.write_lock(bank):  # the check and the write are one step
             if self.store.has_item_hash(bank, wanted):
                 raise Conflict(
