@@ -17,6 +17,7 @@ import pytest
 
 from reasoningbank import cli
 from tests.docs.blocks import ROOT, Block, all_blocks
+from tests.docs.curl import check_curl
 from tests.docs.shell import (
     ALLOWED,
     EXPENSIVE_OPTIONS,
@@ -129,6 +130,8 @@ def test_shell_block(
             _run_cli(list(cmd.words[1:]), cmd, tmp_path, capsys, made)
         elif cmd.words[0] == "python":
             _check_python(cmd, tmp_path, capsys)
+        elif cmd.words[0] == "curl":
+            check_curl(list(cmd.words[1:]), tmp_path)
         else:
             _check_other(cmd, tmp_path, capsys)
 
@@ -136,3 +139,15 @@ def test_shell_block(
 def test_every_allowed_program_is_used() -> None:
     used = {c.words[0] for b in BLOCKS for c in commands(b.code, {"HOME": "", "REASONINGBANK_API_KEY": ""})}
     assert set(ALLOWED) <= used, f"stale ALLOWED entries: {set(ALLOWED) - used}"
+
+
+def test_a_curl_command_reaches_the_in_process_service(tmp_path: Path) -> None:
+    block = 'curl -sS -X POST -H "Authorization: Bearer $REASONINGBANK_API_KEY" --json \\\n'
+    block += """  '{"query": "Log in as alice"}' http://127.0.0.1:8377/v1/banks/team/retrieve\n"""
+    (cmd,) = commands(block, {"REASONINGBANK_API_KEY": FAKE_KEY})
+    assert check_curl(list(cmd.words[1:]), tmp_path / "good") == 200
+    auth, url = ["-H", "Authorization: Bearer x"], "http://127.0.0.1:8377/v1/banks/team"
+    with pytest.raises(AssertionError, match="no such endpoint"):
+        check_curl([*auth, "http://127.0.0.1:8377/v1/banks/team/recall"], tmp_path / "route")
+    with pytest.raises(AssertionError, match="query"):
+        check_curl([*auth, "--json", '{"q": 1}', f"{url}/retrieve"], tmp_path / "body")
