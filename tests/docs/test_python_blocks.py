@@ -26,15 +26,15 @@ from pathlib import Path
 
 import pytest
 
-from tests.docs.blocks import Block, all_blocks
+from tests.docs.blocks import Block, all_blocks, parse_blocks
 from tests.docs.harness import HARNESSES, REAL_LOCAL, Harness, as_is
 
 CONTINUED = "# (continued)"
 
 
-def _chains() -> list[list[Block]]:
+def _chains(blocks: list[Block]) -> list[list[Block]]:
     chains: list[list[Block]] = []
-    for block in (b for b in all_blocks() if b.lang == "python"):
+    for block in (b for b in blocks if b.lang == "python"):
         if block.first_line == CONTINUED:
             assert chains and chains[-1][0].path == block.path, f"{block.id} continues no block"
             chains[-1].append(block)
@@ -43,7 +43,7 @@ def _chains() -> list[list[Block]]:
     return chains
 
 
-CHAINS = _chains()
+CHAINS = _chains(all_blocks())
 
 
 def _run(chain: list[Block], harness: Harness, monkeypatch: pytest.MonkeyPatch, tmp: Path) -> None:
@@ -95,3 +95,16 @@ def test_every_harness_names_a_block() -> None:
     keys = {_key(c) for c in CHAINS}
     stale = [k for k in [*HARNESSES, *REAL_LOCAL] if k not in keys]
     assert not stale, f"harnesses for blocks that are gone (update tests/docs/harness.py): {stale}"
+
+
+def test_a_continued_block_runs_in_the_namespace_of_the_one_before(
+    monkeypatch: pytest.MonkeyPatch, tmp_path: Path
+) -> None:
+    text = "```python\nx = 2\n```\n\ntext\n\n```python\n# (continued)\nassert x * 21 == 42\n```\n"
+    (chain,) = _chains(parse_blocks(text, "doc.md"))
+    assert [b.line for b in chain] == [1, 7]
+    _run(chain, as_is, monkeypatch, tmp_path)
+    broken = text.replace("# (continued)\n", "")
+    with pytest.raises(NameError):
+        for alone in _chains(parse_blocks(broken, "doc.md")):
+            _run(alone, as_is, monkeypatch, tmp_path)
