@@ -215,8 +215,9 @@ HOSTILE = {
 @pytest.mark.parametrize("name", sorted(HOSTILE))
 def test_a_megabyte_of_hostile_text_takes_linear_time(name: str) -> None:
     """A quadratic pattern would take minutes on a megabyte; every shape here takes well under
-    a second (the bound is loose for a loaded machine)."""
+    a second. The CPU time of this thread is measured, not the wall clock: at a load of 10 on 2
+    cores the wall clock gave 5.9 s to a linear run."""
     text = HOSTILE[name]
-    started = time.perf_counter()
+    started = time.thread_time()
     R.redact(text)
-    assert time.perf_counter() - started < 5.0
+    assert time.thread_time() - started < 5.0

@@ -1,0 +1,99 @@
+"""Shell blocks of the docs as commands: split, expanded and sorted into run / parse-only / allow-listed.
+
+The policy (the test module's docstring has the whole of it): a ``reasoningbank`` command that is cheap
+and offline runs for real; an expensive one (a model, a browser, a server, PostgreSQL) is parsed by the
+CLI's own argparse parser and the recorded runs it reads must exist; every other program is on
+:data:`ALLOWED` with its check and the reason, and anything else fails the test as unclassified.
+"""
+
+from __future__ import annotations
+
+import re
+import shlex
+import tomllib
+from collections.abc import Iterator
+from dataclasses import dataclass
+
+from tests.docs.blocks import ROOT
+
+# Cheap, offline commands, run for real (with ``--embedder hash``, in a temp dir).
+RUN = {"init", "retrieve", "add", "list", "items", "retire", "restore", "stats", "export", "import",
+       "show", "delete", "keys"}  # fmt: skip
+# Options that make a command expensive or reach something outside the temp dir: parsed only.
+EXPENSIVE_OPTIONS = ("--local-model", "--model", "--api-base")
+# Commands that read recorded runs: every positional path they name must exist in the repository.
+READS_RUNS = {("report",), ("bench", "rejudge"), ("bench", "scaling-report")}
+# Programs that are not ours: what is checked instead of running them, and why.
+ALLOWED = {
+    "pip": "installs a package: checked that every extra it names is in pyproject.toml",
+    "bash": "only scripts/install.sh (minutes of compiling): checked that the script exists "
+    "(tests/test_install_script.py tests it)",
+    "claude": "Claude Code's own CLI: the reasoningbank command after its '--' is checked as ours",
+}
+
+
+@dataclass(frozen=True)
+class Command:
+    """One simple command of a block: its words after expansion, and the block line it starts on."""
+
+    words: tuple[str, ...]
+    line: str
+
+
+def logical_lines(code: str) -> Iterator[str]:
+    """Lines with backslash continuations joined."""
+    pending = ""
+    for raw in code.splitlines():
+        if raw.rstrip().endswith("\\"):
+            pending += raw.rstrip()[:-1] + " "
+            continue
+        yield pending + raw
+        pending = ""
+    if pending:
+        yield pending
+
+
+def _expand(line: str, env: dict[str, str]) -> str:
+    def sub(m: re.Match[str]) -> str:
+        name = m["a"] or m["b"]
+        if name not in env:
+            raise AssertionError(f"{line!r}: ${name} is neither set in the block nor known to the docs test")
+        return env[name]
+
+    return re.sub(r"\$\{(?P<a>[A-Za-z_][A-Za-z0-9_]*)\}|\$(?P<b>[A-Za-z_][A-Za-z0-9_]*)", sub, line)
+
+
+def commands(code: str, env: dict[str, str]) -> list[Command]:
+    """The simple commands of a block, ``&&`` / ``;`` / ``|`` split; ``NAME=value`` lines set ``env``."""
+    out: list[Command] = []
+    for line in logical_lines(code):
+        words = shlex.split(_expand(line, env), comments=True)
+        current: list[str] = []
+        for word in [*words, ";"]:
+            if word in ("&&", "||", ";", "|"):
+                if len(current) == 1 and re.fullmatch(r"[A-Za-z_]\w*=.*", current[0]):
+                    name, value = current[0].split("=", 1)
+                    env[name] = value
+                elif current:
+                    out.append(Command(tuple(current), line.strip()))
+                current = []
+            else:
+                current.append(word)
+    return out
+
+
+def subcommand(args: list[str]) -> tuple[str, ...]:
+    """The command name (and a group's subcommand) of ``reasoningbank ARGS`` without the common options."""
+    from reasoningbank.cli import build_parser
+
+    ns = build_parser().parse_args(args)
+    name = (ns.command,)
+    for attr in ("bench_command", "keys_command"):
+        if getattr(ns, attr, None):
+            return (*name, getattr(ns, attr))
+    return name
+
+
+def pyproject_extras() -> set[str]:
+    data = tomllib.loads((ROOT / "pyproject.toml").read_text())
+    return set(data["project"]["optional-dependencies"])
