@@ -39,3 +39,17 @@ def test_a_refused_write_is_a_store_error_and_stores_nothing(tmp_path: Path) -> 
     store.close()
     with SQLiteStore(path) as again:
         assert [e.id for e in again.list("s")] == ["e1"]
+
+
+def test_a_deleted_experience_leaves_no_copy_of_its_text_in_the_file(tmp_path: Path) -> None:
+    """Issue 25: deleting the lesson that held a missed secret removes the secret from the bank file."""
+    path = tmp_path / "bank.db"
+    marker = "zq" + "-marker-" * 40  # long enough to sit in a page of its own text
+    with SQLiteStore(path) as store:
+        store.add(make_experience(1, vec=axis(0)))
+        leaky = make_experience(2, vec=axis(1)).model_copy(update={"query": marker})
+        store.add(leaky)
+        store.delete("s", leaky.id)
+        store._conn().execute("PRAGMA wal_checkpoint(TRUNCATE)")
+    raw = b"".join(p.read_bytes() for p in tmp_path.iterdir() if p.name.startswith("bank.db"))
+    assert marker.encode() not in raw

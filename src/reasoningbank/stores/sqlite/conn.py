@@ -23,7 +23,7 @@ from ..base import StoreError
 
 
 def connect(path: Path, busy_timeout_ms: int) -> sqlite3.Connection:
-    """A connection in autocommit mode, WAL journal, the busy timeout and foreign keys on."""
+    """A connection in autocommit mode, WAL journal, the busy timeout, foreign keys and secure delete on."""
     try:
         conn = sqlite3.connect(
             path, timeout=busy_timeout_ms / 1000, isolation_level=None, check_same_thread=False
@@ -37,6 +37,9 @@ def connect(path: Path, busy_timeout_ms: int) -> sqlite3.Connection:
             raise StoreError(f"could not switch {path} to WAL mode (got {mode!r})")
         conn.execute("PRAGMA synchronous = NORMAL")
         conn.execute("PRAGMA foreign_keys = ON")
+        # A deleted lesson (one that held a secret a redaction rule missed) is zeroed in the
+        # file, not left in a free page until a VACUUM.
+        conn.execute("PRAGMA secure_delete = ON")
     except sqlite3.Error as err:
         conn.close()
         raise open_error(path, err) from err
