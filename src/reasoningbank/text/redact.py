@@ -155,7 +155,7 @@ class Redactor:
                 kind = _key_kind(key)
                 counts[kind] += 1
                 if found is not None:
-                    found.setdefault(value.strip(), kind)
+                    _record(found, value.strip(), kind)
                 return PLACEHOLDER.format(kind=kind)
             return self.redact(value, counts, found)
         if isinstance(value, Mapping):
@@ -226,6 +226,24 @@ def _swap(text: str, value: str, kind: str, counts: Counter[str]) -> str:
     return "".join([*parts, text[done:]])
 
 
+# Where a replaced span (a cookie header's value, a private-key block) splits into its parts.
+_PART_GAPS = re.compile(r"""[\s;,&=:'"<>()\[\]{}]++""")
+# The shortest part of a span looked for on its own.
+MIN_PART = 8
+
+
+def _record(found: Found, value: str, kind: str) -> None:
+    """Record ``value`` as found and, when it is made of parts (``sessionid=X; csrftoken=Y``, a
+    PEM block's lines), each part that looks like a secret (8+ characters with a digit): an
+    agent that types ``X`` alone types the secret, not the header."""
+    found.setdefault(value, kind)
+    parts = _PART_GAPS.split(value)
+    if len(parts) > 1:
+        for part in parts:
+            if len(part) >= MIN_PART and part != value and any(c.isdigit() for c in part):
+                found.setdefault(part, kind)
+
+
 def _replace(m: re.Match[str], counts: Counter[str], found: Found) -> str:
     """The replacement of one built-in match: the whole match, or just its secret group."""
     name = m.lastgroup  # the alternative's own group: it encloses its secret group, so closes last
@@ -235,7 +253,7 @@ def _replace(m: re.Match[str], counts: Counter[str], found: Found) -> str:
     secret = next((name + g for g in ("v", "q1", "q2") if groups.get(name + g) is not None), None)
     if secret is None:
         counts[kind] += 1
-        found.setdefault(m.group(0), kind)
+        _record(found, m.group(0), kind)
         return PLACEHOLDER.format(kind=kind)
     if m.group(secret).startswith("[REDACTED:"):  # redacted before: redacting again changes nothing
         return m.group(0)
@@ -247,12 +265,12 @@ def _replace(m: re.Match[str], counts: Counter[str], found: Found) -> str:
         else:
             kind = _key_kind(m.string[m.start() : m.start(secret)])
     counts[kind] += 1
-    found.setdefault(m.group(secret), kind)
+    _record(found, m.group(secret), kind)
     whole, offset = m.group(0), m.start()
     return whole[: m.start(secret) - offset] + PLACEHOLDER.format(kind=kind) + whole[m.end(secret) - offset :]
 
 
 def _custom(m: re.Match[str], counts: Counter[str], found: Found) -> str:
     counts["custom"] += 1
-    found.setdefault(m.group(0), "custom")
+    _record(found, m.group(0), "custom")
     return PLACEHOLDER.format(kind="custom")
