@@ -6,7 +6,7 @@ client, its timeout (:func:`for_call`).
 
 from __future__ import annotations
 
-from typing import TypeVar
+from typing import TypeVar, cast
 
 from .config import Preset
 from .config.sections import ExtractSettings, JudgeSettings
@@ -22,14 +22,13 @@ _L = TypeVar("_L", bound=LLM | None)
 def for_call(llm: _L, name: str, section: str, settings: JudgeSettings | ExtractSettings) -> _L:
     """``llm`` for one call kind: a LiteLLM client gets the section's ``timeout`` (or
     ``local_timeout`` on loopback) and names the call in its timeout error; other LLMs as given."""
-    from .llm.litellm_client import CallKind, LiteLLMClient
+    from .llm.litellm_client import CallKind
 
-    if not isinstance(llm, LiteLLMClient):
+    bind = getattr(llm, "for_call", None)  # a LiteLLM client (or one like it); other LLMs as given
+    if not callable(bind):
         return llm
-    bound = llm.for_call(
-        CallKind(name, section), timeout=settings.timeout, local_timeout=settings.local_timeout
-    )
-    return bound  # type: ignore[return-value]  # a LiteLLMClient stays one
+    bound = bind(CallKind(name, section), timeout=settings.timeout, local_timeout=settings.local_timeout)
+    return cast(_L, bound)
 
 
 def make_judge(llm: LLM | None, preset: Preset, *, evidence: CheckSet = NO_EXTRA_CHECKS) -> Judge:

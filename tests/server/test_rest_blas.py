@@ -6,6 +6,7 @@ threads for each of them oversubscribed 2 cores (16 clients: 39 requests/s again
 
 from __future__ import annotations
 
+import threading
 from pathlib import Path
 
 import numpy as np
@@ -30,5 +31,9 @@ def test_app_limits_blas_to_one_thread_while_it_serves(tmp_path: Path) -> None:
     assert before, "numpy's BLAS is not visible to threadpoolctl"
     svc = make_service(tmp_path, scripted(), start=False)
     with serve(create_app(svc)):
-        assert blas_threads() == [1] * len(before)
+        inside = blas_threads()
+        threads = sorted(t.name for t in threading.enumerate())
+        assert inside == [1] * len(before), (
+            f"BLAS threads {inside} (before {before}); threads alive: {threads}"
+        )
     assert blas_threads() == before
