@@ -20,7 +20,6 @@ from fastapi import APIRouter, Depends, FastAPI, Path, Query, Request, Response,
 from fastapi.concurrency import run_in_threadpool
 from fastapi.responses import StreamingResponse
 from fastapi.security import HTTPAuthorizationCredentials, HTTPBearer
-from threadpoolctl import threadpool_limits
 
 from ..errors import BadRequest, Unauthorized
 from ..keys import NAME_PATTERN, Principal
@@ -43,6 +42,7 @@ from ..schemas import (
 )
 from ..service import MemoryService
 from . import errors as rest_errors
+from .blas import PROCESS_BLAS
 from .errors import JSONOut
 from .guard import PRINCIPAL_KEY, Guard
 
@@ -208,15 +208,18 @@ def create_app(
     async def lifespan(app: FastAPI) -> AsyncIterator[None]:
         # Requests run side by side in the thread pool; a BLAS that also starts its own threads
         # for every search oversubscribes the cores (16 clients: 39 requests/s with it, 219 without;
-        # docs/benchmarks.md), so the serving process computes each search on one thread.
-        blas = threadpool_limits(limits=1, user_api="blas")
-        await run_in_threadpool(service.start)
+        # docs/benchmarks.md), so the serving process computes each search on one thread. The
+        # limit is process-wide and shared by every app in the process (see .blas).
+        PROCESS_BLAS.acquire()
         try:
-            yield
+            await run_in_threadpool(service.start)
+            try:
+                yield
+            finally:
+                if close_service:
+                    await run_in_threadpool(service.close)
         finally:
-            if close_service:
-                await run_in_threadpool(service.close)
-            blas.restore_original_limits()
+            PROCESS_BLAS.release()
 
     app = FastAPI(
         title="ReasoningBank",
