@@ -1,11 +1,19 @@
 from reasoningbank.extract.items import is_placeholder
-from reasoningbank.text.clean import printable_text, safe_text
+from reasoningbank.text.clean import printable_text, safe_text, storable_text
 
 
 def test_safe_text_replaces_lone_surrogates_and_keeps_clean_text() -> None:
     assert safe_text("plain é") == "plain é"
     fixed = safe_text("a\ud800b")
     assert fixed.encode("utf-8") and fixed.startswith("a") and fixed.endswith("b")
+
+
+def test_storable_text_replaces_lone_surrogates_and_nuls_and_keeps_the_rest() -> None:
+    assert (
+        storable_text("a\x00b\ud800c \U0001f600 \x1b[31m \\u0000")
+        == "a\ufffdb\ufffdc \U0001f600 \x1b[31m \\u0000"
+    )
+    assert storable_text("plain é") == "plain é"
 
 
 def test_printable_text_drops_controls_and_bidi_overrides_but_keeps_layout() -> None:

@@ -3,7 +3,8 @@
 Model replies are untrusted: a lone surrogate (valid JSON, invalid UTF-8) makes
 serialising a record fail, and control characters or bidirectional overrides
 reach terminals and later prompts. :func:`safe_text` fixes the encoding;
-:func:`printable_text` also drops control characters (newlines and tabs stay).
+:func:`storable_text` also replaces NULs (which PostgreSQL's text type refuses);
+:func:`printable_text` drops control characters (newlines and tabs stay).
 :func:`clean_reply` is what every model reply goes through before it is parsed
 (:func:`~reasoningbank.llm.ask.ask_parsed` and the judge's yes/no question): it
 also defuses the JSON escapes that would decode into a lone surrogate or a NUL
@@ -33,6 +34,12 @@ def safe_text(text: str) -> str:
     return text
 
 
+def storable_text(text: str) -> str:
+    """``text`` with every lone surrogate and NUL replaced by U+FFFD, so every store can keep it
+    (what :func:`clean_reply` does to a reply before it defuses its JSON escapes)."""
+    return _UNSTORABLE.sub(REPLACEMENT, text)
+
+
 def printable_text(text: str) -> str:
     """:func:`safe_text` without control characters (newlines and tabs stay)."""
     return _CONTROL.sub("", safe_text(text))
@@ -48,5 +55,5 @@ def _defuse(m: re.Match[str]) -> str:
 def clean_reply(text: str) -> str:
     """A model reply made safe to parse and store: lone surrogates and NULs become U+FFFD, and so do
     JSON escapes that would decode into one (a valid surrogate pair stays)."""
-    text = _UNSTORABLE.sub(REPLACEMENT, text)
+    text = storable_text(text)
     return _ESCAPE.sub(_defuse, text) if "\\" in text else text
