@@ -24,6 +24,7 @@ from .extract import Extractor
 from .judge import Judge, Outcome
 from .learning.learner import Learner, LearnError, NoLLMError
 from .learning.redaction import ImportResult, import_redacted, redact_texts
+from .lessons import Lesson
 from .llm import LLM
 from .models import (
     EmbeddingRef,
@@ -292,27 +293,49 @@ class ReasoningBank:
         task_id: str | None = None,
         query: str | None = None,
     ) -> MemoryItem:
-        """Store a hand-written item as its own experience (origin ``manual``).
+        """Store a hand-written item as its own experience (origin ``manual``): :meth:`add_lessons`
+        with one :class:`~reasoningbank.lessons.Lesson`.
 
         The experience's query (what retrieval matches against) is ``query`` or,
         if omitted, the title. Secrets in the texts are redacted like ``learn``'s.
         """
+        lesson = Lesson(title=title, content=content, description=description, query=query, task_id=task_id)
+        return self.add_lessons([lesson])[0]
+
+    def add_lessons(self, lessons: Sequence[Lesson]) -> list[MemoryItem]:
+        """Store hand-written lessons (:func:`~reasoningbank.lessons.read_lessons` reads a file of
+        them), each as its own experience holding one item of origin ``manual``, all in one atomic
+        write: if anything fails, nothing is stored. Returns the stored items, in order.
+
+        Each experience's query is its lesson's ``query`` or, if none, the title; its task id
+        the lesson's ``task_id`` or ``manual-<item id>``. Secrets in a lesson's texts are redacted
+        like ``learn``'s (the experience counts them); the queries are embedded in one call.
+        """
+        built = [self._manual_item(lesson) for lesson in lessons]
+        vectors = self._embed_queries([query for _, query, _ in built])
+        learned_with = self._recorded.learned_with()
+        experiences = []
+        for (item, query, counts), lesson, vector in zip(built, lessons, vectors, strict=True):
+            exp = Experience(
+                scope=self.scope,
+                task_id=lesson.task_id or f"manual-{item.id}",
+                query=query,
+                query_embedding=vector,
+                redactions=dict(sorted(counts.items())),
+                learned_with=learned_with,
+            )
+            exp.items = [item.model_copy(update={"experience_id": exp.id})]
+            experiences.append(exp)
+        self.store.add_many(experiences)
+        return [exp.items[0] for exp in experiences]
+
+    def _manual_item(self, lesson: Lesson) -> tuple[MemoryItem, str, Counter[str]]:
+        """A lesson's item (origin ``manual``) and query, redacted, with the secrets counted by kind."""
         counts: Counter[str] = Counter()
-        texts = [title, content, description, query.strip() if query else ""]
+        texts = [lesson.title, lesson.content, lesson.description, lesson.query or ""]
         title, content, description, query = redact_texts(self.learner.redactor, texts, counts)
         item = MemoryItem(title=title, content=content, description=description, origin="manual")
-        text = query or item.title
-        exp = Experience(
-            scope=self.scope,
-            task_id=task_id or f"manual-{item.id}",
-            query=text,
-            query_embedding=self._embed_query(text),
-            redactions=dict(sorted(counts.items())),
-            learned_with=self._recorded.learned_with(),
-        )
-        exp.items = [item.model_copy(update={"experience_id": exp.id})]
-        self.store.add(exp)
-        return exp.items[0]
+        return item, query or item.title, counts
 
     def import_jsonl(self, source: str | Path | TextIO) -> ImportResult:
         """Add the experiences of a JSON Lines export to this bank's scope, all or none, with their
@@ -320,10 +343,18 @@ class ReasoningBank:
         return import_redacted(self.store, source, self.learner.redactor, scope=self.scope)
 
     def _embed_query(self, text: str) -> EmbeddingRef:
+        return self._embed_queries([text])[0]
+
+    def _embed_queries(self, texts: Sequence[str]) -> list[EmbeddingRef]:
+        """The stored vectors of experience queries (literals masked if the settings say so), in
+        one embedder call."""
+        if not texts:
+            return []
         if self.retrieve_settings.mask_literals:
-            text = mask_literals(text)
-        vec = self.embedder.embed_documents([text])[0]
-        return EmbeddingRef(model=self.embedder.name, dim=int(vec.shape[0]), vector=[float(x) for x in vec])
+            texts = [mask_literals(t) for t in texts]
+        vecs = self.embedder.embed_documents(list(texts))
+        name = self.embedder.name
+        return [EmbeddingRef(model=name, dim=int(v.shape[0]), vector=[float(x) for x in v]) for v in vecs]
 
     # ------------------------------------------------------------------ async: the sync path in a thread
 
