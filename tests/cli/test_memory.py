@@ -273,3 +273,91 @@ def test_retrieve_uses_the_floor_the_bank_learned_with_and_names_the_nearest(
     assert lowered["nearest"] is None
     bad = run(capsys, "retrieve", "q", "--min-score", "1.5")
     assert bad.code != 0 and "--min-score must be between -1 and 1" in bad.err
+
+
+# --------------------------------------------------------------------------- add --file
+
+LESSONS = [
+    "# the team's lessons",
+    '{"title": "Type before submitting", "content": "Fill every field first.", "query": "submit a form"}',
+    "",
+    '{"title": "Sort the table", "content": "Click the header.", "task_id": "t-sort"}',
+]
+
+
+def _lessons_file(env: Env, *lines: str) -> str:
+    path = env.tmp / "lessons.jsonl"
+    path.write_text("\n".join(lines) + "\n")
+    return str(path)
+
+
+def test_add_file_seeds_every_lesson_and_says_how_many(env: Env, capsys: pytest.CaptureFixture[str]) -> None:
+    path = _lessons_file(env, *LESSONS)
+    res = run(capsys, "add", "--file", path)
+    assert res.code == 0, res.err
+    assert res.out.strip() == f"Added 2 lessons from {path} to scope 'default'."
+    assert stats_json(capsys)["experiences"] == 2
+    hit = run(capsys, "retrieve", "submit a form", "-k", "1", "--json").json()["hits"][0]
+    assert hit["items"][0]["title"] == "Type before submitting" and hit["score"] > 0.99
+    assert env.llm.calls == []
+
+
+def test_add_file_json_lists_the_items_redacted(env: Env, capsys: pytest.CaptureFixture[str]) -> None:
+    code, password = "ACME-" + "778899", "hunter" + "2"
+    path = _lessons_file(
+        env,
+        f'{{"title": "Badge", "content": "badge {code}", "description": "password: {password}"}}',
+        LESSONS[1],
+    )
+    res = run(capsys, "add", "--file", path, "--json", "--scope", "team", "--redact-pattern", r"ACME-\d{6}")
+    assert res.code == 0, res.err
+    data = res.json()
+    assert (data["file"], data["scope"], data["added"]) == (path, "team", 2)
+    items = data["items"]
+    assert [i["title"] for i in items] == ["Badge", "Type before submitting"]
+    assert all(i["origin"] == "manual" and i["experience_id"] for i in items)
+    assert items[0]["content"] == "badge [REDACTED:custom]"
+    assert items[0]["description"] == "password: [REDACTED:password]"
+    exported = run(capsys, "export", "--scope", "team")
+    assert exported.code == 0 and code not in exported.out and password not in exported.out
+
+
+def test_add_file_with_a_bad_line_is_refused_by_line_and_stores_nothing(
+    env: Env, capsys: pytest.CaptureFixture[str]
+) -> None:
+    path = _lessons_file(env, *LESSONS, '{"title": "late", "content": "bad", "owner": "me"}')
+    fresh = run(capsys, "add", "--file", path)
+    assert fresh.code == 2 and not env.db.exists()  # not even an empty bank was made
+    add_item(capsys, "kept", "stored before")
+    res = run(capsys, "add", "--file", path, "--json")
+    assert res.code == 2 and res.out == ""
+    assert res.err == f"reasoningbank: error: {path}:5: unknown key 'owner'; valid keys: " + (
+        "title, content, description, query, task_id\n"
+    )
+    assert stats_json(capsys)["experiences"] == 1
+    missing = run(capsys, "add", "--file", str(env.tmp / "missing.jsonl"))
+    assert missing.code == 2 and "missing.jsonl: no such file" in missing.err
+
+
+@pytest.mark.parametrize(
+    ("args", "message"),
+    [
+        (["--file", "lessons.jsonl", "--title", "t"], "--file cannot be combined with --title"),
+        (["--file", "lessons.jsonl", "--query", "q", "--task-id", "x"], "with --query, --task-id"),
+        (["--title", "t"], "add needs --title and --content, or --file LESSONS.jsonl"),
+        (["--content", "c", "--description", "d"], "add needs --title and --content"),
+        ([], "add needs --title and --content"),
+    ],
+)
+def test_add_takes_exactly_one_form(
+    env: Env,
+    capsys: pytest.CaptureFixture[str],
+    monkeypatch: pytest.MonkeyPatch,
+    args: list[str],
+    message: str,
+) -> None:
+    monkeypatch.chdir(env.tmp)
+    _lessons_file(env, *LESSONS)  # a good file: combining it with one item's options is still refused
+    res = run(capsys, "add", *args)
+    assert res.code == 2 and message in res.err and "Traceback" not in res.err
+    assert not env.db.exists()

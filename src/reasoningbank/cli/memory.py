@@ -17,6 +17,7 @@ from rich.table import Table
 from ..bank import LearnError, NoLLMError, ReasoningBank
 from ..config import MODEL_ENV, BankConfig
 from ..judge import Outcome
+from ..lessons import read_lessons
 from ..llm import LLM
 from ..models import LearnReport, RetrievedExperience, Trajectory
 from ..retrieve import Retrieval, items_of
@@ -184,12 +185,29 @@ def _print_hits(query: str, hits: list[RetrievedExperience]) -> None:
 # --------------------------------------------------------------------------- add
 
 
+_ONE_ITEM_OPTIONS = ("title", "content", "description", "query", "task_id")
+
+
 def cmd_add(args: argparse.Namespace) -> int:
+    """Add one item (``--title``/``--content``) or every lesson of a file (``--file``), all or none."""
+    given = [f"--{name.replace('_', '-')}" for name in _ONE_ITEM_OPTIONS if getattr(args, name) is not None]
+    if args.file is not None:
+        if given:
+            raise CLIError(
+                f"--file cannot be combined with {', '.join(given)}: each line of the file gives them"
+            )
+        return _add_file(args, Path(args.file))
+    if args.title is None or args.content is None:
+        raise CLIError("add needs --title and --content, or --file LESSONS.jsonl")
     cfg = _with_redactions(load_config(args), args)
     bank = common.build_bank(cfg)
     try:
         item = bank.add_item(
-            args.title, args.content, description=args.description, task_id=args.task_id, query=args.query
+            args.title,
+            args.content,
+            description=args.description or "",
+            task_id=args.task_id,
+            query=args.query,
         )
     finally:
         bank.close()
@@ -197,6 +215,31 @@ def cmd_add(args: argparse.Namespace) -> int:
         emit_json({"item": item_json(item), "experience_id": item.experience_id, "scope": cfg.scope})
         return EXIT_OK
     console().print(lit(f"Added item {item.id} (experience {item.experience_id}) to scope {cfg.scope!r}."))
+    return EXIT_OK
+
+
+def _add_file(args: argparse.Namespace, path: Path) -> int:
+    """Store every lesson of ``path`` in one write; the whole file is checked before the bank is
+    opened, so a bad line stores nothing and does not even create the bank."""
+    cfg = _with_redactions(load_config(args), args)
+    lessons = read_lessons(path)  # a LessonFileError names the file and the line
+    bank = common.build_bank(cfg)
+    try:
+        items = bank.add_lessons(lessons)
+    finally:
+        bank.close()
+    if args.json:
+        emit_json(
+            {
+                "file": str(path),
+                "scope": cfg.scope,
+                "added": len(items),
+                "items": [item_json(i) for i in items],
+            }
+        )
+        return EXIT_OK
+    noun = "lesson" if len(items) == 1 else "lessons"
+    console().print(lit(f"Added {len(items)} {noun} from {path} to scope {cfg.scope!r}."), soft_wrap=True)
     return EXIT_OK
 
 
@@ -249,10 +292,16 @@ def register(sub: Any) -> None:
         help="print only the system-prompt memory block (a note on stderr when there is none)",
     )
 
-    p = add_command(sub, "add", cmd_add, "add a hand-written memory item")
-    p.add_argument("--title", required=True)
-    p.add_argument("--content", required=True)
-    p.add_argument("--description", default="")
+    p = add_command(sub, "add", cmd_add, "add a hand-written memory item, or every lesson of a file (--file)")
+    p.add_argument("--title", help="the item's title (with --content)")
+    p.add_argument("--content", help="the item's content (with --title)")
+    p.add_argument("--description")
     p.add_argument("--query", help="text retrieval matches against (default: the title)")
     p.add_argument("--task-id", help="task id to record (default: manual-<item id>)")
+    p.add_argument(
+        "--file",
+        metavar="LESSONS.jsonl",
+        help="add every lesson of this JSON Lines file instead, all or none: one object per line with "
+        "title and content, optionally description, query and task_id; blank and # lines are skipped",
+    )
     _add_redact_option(p)
