@@ -11,7 +11,7 @@ from __future__ import annotations
 import re
 import shlex
 import tomllib
-from collections.abc import Iterator
+from collections.abc import Iterable, Iterator
 from dataclasses import dataclass
 
 from tests.docs.blocks import ROOT
@@ -29,7 +29,11 @@ ALLOWED = {
     "bash": "only scripts/install.sh (minutes of compiling): checked that the script exists "
     "(tests/test_install_script.py tests it)",
     "claude": "Claude Code's own CLI: the reasoningbank command after its '--' is checked as ours",
+    "cat": "only `cat > FILE <<'EOF'`: the here-document is written to FILE in the temp dir, so a block "
+    "shows the file its next commands read",
 }
+# A quoted here-document opener at the end of a line: its body is taken as written (no expansion).
+_HEREDOC = re.compile(r"<<-?[ \t]*'(?P<word>\w+)'[ \t]*$")
 
 
 @dataclass(frozen=True)
@@ -38,12 +42,13 @@ class Command:
 
     words: tuple[str, ...]
     line: str
+    stdin: str | None = None  # the body of a here-document the command reads
 
 
-def logical_lines(code: str) -> Iterator[str]:
+def logical_lines(lines: Iterable[str]) -> Iterator[str]:
     """Lines with backslash continuations joined."""
     pending = ""
-    for raw in code.splitlines():
+    for raw in lines:
         if raw.rstrip().endswith("\\"):
             pending += raw.rstrip()[:-1] + " "
             continue
@@ -63,10 +68,25 @@ def _expand(line: str, env: dict[str, str]) -> str:
     return re.sub(r"\$\{(?P<a>[A-Za-z_][A-Za-z0-9_]*)\}|\$(?P<b>[A-Za-z_][A-Za-z0-9_]*)", sub, line)
 
 
+def _here_document(raw: Iterator[str], word: str, line: str) -> str:
+    """The lines of ``raw`` up to the one that is ``word`` alone, as written."""
+    body: list[str] = []
+    for text in raw:
+        if text.strip() == word:
+            return "".join(f"{b}\n" for b in body)
+        body.append(text)
+    raise AssertionError(f"{line!r}: the here-document never ends with a line {word!r}")
+
+
 def commands(code: str, env: dict[str, str]) -> list[Command]:
-    """The simple commands of a block, ``&&`` / ``;`` / ``|`` split; ``NAME=value`` lines set ``env``."""
+    """The simple commands of a block, ``&&`` / ``;`` / ``|`` split; ``NAME=value`` lines set ``env``;
+    a line ending in ``<<'WORD'`` gives its last command the lines up to ``WORD`` as ``stdin``."""
     out: list[Command] = []
-    for line in logical_lines(code):
+    raw = iter(code.splitlines())
+    for logical in logical_lines(raw):  # reads ``raw`` lazily: a here-document's body is skipped
+        heredoc = _HEREDOC.search(logical)
+        line = logical[: heredoc.start()] if heredoc else logical
+        stdin = _here_document(raw, heredoc["word"], logical) if heredoc else None
         words = shlex.split(_expand(line, env), comments=True)
         current: list[str] = []
         for word in [*words, ";"]:
@@ -75,10 +95,13 @@ def commands(code: str, env: dict[str, str]) -> list[Command]:
                     name, value = current[0].split("=", 1)
                     env[name] = value
                 elif current:
-                    out.append(Command(tuple(current), line.strip()))
+                    out.append(Command(tuple(current), logical.strip()))
                 current = []
             else:
                 current.append(word)
+        if stdin is not None:
+            assert out, f"{logical!r}: a here-document with no command to read it"
+            out[-1] = Command(out[-1].words, out[-1].line, stdin)
     return out
 
 

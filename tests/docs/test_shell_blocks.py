@@ -104,6 +104,13 @@ def _check_other(cmd: Command, tmp: Path, capsys: pytest.CaptureFixture[str]) ->
             assert set(extras[1].split(",")) <= pyproject_extras(), f"{cmd.line}: unknown extra"
     elif prog == "bash":
         assert rest == ["scripts/install.sh"] and (ROOT / rest[0]).is_file(), cmd.line
+    elif prog == "cat":
+        assert len(rest) == 2 and rest[0] == ">" and cmd.stdin is not None, (
+            f"{cmd.line}: only cat > FILE <<'EOF'"
+        )
+        target = (tmp / rest[1]).resolve()
+        assert target.is_relative_to(tmp.resolve()), f"{cmd.line}: {rest[1]} is outside the block's temp dir"
+        target.write_text(cmd.stdin, encoding="utf-8")
     elif prog == "claude":
         assert "--" in rest or "--transport" in rest, cmd.line
         if "--" in rest:
@@ -139,6 +146,22 @@ def test_shell_block(
 def test_every_allowed_program_is_used() -> None:
     used = {c.words[0] for b in BLOCKS for c in commands(b.code, {"HOME": "", "REASONINGBANK_API_KEY": ""})}
     assert set(ALLOWED) <= used, f"stale ALLOWED entries: {set(ALLOWED) - used}"
+
+
+def test_a_here_document_is_read_as_written_and_written_to_its_file(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    block = "cat > lessons.jsonl <<'EOF'\n# kept: $NOT_SET \\\n{\"a\": 1}\nEOF\nreasoningbank list\n"
+    cat, listing = commands(block, {})
+    assert cat.words == ("cat", ">", "lessons.jsonl") and listing.words == ("reasoningbank", "list")
+    assert cat.stdin == '# kept: $NOT_SET \\\n{"a": 1}\n' and listing.stdin is None
+    _check_other(cat, tmp_path, capsys)
+    assert (tmp_path / "lessons.jsonl").read_text() == cat.stdin
+    with pytest.raises(AssertionError, match="never ends"):
+        commands("cat > f <<'EOF'\nline\n", {})
+    (escape,) = commands("cat > ../f <<'EOF'\nx\nEOF\n", {})
+    with pytest.raises(AssertionError, match="outside the block's temp dir"):
+        _check_other(escape, tmp_path / "sub", capsys)
 
 
 def test_a_curl_command_reaches_the_in_process_service(tmp_path: Path) -> None:
