@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from . import diagnostics
 from .metric_types import MethodMetrics, Rate, RunMetrics
 from .records import ROLES
 from .rundata import RunData
@@ -25,21 +26,14 @@ def _md_escape(text: str) -> str:
     return text.replace("|", "\\|").replace("\n", "<br>")
 
 
-DIAGNOSTIC_MARK = " †"
-DIAGNOSTIC_NOTE = (
-    "† A diagnostic upper bound, not a result of the method: this arm learns from the benchmark's "
-    "score (passed as the outcome) instead of the judge's verdict."
-)
-
-
 def method_label(m: str, mm: MethodMetrics) -> str:
-    """The method's name, marked when it learns from the benchmark's score."""
-    return m + (DIAGNOSTIC_MARK if mm.feedback else "")
+    """The method's name, marked when it is a labelled diagnostic (:mod:`.diagnostics`)."""
+    return diagnostics.label(m, feedback=mm.feedback)
 
 
 def diagnostic_note(metrics: RunMetrics) -> str:
-    """The footnote for marked rows ("" when no arm used the score)."""
-    return DIAGNOSTIC_NOTE if any(mm.feedback for mm in metrics.methods.values()) else ""
+    """The footnotes for the marked rows ("" when every arm is a result of a method)."""
+    return "\n\n".join(diagnostics.notes((m, mm.feedback) for m, mm in metrics.methods.items()))
 
 
 def _with_note(table: str, metrics: RunMetrics) -> str:
