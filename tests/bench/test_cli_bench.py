@@ -265,3 +265,48 @@ def test_the_learner_gets_its_own_local_server(
     assert main([*argv, "--run-dir", str(tmp_path / "b"), "--learner-server", "shared"]) == 0
     assert servers == ["llama-server.log"]
     capsys.readouterr()
+
+
+def _lessons_file(path: Path, *, bad_line: bool = False) -> Path:
+    lines = ["# one lesson per family"]
+    lines += [
+        json.dumps(
+            {"task_id": f"{fam}:lesson-1", "title": fam, "content": f"Type the {fam} once.", "query": q}
+        )
+        for fam, q in (
+            ("name", 'Enter name "Ada0" into the form and press Submit.'),
+            ("city", 'Enter city "Paris0" into the form and press Submit.'),
+        )
+    ]
+    if bad_line:
+        lines.append('{"title": "no content"}')
+    path.write_text("\n".join(lines) + "\n", encoding="utf-8")
+    return path
+
+
+def test_cli_bench_curated_arms_need_a_good_lessons_file_checked_before_anything_starts(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]
+) -> None:
+    started = _fake_model(monkeypatch)
+    run_dir = tmp_path / "cli-run"
+    argv = ["bench", "miniwob", "--run-dir", str(run_dir), "--embedder", "hash", "--no-progress"]
+    argv += ["--tasks", "name,city", "--episodes", "1", "--methods", "none,curated,irrelevant"]
+    assert main(argv) == 2
+    assert "needs a lessons file (--lessons FILE)" in capsys.readouterr().err
+    bad = _lessons_file(tmp_path / "bad.jsonl", bad_line=True)
+    assert main([*argv, "--lessons", str(bad)]) == 2
+    assert f"{bad}:4: 'content' is missing" in capsys.readouterr().err
+    assert main([*argv, "--lessons", str(tmp_path / "nope.jsonl")]) == 2
+    assert "no such file" in capsys.readouterr().err
+    assert started == [] and not run_dir.exists()
+
+    good = _lessons_file(tmp_path / "lessons.jsonl")
+    assert main([*argv, "--lessons", str(good)]) == 0
+    out = capsys.readouterr().out
+    assert "| curated ‡ |" in out and "| irrelevant § |" in out
+    assert started == [str(run_dir)]  # the curated arms learn nothing: no learner server
+    recs = read_records(run_dir / "curated" / "records.jsonl")
+    assert [r["retrieved_from"] for r in recs] == [["name:lesson-1"], ["city:lesson-1"]]
+    # a resume without --lessons uses the run's own copy
+    assert main([*argv, "--episodes", "1"]) == 0
+    assert (run_dir / "lessons.jsonl").exists()

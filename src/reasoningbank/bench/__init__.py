@@ -1,5 +1,6 @@
 """Benchmark harness: memory methods, the resumable task-stream runner, reports and plots."""
 
+from .arms import build_arm
 from .manifest import ManifestMismatchError, check_resume
 from .methods import METHOD_SPECS, Method, MethodUpdate, build_method
 from .metrics import compute_metrics
@@ -23,6 +24,7 @@ __all__ = [
     "StreamResult",
     "TaskRecord",
     "TrajectoryLine",
+    "build_arm",
     "build_method",
     "check_resume",
     "compute_metrics",

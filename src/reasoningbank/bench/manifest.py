@@ -21,9 +21,10 @@ from typing import Any
 
 from ..config import ConfigError, get_preset, to_sections
 from ..embed import Embedder
+from ..lessons import Lesson
 from ..llm import LLM
 from .envs.base import TaskSpec
-from .methods import parse_method
+from .methods import CURATED_KINDS, parse_method
 from .records import RunManifest, TaskRef
 from .rundir import MANIFEST, read_json, write_json_atomic
 from .settings import RunSettings
@@ -32,7 +33,14 @@ from .settings import RunSettings
 _VOLATILE_KEYS = frozenset({"created_at", "versions"})
 # Keys added to the manifest later: compared only when the run recorded them too.
 _OPTIONAL_KEYS = frozenset(
-    {"prompt_fingerprint", "record_version", "judge_checks", "judge_passed_p_success", "agent_actions"}
+    {
+        "prompt_fingerprint",
+        "record_version",
+        "judge_checks",
+        "judge_passed_p_success",
+        "agent_actions",
+        "lessons",  # a curated arm added to a run that had none records it then
+    }
 )
 
 
@@ -65,6 +73,13 @@ def versions() -> dict[str, str]:
         except metadata.PackageNotFoundError:
             continue
     return out
+
+
+def lessons_fingerprint(lessons: Sequence[Lesson]) -> dict[str, Any]:
+    """What the manifest records of the lessons that seed the curated arms: how many, and a hash
+    of their text, so a run never resumes with other lessons than it started with."""
+    text = json.dumps([ls.model_dump(mode="json") for ls in lessons], sort_keys=True, ensure_ascii=False)
+    return {"count": len(lessons), "sha256": hashlib.sha256(text.encode("utf-8")).hexdigest()}
 
 
 def validate_run(tasks: Sequence[TaskSpec], methods: Sequence[str]) -> None:
@@ -120,6 +135,13 @@ def build_manifest(
     }
     if settings.scaling is not None:  # only scaled runs carry it, so older manifests still compare
         fields["scaling"] = dataclasses.asdict(settings.scaling)
+    needs_lessons = [m for m in methods if parse_method(m)[0] in CURATED_KINDS]
+    if needs_lessons and not settings.lessons:
+        raise ValueError(
+            f"method {needs_lessons[0]!r} needs a lessons file (--lessons FILE): its bank is seeded from it"
+        )
+    if settings.lessons:  # only runs seeded from lessons carry it, so older manifests still compare
+        fields["lessons"] = lessons_fingerprint(settings.lessons)
     return RunManifest.model_validate({**fields, **settings.manifest_extra})
 
 
@@ -186,7 +208,10 @@ def check_or_write_manifest(run_dir: Path, manifest: RunManifest) -> bool:
         return False
     if added:
         old = read_json(path)
-        write_json_atomic(path, {**old, "methods": [*old.get("methods", []), *added]})
+        new = {"methods": [*old.get("methods", []), *added]}
+        if manifest.model_extra and "lessons" in manifest.model_extra and "lessons" not in old:
+            new["lessons"] = manifest.model_extra["lessons"]  # the added arms were seeded from them
+        write_json_atomic(path, {**old, **new})
     return True
 
 

@@ -9,6 +9,9 @@ they differ only in what is stored:
 * ``awm`` — workflows induced by the LLM (:mod:`.awm`);
 * ``reasoningbank`` — the core extractor's strategy/lesson items.
 
+``curated``, ``empty``, ``filler`` and ``irrelevant`` are labelled diagnostics over a bank
+seeded from a lessons file, built by :func:`.arms.build_arm` (:mod:`.controls`).
+
 The judge runs once per task (never with the benchmark score); its verdict,
 gated by the preset's learning threshold, is passed to ``ReasoningBank.learn``.
 Methods that learn from successes only skip the bank update for tasks judged
@@ -39,18 +42,21 @@ from ..assemble import make_extractor, make_judge
 from ..bank import ReasoningBank
 from ..config import Preset, get_preset
 from ..embed import Embedder
-from ..extract import ExtractionResult, Extractor
+from ..extract import Extractor
 from ..judge import Judge, Outcome, gate_verdict, outcome_verdict
 from ..judge.rules import NO_EXTRA_CHECKS, CheckSet
 from ..llm import LLM
 from ..models import LearnReport, MemoryItem, Trajectory, Usage, Verdict
 from ..stores.base import Store
-from ..text.formatting import Limits, think_action_blocks
 from .awm import WorkflowExtractor
 from .records import LearnRecord
 from .settings import BENCH_PRESET
+from .synapse import TrajectoryExtractor
 
-Kind = Literal["none", "synapse", "awm", "reasoningbank"]
+Kind = Literal["none", "synapse", "awm", "reasoningbank", "curated", "empty", "filler", "irrelevant"]
+
+# Arms over a bank seeded from a lessons file, which never judge or learn (:mod:`.controls`).
+CURATED_KINDS: frozenset[Kind] = frozenset({"curated", "empty", "filler", "irrelevant"})
 
 
 @dataclass(frozen=True)
@@ -73,6 +79,11 @@ METHOD_SPECS: dict[str, MethodSpec] = {
     "reasoningbank-vanilla": MethodSpec("reasoningbank", True, scaled_as="vanilla"),
     "reasoningbank-success-only": MethodSpec("reasoningbank", False),
     "reasoningbank+feedback": MethodSpec("reasoningbank", True, feedback=True),
+    # Labelled diagnostics over a bank seeded from a lessons file (:mod:`.controls`).
+    "curated": MethodSpec("curated", False),
+    "empty": MethodSpec("empty", False),
+    "filler": MethodSpec("filler", False),
+    "irrelevant": MethodSpec("irrelevant", False),
 }
 
 
@@ -82,13 +93,15 @@ METHOD_SPECS: dict[str, MethodSpec] = {
 BASELINE_STORAGE = {"screen": {"enabled": False}, "extract": {"when": "always"}, "track": {"retire": False}}
 
 
+def learns(name: str) -> bool:
+    """True for a method whose memory update judges and learns (not ``none`` or a curated arm)."""
+    kind = method_spec(name).kind
+    return kind != "none" and kind not in CURATED_KINDS
+
+
 def uses_feedback(name: str) -> bool:
     """True for a method that learns from the benchmark's score (a labelled diagnostic)."""
     return METHOD_SPECS[split_method(name)[0]].feedback
-
-
-SYNAPSE_PROMPT_VERSION = "synapse_trajectory@1"
-_SYNAPSE_LIMITS = Limits(head_steps=15, tail_steps=35, max_field_chars=1500, max_state_chars=2000)
 
 
 def split_method(name: str) -> tuple[str, str | None]:
@@ -127,7 +140,7 @@ def with_failures(name: str) -> str:
     kind, _ = parse_method(name)
     _, preset = split_method(name)
     suffix = f"@{preset}" if preset else ""
-    if kind == "none":
+    if kind == "none" or kind in CURATED_KINDS:
         return name
     if kind == "reasoningbank":
         return "reasoningbank" + suffix
@@ -191,39 +204,6 @@ class Method(Protocol):
     def close(self) -> None:
         """Release the method's bank."""
         ...
-
-
-# --------------------------------------------------------------------------- extractors
-
-
-def format_trajectory(trajectory: Trajectory) -> str:
-    """Synapse's memory text: ``**Query:** ...`` then ``**Trajectory:**`` think/action blocks."""
-    text = (
-        f"**Query:** {trajectory.query.strip()}\n\n**Trajectory:**\n"
-        f"{think_action_blocks(trajectory, _SYNAPSE_LIMITS)}"
-    )
-    if trajectory.final_answer and trajectory.final_answer.strip():
-        text += f"\n\n**Final answer:** {trajectory.final_answer.strip()}"
-    return text
-
-
-class TrajectoryExtractor:
-    """Synapse: the trajectory itself becomes one memory item (no LLM call)."""
-
-    def prompt_version(self, verdict: Verdict) -> str:
-        return SYNAPSE_PROMPT_VERSION
-
-    def extract(self, trajectory: Trajectory, verdict: Verdict) -> ExtractionResult:
-        prefix = "Past attempt" if verdict.success else "Past failed attempt"
-        item = MemoryItem(
-            title=f"{prefix}: {trajectory.query.strip()[:90]}",
-            description="A past trajectory on a similar task, stored verbatim.",
-            content=format_trajectory(trajectory),
-            origin="trajectory",
-        )
-        return ExtractionResult(
-            items=[item], raw="", note="", usage=Usage(), prompt_version=SYNAPSE_PROMPT_VERSION
-        )
 
 
 # --------------------------------------------------------------------------- methods
@@ -361,6 +341,8 @@ def build_method(
     kind, include_failures = parse_method(name)
     if kind == "none":
         return NoMemory(name)
+    if kind in CURATED_KINDS:
+        raise ValueError(f"method {name!r} is seeded from a lessons file: build it with bench.arms.build_arm")
     if store is None:
         raise ValueError(f"method {name!r} needs a store")
     own_preset = split_method(name)[1]

@@ -7,6 +7,7 @@ Layout::
     run_dir/<method>/trajectories.jsonl  the trajectory of every finished task (no score)
     run_dir/<method>/pending.json        the episode being learned (crash recovery)
     run_dir/<method>/bank.db             the method's memory bank (SQLite)
+    run_dir/lessons.jsonl                the lessons the curated arms were seeded from (if any)
 
 Every JSONL line is written with write + flush + fsync, so a crash leaves at
 most a torn last line, which :func:`read_records` drops. Whole files are
@@ -18,14 +19,18 @@ from __future__ import annotations
 
 import json
 import os
+from collections.abc import Sequence
 from pathlib import Path
 from typing import Any
+
+from ..lessons import Lesson
 
 MANIFEST = "run.json"
 RECORDS = "records.jsonl"
 TRAJECTORIES = "trajectories.jsonl"
 PENDING = "pending.json"
 BANK = "bank.db"
+LESSONS = "lessons.jsonl"  # a copy of the lessons the curated arms were seeded from
 
 
 def method_dir(run_dir: Path, method: str) -> Path:
@@ -87,3 +92,12 @@ def write_json_atomic(path: Path, obj: Any) -> None:
 def read_json(path: Path) -> Any:
     with path.open(encoding="utf-8") as fh:
         return json.load(fh)
+
+
+def write_lessons_copy(path: Path, lessons: Sequence[Lesson]) -> None:
+    """Keep the lessons a run's curated arms were seeded from beside its records, as a lessons
+    file (:func:`reasoningbank.lessons.read_lessons` reads it back)."""
+    lines = [
+        json.dumps(ls.model_dump(mode="json", exclude_defaults=True), ensure_ascii=False) for ls in lessons
+    ]
+    write_text_atomic(path, "\n".join(lines) + "\n")

@@ -25,14 +25,16 @@ from ..judge import Outcome
 from ..llm import LLM
 from ..stores.sqlite import SQLiteStore
 from .agent_api import AgentFactory, react_agent_factory
+from .arms import build_arm
 from .envs.base import Environment, TaskSpec
 from .episode import run_episode, scrub_trajectory, trajectory_line
 from .manifest import build_manifest, check_or_write_manifest, manifest_model
-from .methods import build_method, parse_method, uses_feedback
+from .methods import parse_method, uses_feedback
 from .progress import progress_bars
 from .records import PendingEpisode, TaskRecord, read_task_records
 from .rundir import (
     BANK,
+    LESSONS,
     PENDING,
     RECORDS,
     TRAJECTORIES,
@@ -40,6 +42,7 @@ from .rundir import (
     method_dir,
     read_json,
     write_json_atomic,
+    write_lessons_copy,
 )
 from .settings import RunSettings
 from .state import MethodState
@@ -73,6 +76,8 @@ def run_stream(
     root = Path(run_dir)
     root.mkdir(parents=True, exist_ok=True)
     resumed = check_or_write_manifest(root, manifest)
+    if settings.lessons:
+        write_lessons_copy(root / LESSONS, settings.lessons)
     preset = get_preset(settings.preset)
     make_agent = settings.agent_factory or react_agent_factory(
         llm, max_steps=settings.max_steps, **settings.agent_kwargs
@@ -112,7 +117,7 @@ def _open_state(
     existing = read_task_records(records_path)
     kind, _ = parse_method(name)
     store = None if kind == "none" else SQLiteStore(mdir / BANK)
-    method = build_method(
+    method = build_arm(
         name,
         store=store,
         embedder=embedder,
@@ -122,6 +127,7 @@ def _open_state(
         extractor_llm=settings.extractor_llm,
         evidence=settings.evidence,
         agent_actions=settings.agent_actions,
+        lessons=settings.lessons,
     )
     return MethodState(
         name=name,

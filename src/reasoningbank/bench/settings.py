@@ -8,6 +8,7 @@ from typing import Any, Literal
 
 from ..config import Preset
 from ..judge.rules import NO_EXTRA_CHECKS, CheckSet
+from ..lessons import Lesson
 from ..llm import LLM
 from .agent_api import AgentFactory
 
@@ -51,7 +52,8 @@ class RunSettings:
     ``manifest_extra`` adds keys to the manifest (compared on resume);
     ``evidence`` is the environment's own checks for the evidence judge and
     ``agent_actions`` the agent's action names (for screening lessons);
-    ``scaling`` runs every task with MaTTS (:mod:`.scaled`).
+    ``scaling`` runs every task with MaTTS (:mod:`.scaled`); ``lessons`` seed the banks of the
+    curated arms (:mod:`.controls`), and the run keeps a copy of them.
     """
 
     model: str | None = None
@@ -66,3 +68,4 @@ class RunSettings:
     evidence: CheckSet = NO_EXTRA_CHECKS
     agent_actions: tuple[str, ...] = ()
     scaling: ScalingSettings | None = None
+    lessons: tuple[Lesson, ...] = ()

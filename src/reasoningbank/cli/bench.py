@@ -23,14 +23,17 @@ from typing import Any
 
 from ..bench.envs.base import TaskSpec
 from ..bench.manifest import check_resume
-from ..bench.methods import METHOD_SPECS, parse_method, with_failures
+from ..bench.methods import METHOD_SPECS, learns, parse_method, with_failures
+from ..bench.rundir import LESSONS
 from ..bench.runner import run_stream
 from ..bench.settings import BENCH_PRESET, RunSettings, ScalingSettings
 from ..bench.stream import check_families, make_stream
 from ..config import PRESETS
 from ..embed import Embedder
+from ..lessons import Lesson, LessonFileError, read_lessons
 from . import bench_llm, bench_review
 from .bench_llm import DEFAULT_LOCAL_MODEL
+from .errors import CLIError
 
 # The main job's defaults: a short stream (a few minutes on 2 cores with the bundled 1.5B model) of
 # multi-step tasks the small model tends to fail without memory.
@@ -93,6 +96,13 @@ def _register_miniwob(bsub: Any) -> None:
         "--run-dir",
         default="runs/miniwob",
         help="output directory; an existing run with the same settings is resumed (default: runs/miniwob)",
+    )
+    p.add_argument(
+        "--lessons",
+        metavar="FILE",
+        help="a lessons file (JSON Lines, as for `reasoningbank add --file`) that seeds the banks of "
+        "the diagnostic arms curated, empty, filler and irrelevant; a run keeps a copy and resumes "
+        "with it when this is not given",
     )
     p.add_argument("--local-model", default=DEFAULT_LOCAL_MODEL, help="bundled model used when no --model")
     p.add_argument("--max-steps", type=int, default=6, help="agent steps per episode")
@@ -193,6 +203,19 @@ def _miniwob_settings(args: argparse.Namespace) -> RunSettings:
     )
 
 
+def _miniwob_lessons(args: argparse.Namespace) -> tuple[Lesson, ...]:
+    """The ``--lessons`` file, else the copy a resumed run keeps, else none."""
+    path = Path(args.lessons) if args.lessons else Path(args.run_dir) / LESSONS
+    if not args.lessons and not path.exists():
+        return ()
+    try:
+        return tuple(read_lessons(path))
+    except FileNotFoundError:
+        raise CLIError(f"--lessons: no such file: {path}") from None
+    except LessonFileError as exc:
+        raise CLIError(str(exc)) from exc
+
+
 def _make_embedder(args: argparse.Namespace) -> Embedder:
     from ..embed import make_embedder
 
@@ -207,14 +230,17 @@ def cmd_miniwob(args: argparse.Namespace) -> int:
     # llm_for checks that real calls are allowed and a hosted model's key is set, writing nothing.
     methods = _miniwob_methods(args)
     tasks = _miniwob_tasks(args, miniwob.MINIWOB_FAMILIES_DEFAULT)
-    settings = _miniwob_settings(args)
+    settings = dataclasses.replace(_miniwob_settings(args), lessons=_miniwob_lessons(args))
     embedder = _make_embedder(args)
     run_dir = Path(args.run_dir)
     check_resume(run_dir, tasks, methods, embedder, settings)
     with contextlib.ExitStack() as stack:
         llm = stack.enter_context(bench_llm.llm_for(args, run_dir))
-        learns = any(parse_method(m)[0] != "none" for m in methods)
-        if learns and not getattr(args, "model", None) and args.learner_server == "separate":
+        if (
+            any(learns(m) for m in methods)
+            and not getattr(args, "model", None)
+            and args.learner_server == "separate"
+        ):
             learner = stack.enter_context(
                 bench_llm.llm_for(args, run_dir, log_name="llama-server-learner.log")
             )
