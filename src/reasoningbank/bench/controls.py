@@ -10,8 +10,9 @@ failures, and stay as seeded.
 * ``empty`` shows the memory block's frame (its header) with no items: the cost of the frame;
 * ``filler`` shows what ``curated`` would, with every title and content replaced by neutral
   text of the same length in characters (a proxy for tokens): the cost of that much text;
-* ``irrelevant`` shows real lessons of another task family, the nearest of them to the task
-  with no similarity floor: the cost of content that does not apply.
+* ``irrelevant`` shows real lessons of another task family, the least similar to the task
+  (two families can share a task's wording, so the nearest other family's lesson may well
+  apply): the cost of content that does not apply.
 
 A lesson's family is the part of its ``task_id`` before the first ``:`` (the bench's task ids
 are ``family:seed``), so a lessons file for ``irrelevant`` names every lesson's family that way.
@@ -121,13 +122,14 @@ class CuratedMethod(BankMethod):
         return super().sources(items)
 
     def _other_family(self, task_id: str, query: str) -> list[MemoryItem]:
-        """The lessons of the experiences nearest to ``query`` whose family is not the task's."""
+        """The lessons of the experiences least similar to ``query`` whose family is not the task's,
+        the least similar first."""
         family = family_of(task_id)
         everything = max(1, self.store.count_items(self.scope))
         hits = self.bank.retrieve_experiences(query, everything, task_id=task_id, min_score=0.0)
         other = [h for h in hits if family_of(h.experience.task_id) != family]
         k = self.k or self.bank.retrieve_settings.k
-        return items_of(other[:k])
+        return items_of(other[::-1][:k])
 
 
 def check_lessons(kind: ControlKind, lessons: Sequence[Lesson]) -> None:

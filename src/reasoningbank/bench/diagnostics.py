@@ -28,8 +28,8 @@ CEILING_NOTE = (
 )
 CONTROL_NOTE = (
     "§ A control, not a result of the method: the memory block's frame with no items (empty), the "
-    "curated items' frame holding neutral text of the same length (filler), or curated lessons of "
-    "another task family (irrelevant)."
+    "curated items' frame holding neutral text of the same length (filler), or the curated lesson "
+    "of another task family least like the task (irrelevant)."
 )
 
 
