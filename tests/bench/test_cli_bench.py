@@ -56,6 +56,8 @@ def test_cli_bench_miniwob_runs_the_stream_with_fakes(
     assert code == 0
     out = capsys.readouterr().out
     assert "| synapse+failures |" in out and "report:" in out
+    assert "What this run can show: 4 tasks per method." in out  # the main job says what it cannot show
+    assert "4 paired tasks cannot show a difference at all" in out
     manifest = json.loads((run_dir / "run.json").read_text())
     assert manifest["methods"] == ["none", "synapse+failures"]
     assert [t["family"] for t in manifest["tasks"]] == ["name", "city", "name", "city"]

@@ -9,6 +9,7 @@ import sys
 from pathlib import Path
 from typing import Any
 
+from ..bench.reading import reading_note
 from ..bench.report import write_report
 from ..bench.settings import BENCH_PRESET
 from ..bench.tables import results_table
@@ -204,7 +205,11 @@ def print_report(
         out["plots"] = [str(p) for p in written.plots]
         sys.stdout.write(json.dumps(out, indent=2) + "\n")
         return 0
-    sys.stdout.write((results_table(written.metrics) if table_only else written.text) + "\n")
+    if table_only:
+        note = reading_note(written.metrics)
+        sys.stdout.write(results_table(written.metrics) + (f"\n\n{note}" if note else "") + "\n")
+    else:
+        sys.stdout.write(written.text + "\n")
     sys.stdout.write(f"\nreport: {written.path}\n")
     for p in written.plots:
         sys.stdout.write(f"plot: {p}\n")
