@@ -93,6 +93,24 @@ def test_memory_override_per_run_and_empty_memory() -> None:
     assert not llm.calls[-1].messages[0]["content"].endswith("\n")
 
 
+def test_memory_placed_beside_the_page_at_every_step() -> None:
+    env = ScriptedEnvironment(fields={"name": "Ada"})
+    llm = ScriptedLLM([act("t1", 'type(2, "Ada")'), act("t2", "click(1)")])
+    ReActAgent(llm, memory_text="LESSON BLOCK", memory_placement="page", page_last=True).run(env, TASK)
+    assert env.evaluate() == 1.0
+    for call in llm.calls:
+        system, user = call.messages[0]["content"], call.messages[1]["content"]
+        assert "LESSON BLOCK" not in system
+        assert "# Memory\nLESSON BLOCK\n\n# Current page\n" in user  # right above the page
+        assert user.index("# Memory") > user.index("# Goal")
+    assert "# History" in llm.calls[1].messages[1]["content"].split("# Memory")[0]
+    # no memory: the user message is exactly the system placement's
+    plain = ReActAgent.build_user("g", "page", [], None)
+    assert ReActAgent.build_user("g", "page", [], None, memory="  ") == plain
+    with pytest.raises(ValueError, match="unknown memory placement 'side'"):
+        ReActAgent(llm, memory_placement="side")  # type: ignore[arg-type]
+
+
 def test_reask_after_bad_format_then_success() -> None:
     env = ScriptedEnvironment(fields={"name": "Ada"})
     llm = ScriptedLLM(["I will type the name.", act("ok", 'type(2, "Ada")'), act("", "click(1)")])

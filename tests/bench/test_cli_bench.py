@@ -312,3 +312,16 @@ def test_cli_bench_curated_arms_need_a_good_lessons_file_checked_before_anything
     # a resume without --lessons uses the run's own copy
     assert main([*argv, "--episodes", "1"]) == 0
     assert (run_dir / "lessons.jsonl").exists()
+
+
+def test_cli_bench_memory_placement_is_recorded_only_when_set(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    _fake_model(monkeypatch)
+    argv = ["bench", "miniwob", "--embedder", "hash", "--no-progress", "--tasks", "name", "--episodes", "1"]
+    assert main([*argv, "--methods", "none", "--run-dir", str(tmp_path / "a")]) == 0
+    assert "memory_placement" not in json.loads((tmp_path / "a" / "run.json").read_text())["agent_kwargs"]
+    page = ["--memory-placement", "page", "--run-dir", str(tmp_path / "b")]
+    assert main([*argv, "--methods", "none", *page]) == 0
+    kwargs = json.loads((tmp_path / "b" / "run.json").read_text())["agent_kwargs"]
+    assert kwargs["memory_placement"] == "page"

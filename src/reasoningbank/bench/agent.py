@@ -25,7 +25,7 @@ from __future__ import annotations
 import json
 import re
 from dataclasses import KW_ONLY, dataclass, field
-from typing import Any
+from typing import Any, Literal, get_args
 
 from ..llm import LLM, Message
 from ..models import Step, Trajectory, Usage
@@ -37,6 +37,9 @@ from .envs.actions import (
     parse_action,
 )
 from .envs.base import ActionError, Environment, Observation, TaskSpec
+
+MemoryPlacement = Literal["system", "page"]
+MEMORY_PLACEMENTS: tuple[str, ...] = get_args(MemoryPlacement)
 
 BASE_INSTRUCTIONS = """\
 You are an agent that completes tasks on web pages. At every step you are shown \
@@ -222,8 +225,16 @@ class ReActAgent:
     json_actions: bool = False
     max_tokens: int | None = None
     page_last: bool = False
+    # Where the memory block goes: the system prompt (the paper's place), or the user message,
+    # right above the current page at every step (beside the state a lesson speaks of).
+    memory_placement: MemoryPlacement = "system"
 
     def __post_init__(self) -> None:
+        if self.memory_placement not in MEMORY_PLACEMENTS:
+            raise ValueError(
+                f"unknown memory placement {self.memory_placement!r}; "
+                f"expected one of {', '.join(MEMORY_PLACEMENTS)}"
+            )
         if self.max_steps < 1:
             raise ValueError(f"max_steps must be at least 1, got {self.max_steps}")
         if self.max_reasks < 1:
@@ -232,7 +243,8 @@ class ReActAgent:
     # ------------------------------------------------------------------ prompts
 
     def build_system(self, env: Environment | None = None, memory_text: str | None = None) -> str:
-        """Base instructions (with the env's action grammar) + "\\n\\n" + memory block."""
+        """Base instructions (with the env's action grammar) + "\\n\\n" + memory block (the block
+        only when memory is placed in the system prompt)."""
         grammar = str(getattr(env, "action_grammar", ACTION_GRAMMAR))
         if self.system_prompt is not None:
             base = self.system_prompt.replace("{action_grammar}", grammar)
@@ -240,13 +252,25 @@ class ReActAgent:
             fmt = JSON_FORMAT if self.json_actions else XML_FORMAT
             base = BASE_INSTRUCTIONS.format(action_grammar=grammar) + "\n" + fmt
         memory = self.memory_text if memory_text is None else memory_text
+        if self.memory_placement != "system":
+            return base
         return f"{base}\n\n{memory}" if memory.strip() else base
 
     @staticmethod
     def build_user(
-        goal: str, observation: str, history: list[Step], last_error: str | None, *, page_last: bool = False
+        goal: str,
+        observation: str,
+        history: list[Step],
+        last_error: str | None,
+        *,
+        page_last: bool = False,
+        memory: str = "",
     ) -> str:
+        """The step's user message; ``memory`` (the block placed beside the page) goes right
+        above the current page."""
         page = f"# Current page\n{observation or '(empty page)'}"
+        if memory.strip():
+            page = f"# Memory\n{memory.strip()}\n\n{page}"
         parts = [f"# Goal\n{goal}"]
         if not page_last:
             parts.append(page)
@@ -271,19 +295,21 @@ class ReActAgent:
         agent's memory block for this run."""
         obs = env.reset(task)
         system = self.build_system(env, memory_text)
+        memory = self.memory_text if memory_text is None else memory_text
+        beside_page = memory if self.memory_placement == "page" else ""
         episode = _Episode(obs=obs, last_error=obs.error)
         while len(episode.steps) < self.max_steps and not episode.obs.done:
-            episode.steps.append(self._step(env, system, episode))
+            episode.steps.append(self._step(env, system, episode, beside_page))
         stop_reason = "done" if episode.obs.done else "max_steps"
         return self._result(task, episode, stop_reason)
 
-    def _step(self, env: Environment, system: str, episode: _Episode) -> Step:
+    def _step(self, env: Environment, system: str, episode: _Episode, memory: str = "") -> Step:
         """One step: ask the model, re-asking after a format or action error, at most
         ``max_reasks`` calls; the step that is returned records the success or the last error."""
         schema = ACTION_JSON_SCHEMA if self.json_actions else None
         obs = episode.obs
         base_user = self.build_user(
-            obs.goal, obs.text, episode.steps, episode.last_error, page_last=self.page_last
+            obs.goal, obs.text, episode.steps, episode.last_error, page_last=self.page_last, memory=memory
         )
         messages: list[Message] = [
             {"role": "system", "content": system},

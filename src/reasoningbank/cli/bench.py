@@ -121,6 +121,13 @@ def _register_miniwob(bsub: Any) -> None:
         "paper's order), 'last' = after it, so a local server re-evaluates only the new step and page; "
         "auto = last for the bundled local model",
     )
+    p.add_argument(
+        "--memory-placement",
+        choices=("system", "page"),
+        default="system",
+        help="where the agent is shown the retrieved memory: 'system' = its system prompt (the paper's "
+        "place), 'page' = at every step, right above the current page",
+    )
     _add_learning_options(p)
     p.add_argument("--no-progress", action="store_true", help="no progress bar")
     p.set_defaults(func=cmd_miniwob)
@@ -187,6 +194,8 @@ def _miniwob_settings(args: argparse.Namespace) -> RunSettings:
         "max_tokens": 200,  # a thought and one action; caps a model that rambles
         "page_last": args.page_order == "last" or (args.page_order == "auto" and local),
     }
+    if args.memory_placement != "system":  # recorded only when set, so earlier runs still resume
+        agent_kwargs["memory_placement"] = args.memory_placement
     from ..bench.envs.actions import ACTION_SIGNATURES
     from ..bench.envs.checks import MINIWOB_EVIDENCE
 
