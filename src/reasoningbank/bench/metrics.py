@@ -160,7 +160,7 @@ def _significance(by_method: dict[str, list[TaskRecord]], baseline: str | None) 
 _PAIRED = ("n", "both", "only_method", "only_baseline", "neither")
 
 
-def _common_indices(run: RunData) -> set[int]:
+def common_indices(run: RunData) -> set[int]:
     """Task indices every method has recorded: the only fair basis to compare on."""
     sets = [{r.index for r in recs} for recs in run.records.values()]
     return set.intersection(*sets) if sets else set()
@@ -192,7 +192,7 @@ def run_metrics(run: RunData) -> RunMetrics:
     While a run is unfinished, methods may differ by a task or so; every number is
     computed on the tasks all methods have finished (``compared_tasks``).
     """
-    common = _common_indices(run)
+    common = common_indices(run)
     compared = {m: [r for r in all_recs if r.index in common] for m, all_recs in run.records.items()}
     baseline = baseline_method(run.methods)
     significance = _significance(compared, baseline)

@@ -15,8 +15,9 @@ import re
 from dataclasses import dataclass
 from pathlib import Path
 
+from .behaviour import behaviour_table
 from .metric_types import RunMetrics
-from .metrics import run_metrics
+from .metrics import common_indices, run_metrics
 from .plots import write_plots
 from .rundata import RunData, load_run
 from .rundir import write_text_atomic
@@ -24,6 +25,7 @@ from .tables import (
     judge_table,
     learned_items_section,
     learning_table,
+    method_label,
     results_table,
     retrieval_table,
     significance_table,
@@ -95,6 +97,14 @@ def _sections(run: RunData, metrics: RunMetrics) -> list[str]:
         "",
         learning_table(metrics),
         "",
+        "## How the agent acted",
+        "",
+        "A faithfulness proxy, from the trajectories: a step whose page is the same as after the "
+        "step before changed nothing (a value typed again, a box clicked twice, a failed action). "
+        'Lessons that say "do not redo what is done" should lower it if the agent follows them.',
+        "",
+        _behaviour(run, metrics),
+        "",
         "## Seconds per episode",
         "",
         time_table(metrics),
@@ -111,6 +121,14 @@ def _sections(run: RunData, metrics: RunMetrics) -> list[str]:
         "",
         learned_items_section(run),
     ]
+
+
+def _behaviour(run: RunData, metrics: RunMetrics) -> str:
+    """The behaviour table over the tasks every method has finished."""
+    shared = common_indices(run)
+    methods = list(metrics.methods)
+    labels = [method_label(m, metrics.methods[m]) for m in methods]
+    return behaviour_table(run.run_dir, methods, labels, shared)
 
 
 def _render(run: RunData, metrics: RunMetrics, plots: list[Path] | None) -> str:

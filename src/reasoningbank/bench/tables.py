@@ -137,7 +137,9 @@ def token_table(metrics: RunMetrics) -> str:
     for m, mm in metrics.methods.items():
         t = mm.tokens
         vals = [_num(t[r].tokens_per_task, 0) for r in ROLES]
-        rows.append(f"| {m} | " + " | ".join(vals) + f" | {_num(t['total'].calls_per_task)} |")
+        rows.append(
+            f"| {method_label(m, mm)} | " + " | ".join(vals) + f" | {_num(t['total'].calls_per_task)} |"
+        )
     return "\n".join(rows)
 
 
@@ -148,7 +150,8 @@ def retrieval_table(metrics: RunMetrics) -> str:
     ]
     for m, mm in metrics.methods.items():
         r = mm.retrieval
-        rows.append(f"| {m} | {r.tasks_with_memory} | {_num(r.items_per_task)} | {_pct(r.same_family)} |")
+        label = method_label(m, mm)
+        rows.append(f"| {label} | {r.tasks_with_memory} | {_num(r.items_per_task)} | {_pct(r.same_family)} |")
     return "\n".join(rows)
 
 
