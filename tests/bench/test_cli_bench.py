@@ -325,3 +325,26 @@ def test_cli_bench_memory_placement_is_recorded_only_when_set(
     assert main([*argv, "--methods", "none", *page]) == 0
     kwargs = json.loads((tmp_path / "b" / "run.json").read_text())["agent_kwargs"]
     assert kwargs["memory_placement"] == "page"
+
+
+def test_cli_bench_a_learner_model_judges_and_extracts_while_the_local_model_acts(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]
+) -> None:
+    started = _fake_model(monkeypatch)
+    argv = ["bench", "miniwob", "--embedder", "hash", "--no-progress", "--tasks", "name", "--episodes", "1"]
+    argv += ["--methods", "none,reasoningbank", "--learner-model", "openai/gpt-4o-mini"]
+    # the block switch (set for every test) refuses the hosted learner before anything starts
+    assert main([*argv, "--run-dir", str(tmp_path / "blocked")]) != 0
+    err = capsys.readouterr().err
+    assert "REASONINGBANK_BLOCK_REAL_CALLS" in err and "Traceback" not in err
+    assert started == [] and not (tmp_path / "blocked").exists()
+
+    learner = ScriptedLLM(default=respond)
+    learner.model = "openai/gpt-4o-mini"
+    monkeypatch.setattr(bench_llm, "hosted_llm", lambda model, api_base: learner)
+    run_dir = tmp_path / "run"
+    assert main([*argv, "--run-dir", str(run_dir)]) == 0
+    assert started == [str(run_dir)]  # one local server: the agent's; no learner server
+    roles = {c.messages[0]["content"].split("\n", 1)[0][:20] for c in learner.calls}
+    assert learner.calls and not any(r.startswith("You are an agent") for r in roles)
+    assert json.loads((run_dir / "run.json").read_text())["learner_model"] == "openai/gpt-4o-mini"

@@ -156,6 +156,14 @@ def _add_learning_options(p: argparse.ArgumentParser) -> None:
         "one local model server)",
     )
     p.add_argument(
+        "--learner-model",
+        metavar="MODEL",
+        help="judge and extract with this LiteLLM model (e.g. a strong hosted one) while the agent "
+        "acts with --model or the bundled local model: a stronger model writes the memory a small "
+        "one uses (its API key from the provider's usual variable)",
+    )
+    p.add_argument("--learner-api-base", metavar="URL", help="API base URL for --learner-model")
+    p.add_argument(
         "--learner-server",
         choices=("separate", "shared"),
         default="separate",
@@ -205,7 +213,12 @@ def _miniwob_settings(args: argparse.Namespace) -> RunSettings:
         max_steps=args.max_steps,
         agent_kwargs=agent_kwargs,
         progress=not args.no_progress,
-        manifest_extra={"benchmark": "miniwob", "order": args.order},
+        manifest_extra={
+            "benchmark": "miniwob",
+            "order": args.order,
+            # recorded only when set, so earlier runs still resume
+            **({"learner_model": args.learner_model} if getattr(args, "learner_model", None) else {}),
+        },
         evidence=MINIWOB_EVIDENCE,
         agent_actions=tuple(sorted(ACTION_SIGNATURES)),
         scaling=ScalingSettings(args.scaling, args.k, args.max_concurrency) if args.scaling else None,
@@ -244,9 +257,13 @@ def cmd_miniwob(args: argparse.Namespace) -> int:
     run_dir = Path(args.run_dir)
     check_resume(run_dir, tasks, methods, embedder, settings)
     with contextlib.ExitStack() as stack:
+        if getattr(args, "learner_model", None):  # checked (switch, key) before any server starts
+            learner = bench_llm.hosted_llm(args.learner_model, args.learner_api_base)
+            settings = dataclasses.replace(settings, judge_llm=learner, extractor_llm=learner)
         llm = stack.enter_context(bench_llm.llm_for(args, run_dir))
         if (
-            any(learns(m) for m in methods)
+            settings.judge_llm is None
+            and any(learns(m) for m in methods)
             and not getattr(args, "model", None)
             and args.learner_server == "separate"
         ):

@@ -17,6 +17,17 @@ from ..llm import LLM, check_real_call
 DEFAULT_LOCAL_MODEL = "qwen2.5-coder-1.5b"
 
 
+def hosted_llm(model: str, api_base: str | None) -> LLM:
+    """``model`` through LiteLLM; raises, having called nothing, when real calls are blocked or
+    the model's API key is missing."""
+    from ..llm.litellm_client import LiteLLMClient
+
+    client = LiteLLMClient(model, api_base=api_base)
+    check_real_call(client.endpoint.describe())
+    client.endpoint.check_keys()
+    return client
+
+
 @contextlib.contextmanager
 def llm_for(args: argparse.Namespace, log_dir: Path, log_name: str = "llama-server.log") -> Iterator[LLM]:
     """``args.model`` through LiteLLM, else the bundled ``args.local_model`` served on loopback for
@@ -24,12 +35,7 @@ def llm_for(args: argparse.Namespace, log_dir: Path, log_name: str = "llama-serv
     calls are blocked or a hosted model's API key is missing."""
     model = getattr(args, "model", None)
     if model:
-        from ..llm.litellm_client import LiteLLMClient
-
-        client = LiteLLMClient(model, api_base=getattr(args, "api_base", None))
-        check_real_call(client.endpoint.describe())
-        client.endpoint.check_keys()
-        yield client
+        yield hosted_llm(model, getattr(args, "api_base", None))
         return
     from ..llm import local
 
