@@ -28,6 +28,13 @@ def test_presets_values() -> None:
     small = PRESETS["small-local"]
     assert small.extract.style == "json" and small.extract.temperature == 0.3
     assert small.judge.prompt == "paper" and small.extract.max_tokens is not None
+    # MaTTS as the paper runs it in both, until the options are measured on the calibration seeds
+    for p in (paper, small):
+        assert p.scale.select_among == "all" and p.scale.stop_on_success is False
+    tried = small.with_overrides({"matts_stop_on_success": True, "scale": {"select_among": "successes"}})
+    assert tried.scale.stop_on_success and tried.scale.select_among == "successes"
+    with pytest.raises(ConfigError, match=r"scale\.select_among"):
+        small.with_overrides({"scale": {"select_among": "best"}})
     with pytest.raises(ConfigError, match="unknown preset 'nope'"):
         get_preset("nope")
     custom = Preset(name="mine", k=2)
@@ -121,8 +128,10 @@ CHANGED_SINCE = {
 
 
 # Issue 25, item 12: every call kind has a timeout (hosted, and a loopback server's), and the
-# paper preset's calls got token caps.
-ADDED_KEYS = {"judge_timeout", "judge_local_timeout", "extractor_timeout", "extractor_local_timeout"}
+# paper preset's calls got token caps. Issue 27, item 4: MaTTS's scale section (the paper's
+# procedure in both presets).
+ADDED_KEYS = {"judge_timeout", "judge_local_timeout", "extractor_timeout", "extractor_local_timeout",
+              "matts_select_among", "matts_stop_on_success"}  # fmt: skip
 CHANGED_KEYS = {"paper": {"judge_max_tokens", "extractor_max_tokens"}, "small-local": set()}
 
 

@@ -350,3 +350,23 @@ def test_a_run_recorded_with_the_flat_preset_resumes_and_a_changed_setting_is_na
     manifest_path.write_text(json.dumps({**manifest, "preset": {**flat, "judge_temperature": 0.5}}))
     with pytest.raises(ManifestMismatchError, match=r"preset: run has .*'temperature': 0\.5"):
         run(tmp_path, ScriptedLLM(default=respond), methods=["none"], tasks=tasks)
+
+
+def test_a_run_recorded_before_the_scale_section_resumes_as_its_defaults(tmp_path: Path) -> None:
+    from reasoningbank.config import get_preset
+
+    tasks = TASKS[:2]
+    run(tmp_path, ScriptedLLM(default=respond), methods=["none"], tasks=tasks)
+    manifest_path = tmp_path / "run" / "run.json"
+    manifest = json.loads(manifest_path.read_text())
+    assert manifest["preset"]["scale"] == {"select_among": "all", "stop_on_success": False}
+    older = {**manifest, "preset": {k: v for k, v in manifest["preset"].items() if k != "scale"}}
+    manifest_path.write_text(json.dumps(older))
+    env = FamilyEnv()
+    res = run(tmp_path, ScriptedLLM(default=respond), env, methods=["none"], tasks=tasks)
+    assert res.resumed and env.resets == 0  # it ran as the defaults do: all rollouts, every pass
+    stops = get_preset("paper").with_overrides({"scale": {"stop_on_success": True}})
+    settings = RunSettings(preset=stops, max_steps=4, progress=False)
+    with pytest.raises(ManifestMismatchError, match=r"preset: run has .*'stop_on_success': False"):
+        run_stream(FamilyEnv, tasks, ["none"], ScriptedLLM(default=respond), HashEmbedder(),
+                   tmp_path / "run", settings)  # fmt: skip

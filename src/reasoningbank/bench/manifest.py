@@ -19,7 +19,7 @@ from importlib import metadata
 from pathlib import Path
 from typing import Any
 
-from ..config import ConfigError, get_preset, to_sections
+from ..config import SECTIONS, ConfigError, get_preset, to_sections
 from ..embed import Embedder
 from ..lessons import Lesson
 from ..llm import LLM
@@ -42,6 +42,9 @@ _OPTIONAL_KEYS = frozenset(
         "lessons",  # a curated arm added to a run that had none records it then
     }
 )
+# Preset sections added after runs were recorded. A recorded preset without one ran as the section's
+# defaults do (they are the behaviour from before the section), so it compares as having them.
+_LATER_SECTIONS = ("scale",)
 
 
 class ManifestMismatchError(ValueError):
@@ -151,7 +154,8 @@ def _comparable(manifest: dict[str, Any]) -> dict[str, Any]:
 
 def _sectioned_preset(manifest: dict[str, Any]) -> dict[str, Any]:
     """``manifest`` with a preset recorded under flat keys (runs before the sections) moved into
-    its sections, as a manifest records it now; no default is filled in."""
+    its sections, as a manifest records it now. No default is filled in, except a whole section
+    added since (:data:`_LATER_SECTIONS`) that the recorded preset lacks."""
     preset = manifest.get("preset")
     if not isinstance(preset, dict):
         return manifest
@@ -159,6 +163,9 @@ def _sectioned_preset(manifest: dict[str, Any]) -> dict[str, Any]:
         sectioned = to_sections(preset)
     except ConfigError:
         return manifest  # a key this version does not know: it compares unequal, as it should
+    for name in _LATER_SECTIONS:
+        if name not in sectioned:
+            sectioned[name] = SECTIONS[name]().model_dump(mode="json")
     return {**manifest, "preset": json.loads(json.dumps(sectioned))}
 
 

@@ -5,7 +5,8 @@ extraction at 1.0, at most 3 items, top-1 retrieval, title + content
 rendering, append-only consolidation. ``PRESETS["small-local"]`` is tuned for
 small local models: the evidence judge and a learning threshold, JSON extraction
 under a schema with length caps, addressed to the agent, at temperature 0.3,
-screening, merging of near-duplicates and retirement. Both are package data
+screening, merging of near-duplicates and retirement. Both scale with MaTTS as
+the paper does (best-of-N over every rollout, every refinement pass run). Both are package data
 files, one TOML table per component (:mod:`.presets`).
 
 The parts: :mod:`.sections` (each component's settings), :mod:`.preset` (the
@@ -34,7 +35,9 @@ from .sections import (
     RedactSettings,
     RenderTemplate,
     RetrieveSettings,
+    ScaleSettings,
     ScreenSettings,
+    SelectAmong,
     TrackSettings,
 )
 
@@ -59,7 +62,9 @@ __all__ = [
     "RedactSettings",
     "RenderTemplate",
     "RetrieveSettings",
+    "ScaleSettings",
     "ScreenSettings",
+    "SelectAmong",
     "TrackSettings",
     "get_preset",
     "read_preset",

@@ -23,6 +23,7 @@ from .sections import (
     JudgeSettings,
     RedactSettings,
     RetrieveSettings,
+    ScaleSettings,
     ScreenSettings,
     TrackSettings,
     unknown_key,
@@ -77,6 +78,7 @@ class Preset(BaseModel):
     consolidate: ConsolidateSettings = Field(default_factory=ConsolidateSettings)
     track: TrackSettings = Field(default_factory=TrackSettings)
     redact: RedactSettings = Field(default_factory=RedactSettings)
+    scale: ScaleSettings = Field(default_factory=ScaleSettings)
 
     @model_validator(mode="before")
     @classmethod

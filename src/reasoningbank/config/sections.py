@@ -24,6 +24,7 @@ ExtractorStyle = Literal["markdown", "json"]
 RenderTemplate = Literal["title_content", "all"]
 ConsolidationMode = Literal["append", "dedup", "merge"]
 ExtractWhen = Literal["always", "when_new"]
+SelectAmong = Literal["all", "successes"]
 
 
 def unknown_key(key: str, valid: Iterable[str]) -> ConfigError:
@@ -157,6 +158,18 @@ class RedactSettings(Section):
         return v
 
 
+class ScaleSettings(Section):
+    """MaTTS (``reasoningbank.scaling.MaTTS``): which rollouts best-of-N chooses among, and whether
+    sequential refinement stops at a judged success. Both default to the paper's procedure."""
+
+    section = "scale"
+    # "successes": best-of-N is shown only the rollouts the judge called a success when there is one
+    # (a single success is the answer, with no selector call); with none, all of them, as with "all".
+    select_among: SelectAmong = "all"
+    # Sequential scaling stops after the first pass the judge calls a success; later passes are not run.
+    stop_on_success: bool = False
+
+
 SECTIONS: dict[str, type[Section]] = {
     s.section: s
     for s in (
@@ -167,6 +180,7 @@ SECTIONS: dict[str, type[Section]] = {
         ConsolidateSettings,
         TrackSettings,
         RedactSettings,
+        ScaleSettings,
     )
 }
 
@@ -206,4 +220,6 @@ FLAT_KEYS: dict[str, tuple[str, str]] = {
     "retire_margin": ("track", "retire_margin"),
     "redact_secrets": ("redact", "secrets"),
     "redact_patterns": ("redact", "patterns"),
+    "matts_select_among": ("scale", "select_among"),
+    "matts_stop_on_success": ("scale", "stop_on_success"),
 }
