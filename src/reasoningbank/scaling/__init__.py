@@ -4,13 +4,14 @@ Give :class:`MaTTS` a bank, the backbone LLM and a rollout function (a task,
 the rendered memory and, for sequential scaling, a re-check instruction in; a
 trajectory out; each call owns its environment). :meth:`MaTTS.run` returns the
 trajectories, their verdicts, the best-of-N (or last-pass) answer and what was
-learned. See :mod:`.matts`.
+learned. The bank preset's ``scale`` section may narrow best-of-N to the judged
+successes. See :mod:`.matts`.
 """
 
 from .contrast import ContrastExtractor
 from .matts import Aggregation, MaTTS, Mode, ScalingResult, mark_refinements
 from .rollout import Rollout, RolloutError, RolloutRequest, run_parallel
-from .select import BestOfN, Selection, fallback_index, parse_index
+from .select import BestOfN, Selection, candidates, fallback_index, parse_index
 
 __all__ = [
     "Aggregation",
@@ -23,6 +24,7 @@ __all__ = [
     "RolloutRequest",
     "ScalingResult",
     "Selection",
+    "candidates",
     "fallback_index",
     "mark_refinements",
     "parse_index",

@@ -33,7 +33,7 @@ from typing import Literal
 
 from ..assemble import for_call, make_extractor
 from ..bank import ReasoningBank
-from ..config import ExtractSettings
+from ..config import ExtractSettings, ScaleSettings, SelectAmong
 from ..extract.items import ExtractionResult
 from ..learning.redaction import collect_values
 from ..llm import LLM
@@ -74,7 +74,9 @@ class ScalingResult:
 
 class MaTTS:
     """Scale one task over ``k`` attempts with ``bank``'s memory; ``llm`` is the backbone that
-    selects (best-of-N) and contrasts."""
+    selects (best-of-N) and contrasts. ``select_among`` (see :mod:`.select`) defaults to the bank
+    preset's ``scale`` section; it acts on verdicts, so without memory (``aggregation="none"``:
+    nothing is judged) it changes nothing."""
 
     def __init__(
         self,
@@ -85,6 +87,7 @@ class MaTTS:
         k: int = 3,
         aggregation: Aggregation = "matts",
         max_concurrency: int | None = None,
+        select_among: SelectAmong | None = None,
     ) -> None:
         if mode not in ("parallel", "sequential"):
             raise ValueError(f"unknown scaling mode {mode!r}; expected 'parallel' or 'sequential'")
@@ -104,6 +107,12 @@ class MaTTS:
         # The bank's extract section (without a bank, its defaults); contrast keeps its own max_items.
         # The selector and the self-contrast extractor take its timeouts too (issue 25, item 12).
         x = p.extract if p is not None else ExtractSettings()
+        # What best-of-N chooses among: the bank's scale section (without a bank, its defaults),
+        # unless given here.
+        scale = p.scale if p is not None else ScaleSettings()
+        self.select_among: SelectAmong = select_among if select_among is not None else scale.select_among
+        if self.select_among not in ("all", "successes"):
+            raise ValueError(f"unknown select_among {self.select_among!r}; expected 'all' or 'successes'")
         self.selector = BestOfN(for_call(llm, "selector", "extract", x))
         contrast_llm = for_call(llm, "self-contrast extractor", "extract", x)
         self.contrast = ContrastExtractor(contrast_llm, **x.model_dump(include=set(CONTRAST_SETTINGS)))
@@ -153,7 +162,9 @@ class MaTTS:
             return Selection(len(result.trajectories) - 1, "last", "the last pass", "", "", Usage())
         found = self._found(result.trajectories)
         redacted = self._redacted(result.trajectories)
-        picked = self.selector.select(self._redacted_text(query, found), redacted, result.verdicts)
+        picked = self.selector.select(
+            self._redacted_text(query, found), redacted, result.verdicts, among=self.select_among
+        )
         r = functools.partial(self._redacted_text, found=found)
         return dataclasses.replace(
             picked, analysis=r(picked.analysis), note=r(picked.note), raw=r(picked.raw)

@@ -7,14 +7,23 @@ efficiency, loops, error severity, overall quality. It answers JSON with a
 one retry) or an index out of range, the choice falls back to a deterministic
 rule, stated in the result: the highest judged p(success) (a success label
 first), then the fewest steps, then the first.
+
+With ``among="successes"`` (the preset's ``scale.select_among``) the selector is
+shown only the trajectories the judge called a success, when there is one; a
+single success is chosen without a model call (``by="success"``), and with none
+every trajectory is shown, as with ``"all"``. An abstained or missing verdict is
+not a success. The result's index is always into the full list, and
+``candidates`` says which trajectories the choice was made among (the selector's
+analysis numbers them 1, 2 ... in that order).
 """
 
 from __future__ import annotations
 
 from collections.abc import Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from typing import Any, Literal
 
+from ..config import SelectAmong
 from ..llm import LLM, Message
 from ..llm.ask import ask_parsed
 from ..models import Trajectory, Usage, Verdict
@@ -33,12 +42,17 @@ SELECTION_SCHEMA: dict[str, Any] = {
 
 @dataclass(frozen=True)
 class Selection:
-    index: int  # 0-based
-    by: Literal["selector", "fallback", "last"]  # "last": sequential scaling answers with its last pass
+    index: int  # 0-based, into all the trajectories
+    # "success": the only trajectory judged a success (select_among "successes"; no model call);
+    # "last": sequential scaling answers with its last pass
+    by: Literal["selector", "fallback", "success", "last"]
     analysis: str
     note: str  # why the fallback was used ("" when the selector chose)
     raw: str
     usage: Usage
+    # The trajectories the choice was made among (0-based, in the order shown); () when no choice
+    # among trajectories was made (sequential scaling's last pass, a record from before the field).
+    candidates: tuple[int, ...] = ()
 
 
 def parse_index(text: str, n: int) -> tuple[int, str] | None:
@@ -71,6 +85,18 @@ def fallback_index(trajectories: Sequence[Trajectory], verdicts: Sequence[Verdic
     return min(range(len(trajectories)), key=key)
 
 
+def candidates(n: int, verdicts: Sequence[Verdict | None], among: SelectAmong) -> list[int]:
+    """The trajectories best-of-N chooses among (0-based): all ``n``, or with ``among="successes"``
+    those judged a success when at least one is (abstained and missing verdicts are not)."""
+    if among not in ("all", "successes"):
+        raise ValueError(f"unknown select_among {among!r}; expected 'all' or 'successes'")
+    everything = list(range(n))
+    if among == "all":
+        return everything
+    wins = [i for i in everything if i < len(verdicts) and (v := verdicts[i]) is not None and v.success]
+    return wins or everything
+
+
 class BestOfN:
     def __init__(self, llm: LLM, *, temperature: float = 0.0, max_tokens: int | None = 400) -> None:
         self.llm = llm
@@ -92,13 +118,36 @@ class BestOfN:
         ]
 
     def select(
-        self, query: str, trajectories: Sequence[Trajectory], verdicts: Sequence[Verdict | None] = ()
+        self,
+        query: str,
+        trajectories: Sequence[Trajectory],
+        verdicts: Sequence[Verdict | None] = (),
+        *,
+        among: SelectAmong = "all",
     ) -> Selection:
-        n = len(trajectories)
-        if n == 0:
+        """The answer among ``trajectories``: among all of them, or (``among="successes"``) among
+        those judged a success when any is; the index is into ``trajectories`` either way."""
+        if not trajectories:
             raise ValueError("best-of-N needs at least one trajectory")
-        if n == 1:
-            return Selection(0, "selector", "only one trajectory", "", "", Usage())
+        shown = candidates(len(trajectories), verdicts, among)
+        if len(shown) == 1:
+            if len(trajectories) == 1:
+                return Selection(0, "selector", "only one trajectory", "", "", Usage(), (0,))
+            return Selection(
+                shown[0], "success", "the only trajectory judged a success", "", "", Usage(), tuple(shown)
+            )
+        picked = self._select(
+            query,
+            [trajectories[i] for i in shown],
+            [verdicts[i] if i < len(verdicts) else None for i in shown],
+        )
+        return replace(picked, index=shown[picked.index], candidates=tuple(shown))
+
+    def _select(
+        self, query: str, trajectories: Sequence[Trajectory], verdicts: Sequence[Verdict | None]
+    ) -> Selection:
+        """The selector's pick among two or more trajectories (or the fallback's), indexed into them."""
+        n = len(trajectories)
         answer = ask_parsed(
             self.llm,
             self.messages(query, trajectories),
