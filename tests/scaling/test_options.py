@@ -1,6 +1,7 @@
-"""MaTTS's options of the preset's ``scale`` section, on fakes: best-of-N among the judged
-successes only (``select_among``). A fake judge reads the label each scripted rollout wrote in its
-last step, so the tests say which attempt the judge calls what."""
+"""MaTTS's two options of the preset's ``scale`` section, on fakes: best-of-N among the judged
+successes only (``select_among``), and sequential refinement that stops at the first pass judged a
+success (``stop_on_success``). A fake judge reads the label each scripted rollout wrote in its last
+step, so the tests say which attempt the judge calls what."""
 
 from __future__ import annotations
 
@@ -16,11 +17,12 @@ from reasoningbank.config import get_preset
 from reasoningbank.embed import HashEmbedder
 from reasoningbank.llm import Message, ScriptedLLM
 from reasoningbank.models import Step, Trajectory, Usage, Verdict
-from reasoningbank.scaling import BestOfN, MaTTS, RolloutRequest, candidates
+from reasoningbank.scaling import BestOfN, MaTTS, RolloutRequest, ScalingResult, candidates
 from reasoningbank.stores import InMemoryStore
 
 QUERY = 'Enter "Ada" into the text field and press Submit.'
 SELECTOR = "You compare several trajectories"
+REFINER = "learn from its own past"
 
 
 class LabelJudge:
@@ -77,6 +79,17 @@ def parallel(labels: Sequence[str], log: list[str] | None = None) -> Any:
         if log is not None:
             log.append(f"rollout {r.attempt}")
         return Trajectory(task_id="t:1", query=QUERY, steps=[step(r.attempt, labels[r.attempt])])
+
+    return rollout
+
+
+def sequential(labels: Sequence[str], log: list[str]) -> Any:
+    """A sequential rollout: pass j adds one step, judged ``labels[j]``, to the episode so far."""
+
+    def rollout(r: RolloutRequest) -> Trajectory:
+        log.append(f"rollout {r.attempt}")
+        before = r.previous.steps if r.previous is not None else []
+        return Trajectory(task_id="t:1", query=QUERY, steps=[*before, step(r.attempt, labels[r.attempt])])
 
     return rollout
 
@@ -160,10 +173,57 @@ def test_candidates(labels: list[str | None], among: str, expected: list[int]) -
     assert candidates(3, verdicts, among) == expected  # type: ignore[arg-type]
 
 
-def test_the_setting_comes_from_the_preset_unless_given_and_is_checked() -> None:
-    b, llm, _ = setup(select_among="successes")
-    assert MaTTS(b, llm).select_among == "successes"
-    assert MaTTS(b, llm, select_among="all").select_among == "all"
+def test_the_settings_come_from_the_preset_unless_given_and_are_checked() -> None:
+    b, llm, _ = setup(select_among="successes", stop_on_success=True)
+    assert (MaTTS(b, llm).select_among, MaTTS(b, llm).stop_on_success) == ("successes", True)
+    given = MaTTS(b, llm, select_among="all", stop_on_success=False)
+    assert (given.select_among, given.stop_on_success) == ("all", False)
     assert MaTTS(None, llm, aggregation="none").select_among == "all"  # no bank: the defaults
     with pytest.raises(ValueError, match="unknown select_among 'best'"):
         MaTTS(b, llm, select_among="best")  # type: ignore[arg-type]
+
+
+# --------------------------------------------------------------------------- stop_on_success
+
+
+def test_sequential_stops_after_the_pass_judged_a_success_and_never_plays_the_next() -> None:
+    b, llm, log = setup(stop_on_success=True)
+    result = MaTTS(b, llm, mode="sequential", k=3).run(
+        "t:1", QUERY, sequential(["failure", "success", "failure"], log)
+    )
+    assert log == ["rollout 0", "judge 1", "rollout 1", "judge 2"]  # each pass judged as it ends
+    assert (result.attempts, result.stopped) == (2, "success")
+    assert [v.label for v in result.verdicts if v] == ["failure", "success"]
+    assert result.judge_usage.calls == 2 and result.judge_usage.prompt_tokens == 20
+    s = result.selection
+    assert (s.index, s.by, s.analysis) == (1, "last", "the pass judged a success")
+    (report,) = result.learned  # memory learns the two passes that ran
+    extraction = [c for c in llm.calls if REFINER in c.messages[0]["content"]][-1].messages[1]["content"]
+    assert "[re-check 1] attempt 1 judged success" in extraction and "attempt 2" not in extraction
+    assert b.store.get("default", report.experience_id).trajectory == result.trajectories[1]
+
+
+@pytest.mark.parametrize(
+    ("labels", "stop"),
+    [(["failure", "failure", "failure"], True), (["failure", "failure", "success"], True),
+     (["success", "failure", "failure"], False)],
+)  # fmt: skip
+def test_every_pass_runs_when_none_succeeds_early_or_the_option_is_off(labels: list[str], stop: bool) -> None:
+    b, llm, log = setup(stop_on_success=stop)
+    result = MaTTS(b, llm, mode="sequential", k=3).run("t:1", QUERY, sequential(labels, log))
+    assert (result.attempts, result.stopped) == (3, "k")
+    assert [v.label for v in result.verdicts if v] == labels and result.judge_usage.calls == 3
+    assert result.selection.index == 2 and result.answer == result.trajectories[-1]
+    if not stop:  # today's order: every pass, then the judge on each, the last pass the answer
+        assert log == ["rollout 0", "rollout 1", "rollout 2", "judge 1", "judge 2", "judge 3"]
+
+
+def test_vanilla_learns_each_pass_that_ran_and_no_memory_never_stops() -> None:
+    b, llm, log = setup(stop_on_success=True)
+    vanilla = MaTTS(b, llm, mode="sequential", k=3, aggregation="vanilla")
+    result: ScalingResult = vanilla.run("t:1", QUERY, sequential(["success", "failure", "failure"], log))
+    assert (result.attempts, len(result.learned), b.store.count("default")) == (1, 1, 1)
+    log.clear()
+    bare = MaTTS(None, llm, mode="sequential", k=3, aggregation="none", stop_on_success=True)
+    result = bare.run("t:1", QUERY, sequential(["success", "success", "success"], log))
+    assert (result.attempts, result.stopped, log) == (3, "k", ["rollout 0", "rollout 1", "rollout 2"])

@@ -5,11 +5,11 @@ the rendered memory and, for sequential scaling, a re-check instruction in; a
 trajectory out; each call owns its environment). :meth:`MaTTS.run` returns the
 trajectories, their verdicts, the best-of-N (or last-pass) answer and what was
 learned. The bank preset's ``scale`` section may narrow best-of-N to the judged
-successes. See :mod:`.matts`.
+successes and stop sequential refinement at one. See :mod:`.matts`.
 """
 
 from .contrast import ContrastExtractor
-from .matts import Aggregation, MaTTS, Mode, ScalingResult, mark_refinements
+from .matts import Aggregation, MaTTS, Mode, ScalingResult, StopReason, mark_refinements
 from .rollout import Rollout, RolloutError, RolloutRequest, run_parallel
 from .select import BestOfN, Selection, candidates, fallback_index, parse_index
 
@@ -24,6 +24,7 @@ __all__ = [
     "RolloutRequest",
     "ScalingResult",
     "Selection",
+    "StopReason",
     "candidates",
     "fallback_index",
     "mark_refinements",

@@ -12,7 +12,11 @@ let the comparison between them feed memory.
   (the paper's careful first re-check instruction, then short "check again"
   ones). The last pass is the answer. ``matts`` extracts from the whole episode
   with the re-check notes marked (origin ``refinement``); ``vanilla`` learns
-  from every pass on its own; ``none`` as above.
+  from every pass on its own; ``none`` as above. The passes are judged once the
+  last has run; with ``stop_on_success`` each is judged as soon as it is played,
+  the episode stops at the first pass judged a success (it is the answer), the
+  later passes are never run, and memory learns from the passes that ran
+  (``ScalingResult.stopped`` says why the episode ended).
 
 k = 1 is no scaling: one rollout, learned as ``ReasoningBank.learn`` would.
 Nothing here knows a benchmark: the rollout function owns the agent and its
@@ -46,6 +50,9 @@ from .select import BestOfN, Selection
 
 Mode = Literal["parallel", "sequential"]
 Aggregation = Literal["matts", "vanilla", "none"]
+# Why the attempts ended: "k", all k of them ran; "success", sequential scaling stopped after a pass
+# the judge called a success (stop_on_success), before the k-th.
+StopReason = Literal["k", "success"]
 
 
 @dataclass
@@ -61,6 +68,12 @@ class ScalingResult:
     judge_usage: Usage = field(default_factory=Usage)
     extraction_usage: Usage = field(default_factory=Usage)
     seconds: float = 0.0
+    stopped: StopReason = "k"
+
+    @property
+    def attempts(self) -> int:
+        """How many attempts ran: k, or fewer when sequential scaling stopped on a success."""
+        return len(self.trajectories)
 
     @property
     def answer(self) -> Trajectory:
@@ -74,9 +87,9 @@ class ScalingResult:
 
 class MaTTS:
     """Scale one task over ``k`` attempts with ``bank``'s memory; ``llm`` is the backbone that
-    selects (best-of-N) and contrasts. ``select_among`` (see :mod:`.select`) defaults to the bank
-    preset's ``scale`` section; it acts on verdicts, so without memory (``aggregation="none"``:
-    nothing is judged) it changes nothing."""
+    selects (best-of-N) and contrasts. ``select_among`` (see :mod:`.select`) and
+    ``stop_on_success`` (above) default to the bank preset's ``scale`` section; both act on
+    verdicts, so without memory (``aggregation="none"``: nothing is judged) neither changes anything."""
 
     def __init__(
         self,
@@ -88,6 +101,7 @@ class MaTTS:
         aggregation: Aggregation = "matts",
         max_concurrency: int | None = None,
         select_among: SelectAmong | None = None,
+        stop_on_success: bool | None = None,
     ) -> None:
         if mode not in ("parallel", "sequential"):
             raise ValueError(f"unknown scaling mode {mode!r}; expected 'parallel' or 'sequential'")
@@ -107,10 +121,11 @@ class MaTTS:
         # The bank's extract section (without a bank, its defaults); contrast keeps its own max_items.
         # The selector and the self-contrast extractor take its timeouts too (issue 25, item 12).
         x = p.extract if p is not None else ExtractSettings()
-        # What best-of-N chooses among: the bank's scale section (without a bank, its defaults),
-        # unless given here.
+        # What best-of-N chooses among and whether refinement stops at a success: the bank's scale
+        # section (without a bank, its defaults), unless given here.
         scale = p.scale if p is not None else ScaleSettings()
         self.select_among: SelectAmong = select_among if select_among is not None else scale.select_among
+        self.stop_on_success = stop_on_success if stop_on_success is not None else scale.stop_on_success
         if self.select_among not in ("all", "successes"):
             raise ValueError(f"unknown select_among {self.select_among!r}; expected 'all' or 'successes'")
         self.selector = BestOfN(for_call(llm, "selector", "extract", x))
@@ -159,7 +174,8 @@ class MaTTS:
         """The answer's pick. The selector sees the redacted attempts; its analysis, note and raw
         reply are redacted as well before they are returned (a selector may quote a secret)."""
         if self.mode != "parallel":
-            return Selection(len(result.trajectories) - 1, "last", "the last pass", "", "", Usage())
+            why = "the pass judged a success" if result.stopped == "success" else "the last pass"
+            return Selection(len(result.trajectories) - 1, "last", why, "", "", Usage())
         found = self._found(result.trajectories)
         redacted = self._redacted(result.trajectories)
         picked = self.selector.select(
@@ -193,16 +209,20 @@ class MaTTS:
         if self.bank is not None and self.aggregation != "none":
             memory = self.bank.retrieve(query, task_id=task_id)
         block = self.bank.render(memory) if self.bank is not None and memory else ""
+        stopped: StopReason = "k"
         if self.mode == "parallel":
             requests = [RolloutRequest(task_id, query, block, attempt=i) for i in range(self.k)]
             trajectories = run_parallel(rollout, requests, self.max_concurrency)
+            verdicts, judge_usage = self._judge(trajectories)
+        elif self._stops():
+            trajectories, verdicts, judge_usage, stopped = self._until_success(task_id, query, block, rollout)
         else:
             trajectories = self._sequential(task_id, query, block, rollout)
-        verdicts, judge_usage = self._judge(trajectories)
+            verdicts, judge_usage = self._judge(trajectories)
         pending = Selection(0, "fallback", "", "not selected yet", "", Usage())
         result = ScalingResult(
             task_id, self.mode, self.aggregation, trajectories, verdicts, pending, memory,
-            judge_usage=judge_usage,
+            judge_usage=judge_usage, stopped=stopped,
         )  # fmt: skip
         if select:
             result.selection = self._select(query, result)
@@ -213,16 +233,44 @@ class MaTTS:
         """``run`` in a worker thread."""
         return await asyncio.to_thread(self.run, task_id, query, rollout)
 
+    def _pass(self, task_id: str, query: str, block: str, rollout: Rollout, out: list[Trajectory]) -> None:
+        """Play the next sequential pass (the first, or a re-check of the episode so far ``out``)."""
+        j = len(out)
+        if j == 0:
+            out.append(rollout(RolloutRequest(task_id, query, block, attempt=0)))
+            return
+        name = "matts_sequential_first" if j == 1 else "matts_sequential_followup"
+        instruction = get_prompt(name).render()
+        request = RolloutRequest(task_id, query, block, attempt=j, instruction=instruction, previous=out[-1])
+        out.append(rollout(request))
+
     def _sequential(self, task_id: str, query: str, block: str, rollout: Rollout) -> list[Trajectory]:
-        first = get_prompt("matts_sequential_first").render()
-        again = get_prompt("matts_sequential_followup").render()
-        out = [rollout(RolloutRequest(task_id, query, block, attempt=0))]
-        for j in range(1, self.k):
-            request = RolloutRequest(
-                task_id, query, block, attempt=j, instruction=first if j == 1 else again, previous=out[-1]
-            )
-            out.append(rollout(request))
+        out: list[Trajectory] = []
+        for _ in range(self.k):
+            self._pass(task_id, query, block, rollout, out)
         return out
+
+    def _stops(self) -> bool:
+        """True when sequential passes stop at a judged success (there is a judge to say so)."""
+        return self.stop_on_success and self.bank is not None and self.aggregation != "none"
+
+    def _until_success(
+        self, task_id: str, query: str, block: str, rollout: Rollout
+    ) -> tuple[list[Trajectory], list[Verdict | None], Usage, StopReason]:
+        """Sequential passes, each judged as soon as it is played (by the same judge, its usage
+        counted), until one is judged a success or k have run; the later passes never run."""
+        assert self.bank is not None
+        out: list[Trajectory] = []
+        verdicts: list[Verdict | None] = []
+        usage = Usage()
+        while len(out) < self.k:
+            self._pass(task_id, query, block, rollout, out)
+            verdict, used = self.bank.learner.verdict(out[-1], found=self._found(out))
+            verdicts.append(verdict)
+            usage = usage + used
+            if verdict.success and len(out) < self.k:
+                return out, verdicts, usage, "success"
+        return out, verdicts, usage, "k"
 
     def _judge(self, trajectories: Sequence[Trajectory]) -> tuple[list[Verdict | None], Usage]:
         if self.bank is None or self.aggregation == "none":
