@@ -8,7 +8,7 @@ from pathlib import Path
 
 import pytest
 
-from reasoningbank.bench.records import TaskRecord
+from reasoningbank.bench.records import TaskRecord, read_task_records
 from reasoningbank.bench.rundir import read_records
 from reasoningbank.bench.scaled import EnvPool, pass1_pick
 from reasoningbank.bench.settings import ScalingSettings
@@ -62,6 +62,7 @@ def test_parallel_scaling_records_every_rollout_and_learns_once(tmp_path: Path) 
             assert r.scaled is not None and r.scaled.k == 3 and len(r.scaled.rollouts) == 3
             assert r.success == (r.scaled.rollouts[r.scaled.selected].score >= 1.0)
             assert r.scaled.pass1 == pass1_pick(r.task_id, 3)
+            assert r.scaled.candidates == [0, 1, 2] and r.scaled.stopped == "k"  # the defaults: all
     none_recs = [TaskRecord.model_validate(r) for r in read_records(run_dir / "none" / "records.jsonl")]
     assert all(r.scaled and r.scaled.aggregation == "none" and r.judge_label is None for r in none_recs)
     with SQLiteStore(run_dir / "reasoningbank" / "bank.db") as store:
@@ -179,3 +180,68 @@ def test_cli_scaling_flags_reach_the_run_settings(tmp_path: Path, monkeypatch: p
     assert main(argv) == 2
     (settings,) = seen
     assert settings.scaling == ScalingSettings("sequential", k=2, max_concurrency=1)  # type: ignore[attr-defined]
+
+
+def test_sequential_scaling_with_stop_on_success_plays_no_pass_after_a_judged_success(tmp_path: Path) -> None:
+    from reasoningbank.bench.runner import run_stream
+    from reasoningbank.bench.settings import RunSettings
+    from reasoningbank.config import get_preset
+    from reasoningbank.embed import HashEmbedder
+
+    llm = ScriptedLLM(default=scaled_respond)
+    stops = get_preset("paper").with_overrides({"scale": {"stop_on_success": True}})
+    settings = RunSettings(
+        preset=stops, max_steps=4, progress=False, scaling=ScalingSettings("sequential", k=3)
+    )
+    run_stream(FamilyEnv, TASKS, ["none", "reasoningbank"], llm, HashEmbedder(), tmp_path / "run", settings)
+    recs = read_task_records(tmp_path / "run" / "reasoningbank" / "records.jsonl")
+    for r in recs:  # the judge calls every "name" pass a success, every other a failure
+        assert r.scaled is not None and r.scaled.k == 3 and r.scaled.selected_by == "last"
+        ran = 1 if r.family == "name" else 3
+        assert len(r.scaled.rollouts) == ran and r.scaled.selected == ran - 1
+        assert r.scaled.stopped == ("success" if ran == 1 else "k")
+        assert r.scaled.pass1 == min(pass1_pick(r.task_id, 3), ran - 1) and r.scaled.candidates == []
+    judged = [c for c in llm.calls if role(c.messages) == "judge"]
+    assert len(judged) == sum(len(r.scaled.rollouts) for r in recs if r.scaled)  # once per pass played
+    bare = read_task_records(tmp_path / "run" / "none" / "records.jsonl")
+    assert all(r.scaled and len(r.scaled.rollouts) == 3 and r.scaled.stopped == "k" for r in bare)  # no judge
+
+
+def test_a_pending_scaled_task_from_before_the_options_resumes(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    from reasoningbank.bench import runner as runner_mod
+
+    real_append = runner_mod.append_record
+
+    def crash_on_the_second_record(path: Path, record: dict[str, object]) -> None:
+        if path.name == "records.jsonl" and record["index"] == 1:
+            raise OSError("disk went away")
+        real_append(path, record)
+
+    monkeypatch.setattr(runner_mod, "append_record", crash_on_the_second_record)
+    scaling = ScalingSettings("parallel", k=2)
+    with pytest.raises(OSError, match="disk went away"):
+        run(tmp_path, ScriptedLLM(default=scaled_respond), methods=["reasoningbank"], scaling=scaling)
+    monkeypatch.setattr(runner_mod, "append_record", real_append)
+    pending_path = tmp_path / "run" / "reasoningbank" / "pending.json"
+    pending = json.loads(pending_path.read_text())
+    assert pending["selection_candidates"] == [0, 1] and pending["stopped"] == "k"
+    old = {k: v for k, v in pending.items() if k not in ("selection_candidates", "stopped")}
+    pending_path.write_text(json.dumps(old))  # as a run before the options wrote it
+    run(tmp_path, ScriptedLLM(default=scaled_respond), methods=["reasoningbank"], scaling=scaling)
+    recs = read_task_records(tmp_path / "run" / "reasoningbank" / "records.jsonl")
+    assert [r.index for r in recs] == list(range(len(TASKS)))
+    resumed = recs[1].scaled
+    assert resumed is not None and (resumed.candidates, resumed.stopped) == ([], "k")
+    assert resumed.selected == old["selected"] and len(resumed.rollouts) == 2
+
+
+def test_the_committed_scaled_runs_still_read() -> None:
+    root = Path(__file__).resolve().parents[2] / "benchmarks" / "runs"
+    for name in ("matts-parallel-k3", "matts-sequential-k3"):
+        recs = read_task_records(root / name / "reasoningbank" / "records.jsonl")
+        assert recs and all(r.scaled is not None for r in recs)
+        for s in (r.scaled for r in recs if r.scaled is not None):
+            assert (s.candidates, s.stopped, len(s.rollouts)) == ([], "k", s.k)
+            assert s.pass_at_1 == (s.rollouts[s.pass1].score >= 1.0)

@@ -162,16 +162,24 @@ class RolloutRecord(_Part):
 
 class ScaledRecord(_Part):
     """How a task was scaled: the rollouts, which answered (best-of-N or the last pass), and a
-    seeded random pick for Pass@1."""
+    seeded random pick for Pass@1.
+
+    ``k`` is the run's factor; ``rollouts`` holds the attempts that ran, fewer than k when
+    sequential scaling stopped at a pass judged a success (``stopped == "success"``). Then a Pass@1
+    pick past the last pass reads the last pass: the episode's answer stood from there on.
+    """
 
     mode: str
     k: int
     aggregation: str
     rollouts: list[RolloutRecord]
     selected: int
-    selected_by: str
+    selected_by: str  # selector, fallback, success (the only judged success) or last
     selection_note: str = ""
     pass1: int
+    # Added with the scale section (older lines: every rollout shown, every pass run).
+    candidates: list[int] = Field(default_factory=list)  # the rollouts best-of-N chose among
+    stopped: str = "k"  # "k": all k attempts ran; "success": stopped at a pass judged a success
 
     @property
     def pass_at_1(self) -> bool:
@@ -267,6 +275,8 @@ class PendingScaled(_Record):
     selected: int
     selected_by: str
     selection_note: str = ""
+    selection_candidates: list[int] = Field(default_factory=list)
+    stopped: str = "k"
     memory_ids: list[str] = Field(default_factory=list)
     memory_titles: list[str] = Field(default_factory=list)
     action_usage: Usage = Field(default_factory=Usage)

@@ -12,7 +12,9 @@
 * :class:`ScaledTasks` runs one task of one method: play, save the pending
   result, learn (unless a crash already learned it), and make the record
   (:func:`~.task_record.build_task_record`) with every rollout's score, the
-  answer (best-of-N or the last pass) and a seeded random pick for Pass@1.
+  answer (best-of-N or the last pass), the rollouts best-of-N chose among, why
+  the attempts ended (all k, or a sequential pass judged a success, with the
+  bank preset's ``scale.stop_on_success``) and a seeded random pick for Pass@1.
 """
 
 from __future__ import annotations
@@ -165,7 +167,7 @@ class ScaledTasks:
             dataclasses.replace(update, recovered=recovered),
             learn_seconds=time.perf_counter() - started,
             memory_size=st.method.memory_size(),
-            scaled=_scaled_info(task, pending, result),
+            scaled=_scaled_info(task, pending, result, matts.k),
         )
 
     def _play(self, matts: MaTTS, index: int, task: TaskSpec) -> PendingScaled:
@@ -189,6 +191,8 @@ class ScaledTasks:
             selected=result.selection.index,
             selected_by=result.selection.by,
             selection_note=result.selection.note,
+            selection_candidates=list(result.selection.candidates),
+            stopped=result.stopped,
             memory_ids=[it.id for it in result.memory],
             memory_titles=[it.title for it in result.memory],
             action_usage=action,
@@ -209,16 +213,20 @@ class ScaledTasks:
 
 
 def _result(p: PendingScaled, matts: MaTTS) -> ScalingResult:
-    selection = Selection(p.selected, p.selected_by, "", p.selection_note, "", p.selection_usage)  # type: ignore[arg-type]
+    selection = Selection(
+        p.selected, p.selected_by, "", p.selection_note, "", p.selection_usage,  # type: ignore[arg-type]
+        tuple(p.selection_candidates),
+    )  # fmt: skip
     memory: list[MemoryItem] = []
     return ScalingResult(
         p.task_id, matts.mode, matts.aggregation, p.trajectories, p.verdicts, selection, memory,
-        judge_usage=p.judge_usage,
+        judge_usage=p.judge_usage, stopped=p.stopped,  # type: ignore[arg-type]
     )  # fmt: skip
 
 
-def _scaled_info(task: TaskSpec, p: PendingScaled, result: ScalingResult) -> ScaledRecord:
-    k = len(p.trajectories)
+def _scaled_info(task: TaskSpec, p: PendingScaled, result: ScalingResult, k: int) -> ScaledRecord:
+    """The record's scaling part; ``k`` is the run's factor (more than the attempts that ran when
+    sequential scaling stopped at a success: a Pass@1 pick past them reads the last pass)."""
     return ScaledRecord(
         mode=result.mode,
         k=k,
@@ -235,5 +243,7 @@ def _scaled_info(task: TaskSpec, p: PendingScaled, result: ScalingResult) -> Sca
         selected=p.selected,
         selected_by=p.selected_by,
         selection_note=p.selection_note,
-        pass1=pass1_pick(task.task_id, k),
+        pass1=min(pass1_pick(task.task_id, k), len(p.trajectories) - 1),
+        candidates=p.selection_candidates,
+        stopped=p.stopped,
     )
