@@ -348,3 +348,20 @@ def test_cli_bench_a_learner_model_judges_and_extracts_while_the_local_model_act
     roles = {c.messages[0]["content"].split("\n", 1)[0][:20] for c in learner.calls}
     assert learner.calls and not any(r.startswith("You are an agent") for r in roles)
     assert json.loads((run_dir / "run.json").read_text())["learner_model"] == "openai/gpt-4o-mini"
+
+
+def test_cli_bench_matts_options_set_the_scale_section_and_need_scaling(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]
+) -> None:
+    _fake_model(monkeypatch)
+    argv = ["bench", "miniwob", "--embedder", "hash", "--no-progress", "--tasks", "name", "--episodes", "1"]
+    argv += ["--methods", "none"]
+    assert main([*argv, "--stop-on-success", "--run-dir", str(tmp_path / "a")]) == 2
+    assert "use them with --scaling" in capsys.readouterr().err and not (tmp_path / "a").exists()
+    run_dir = tmp_path / "b"
+    scaled = ["--scaling", "parallel", "--k", "2", "--select-among", "successes", "--run-dir", str(run_dir)]
+    assert main([*argv, *scaled]) == 0
+    preset = json.loads((run_dir / "run.json").read_text())["preset"]
+    assert preset["scale"] == {"select_among": "successes", "stop_on_success": False}
+    assert main([*argv, *scaled[:4], "--run-dir", str(run_dir)]) == 2  # resumed without it: refused
+    assert "scale" in capsys.readouterr().err

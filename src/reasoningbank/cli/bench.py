@@ -28,7 +28,7 @@ from ..bench.rundir import LESSONS
 from ..bench.runner import run_stream
 from ..bench.settings import BENCH_PRESET, RunSettings, ScalingSettings
 from ..bench.stream import check_families, make_stream
-from ..config import PRESETS
+from ..config import PRESETS, Preset, get_preset
 from ..embed import Embedder
 from ..lessons import Lesson, LessonFileError, read_lessons
 from . import bench_llm, bench_review
@@ -156,6 +156,19 @@ def _add_learning_options(p: argparse.ArgumentParser) -> None:
         "one local model server)",
     )
     p.add_argument(
+        "--select-among",
+        choices=("all", "successes"),
+        default=None,
+        help="with --scaling parallel: best-of-N chooses among all rollouts (the paper) or only those "
+        "judged a success when there is one (preset key scale.select_among)",
+    )
+    p.add_argument(
+        "--stop-on-success",
+        action="store_true",
+        help="with --scaling sequential: stop after the first pass judged a success (preset key "
+        "scale.stop_on_success)",
+    )
+    p.add_argument(
         "--learner-model",
         metavar="MODEL",
         help="judge and extract with this LiteLLM model (e.g. a strong hosted one) while the agent "
@@ -192,6 +205,22 @@ def _miniwob_tasks(args: argparse.Namespace, supported: Sequence[str]) -> list[T
     return make_stream(families, args.episodes, seed=args.seed, order=args.order)
 
 
+def _miniwob_preset(args: argparse.Namespace) -> str | Preset:
+    """The run's preset: ``--preset`` (or the bench's), with the MaTTS options given on the command
+    line over its ``scale`` section (the manifest records the result, so a resume compares it)."""
+    name = getattr(args, "preset", None) or BENCH_PRESET
+    scale: dict[str, Any] = {}
+    if getattr(args, "select_among", None):
+        scale["select_among"] = args.select_among
+    if getattr(args, "stop_on_success", False):
+        scale["stop_on_success"] = True
+    if not scale:
+        return name
+    if not args.scaling:
+        raise CLIError("--select-among and --stop-on-success change MaTTS: use them with --scaling")
+    return get_preset(name).with_overrides({"scale": scale})
+
+
 def _miniwob_settings(args: argparse.Namespace) -> RunSettings:
     model = getattr(args, "model", None)
     local = not model
@@ -209,7 +238,7 @@ def _miniwob_settings(args: argparse.Namespace) -> RunSettings:
 
     return RunSettings(
         model=model or args.local_model,
-        preset=getattr(args, "preset", None) or BENCH_PRESET,
+        preset=_miniwob_preset(args),
         max_steps=args.max_steps,
         agent_kwargs=agent_kwargs,
         progress=not args.no_progress,
