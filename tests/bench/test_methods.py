@@ -266,3 +266,22 @@ def test_baselines_share_the_judge_but_keep_their_own_storage() -> None:
     )
     assert isinstance(rb, BankMethod)
     assert rb.bank.preset.consolidate.mode == "merge" and rb.bank.preset.track.retire
+
+
+def test_compact_experience_keeps_each_judged_success_as_goal_actions_result(tmp_path: Path) -> None:
+    from reasoningbank.bench.methods import with_failures
+    from tests.bench.fakes import respond as fake_respond
+    from tests.bench.fakes import run as run_fake
+
+    res = run_fake(tmp_path, ScriptedLLM(default=fake_respond), methods=["none", "experience"])
+    recs = res.records["experience"]
+    learned = {r.family: r.items_learned for r in recs}
+    assert learned["city"] == [] and learned["zip"] == []  # judged failures: nothing stored
+    store = SQLiteStore(tmp_path / "run" / "experience" / "bank.db")
+    contents = [it.content for exp in store.list("default") for it in exp.items]
+    assert contents and all(c.startswith('**Task:** Enter name "Ada') for c in contents)
+    assert all(
+        '1: type(2, "Ada' in c and "**Result:** the episode ended (done) after 2 steps." in c
+        for c in contents
+    )
+    assert with_failures("experience") == "experience"  # successes only, by design

@@ -6,6 +6,7 @@ they differ only in what is stored:
 
 * ``none`` — no memory: no judge, no extraction, empty prompt block;
 * ``synapse`` — the formatted trajectory itself, one item, no extraction call;
+* ``experience`` — a compact record of each judged success (goal, actions, result; ExpRAG-style);
 * ``awm`` — workflows induced by the LLM (:mod:`.awm`);
 * ``reasoningbank`` — the core extractor's strategy/lesson items.
 
@@ -51,9 +52,11 @@ from ..stores.base import Store
 from .awm import WorkflowExtractor
 from .records import LearnRecord
 from .settings import BENCH_PRESET
-from .synapse import TrajectoryExtractor
+from .synapse import CompactExperienceExtractor, TrajectoryExtractor
 
-Kind = Literal["none", "synapse", "awm", "reasoningbank", "curated", "empty", "filler", "irrelevant"]
+Kind = Literal[
+    "none", "synapse", "experience", "awm", "reasoningbank", "curated", "empty", "filler", "irrelevant"
+]
 
 # Arms over a bank seeded from a lessons file, which never judge or learn (:mod:`.controls`).
 CURATED_KINDS: frozenset[Kind] = frozenset({"curated", "empty", "filler", "irrelevant"})
@@ -73,6 +76,7 @@ METHOD_SPECS: dict[str, MethodSpec] = {
     "none": MethodSpec("none", False, scaled_as="none"),
     "synapse": MethodSpec("synapse", False),
     "synapse+failures": MethodSpec("synapse", True),
+    "experience": MethodSpec("experience", False),
     "awm": MethodSpec("awm", False),
     "awm+failures": MethodSpec("awm", True),
     "reasoningbank": MethodSpec("reasoningbank", True, scaled_as="matts"),
@@ -140,7 +144,7 @@ def with_failures(name: str) -> str:
     kind, _ = parse_method(name)
     _, preset = split_method(name)
     suffix = f"@{preset}" if preset else ""
-    if kind == "none" or kind in CURATED_KINDS:
+    if kind in ("none", "experience") or kind in CURATED_KINDS:  # experience keeps successes only
         return name
     if kind == "reasoningbank":
         return "reasoningbank" + suffix
@@ -347,7 +351,7 @@ def build_method(
         raise ValueError(f"method {name!r} needs a store")
     own_preset = split_method(name)[1]
     p = get_preset(own_preset or preset)
-    if kind in ("synapse", "awm"):
+    if kind in ("synapse", "experience", "awm"):
         merge = p.consolidate.mode == "merge"
         p = p.with_overrides({**BASELINE_STORAGE, **({"consolidate": {"mode": "dedup"}} if merge else {})})
     if p.screen.enabled and not p.screen.agent_actions and agent_actions:
@@ -356,6 +360,8 @@ def build_method(
     extractor: Extractor
     if kind == "synapse":
         extractor = TrajectoryExtractor()
+    elif kind == "experience":
+        extractor = CompactExperienceExtractor()
     elif kind == "awm":
         extractor = WorkflowExtractor(
             x_llm,
