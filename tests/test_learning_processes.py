@@ -84,13 +84,19 @@ def _reply(messages: Sequence[Message]) -> str:
 
 def learn_many(location: str, worker: int, mode: str, start: Any, out: Any) -> None:
     """One process: learn ROUNDS trajectories; put the experience ids (or the error) on ``out``."""
+    began = time.monotonic()
+    opened = waited = 0.0
     try:
         preset = get_preset("paper").with_overrides(
             {"consolidate": {"mode": mode}, "extract": {"max_items": 4}}
         )
         llm = ScriptedLLM(default=_reply)
         with ReasoningBank.from_preset(slow_store(location), HashEmbedder(), llm, preset) as bank:
-            start.wait(timeout=120)
+            opened = time.monotonic() - began
+            # Eight spawned processes open one new bank at once: on 2 loaded cores the last one can
+            # reach the barrier minutes after the first (it broke once at 120 s in a random-order run).
+            start.wait(timeout=600)
+            waited = time.monotonic() - began - opened
             ids = []
             for n in range(ROUNDS):
                 traj = Trajectory(
@@ -102,7 +108,10 @@ def learn_many(location: str, worker: int, mode: str, start: Any, out: Any) -> N
                 ids.append(bank.learn(traj).experience_id)
         out.put((worker, ids))
     except BaseException as err:  # reported to the test process, which fails with it
-        out.put((worker, f"{type(err).__name__}: {err}"))
+        if opened and not waited:
+            waited = time.monotonic() - began - opened
+        timing = f" (bank opened after {opened:.1f} s, barrier waited {waited:.1f} s)"
+        out.put((worker, f"{type(err).__name__}: {err}{timing}"))
 
 
 def _run(location: str, mode: str) -> dict[int, list[str]]:
@@ -112,7 +121,7 @@ def _run(location: str, mode: str) -> dict[int, list[str]]:
     for p in procs:
         p.start()
     try:
-        results = dict(out.get(timeout=300) for _ in procs)
+        results = dict(out.get(timeout=840) for _ in procs)  # under the suite's 900 s per test
     finally:
         for p in procs:
             p.join(30)
