@@ -105,9 +105,6 @@ class CuratedMethod(BankMethod):
             return memory_frame()
         return super().render(items)
 
-    def memory_prompt(self, task_id: str, query: str) -> str:
-        return self.render(self.retrieve(task_id, query))
-
     def update(
         self, trajectory: Trajectory, *, outcome: Outcome | None = None, shown: Sequence[str] = ()
     ) -> MethodUpdate:
